@@ -1,0 +1,117 @@
+/**
+ * Writes the student as an ONNX graph (opset 17) with onnx-proto. Owns the
+ * graph layout only; weights come from src/core/student.ts. The graph mirrors
+ * forward(): Gather → masked mean → Concat(dense) → MatMul/Relu → MatMul.
+ * Inputs: ids int64 [B,L], mask float [B,L] (1 = real id), dense float [B,F].
+ * Output: logits float [B,M]; calibration stays in the manifest (not the graph).
+ */
+import onnxProto from "onnx-proto";
+import type { StudentWeights } from "../../src/core/student.js";
+import { toFloat16Bits } from "./float16.js";
+
+const { onnx } = onnxProto;
+export const OPSET = 17;
+export const IO = { ids: "ids", mask: "mask", dense: "dense", output: "logits" } as const;
+export type WeightDtype = "float32" | "float16";
+
+function tensor(name: string, dims: number[], data: Float32Array, dtype: WeightDtype) {
+  const raw =
+    dtype === "float16"
+      ? new Uint8Array(toFloat16Bits(data).buffer)
+      : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  return onnx.TensorProto.create({
+    name,
+    dims,
+    dataType: dtype === "float16" ? onnx.TensorProto.DataType.FLOAT16 : onnx.TensorProto.DataType.FLOAT,
+    rawData: raw,
+  });
+}
+
+function int64s(name: string, values: number[]) {
+  const buf = new BigInt64Array(values.map((v) => BigInt(v)));
+  return onnx.TensorProto.create({
+    name,
+    dims: [values.length],
+    dataType: onnx.TensorProto.DataType.INT64,
+    rawData: new Uint8Array(buf.buffer),
+  });
+}
+
+function valueInfo(name: string, elem: number, dims: (number | string)[]) {
+  return onnx.ValueInfoProto.create({
+    name,
+    type: {
+      tensorType: {
+        elemType: elem,
+        shape: { dim: dims.map((d) => (typeof d === "number" ? { dimValue: d } : { dimParam: d })) },
+      },
+    },
+  });
+}
+
+function node(op: string, inputs: string[], outputs: string[], attrs: Record<string, number> = {}) {
+  return onnx.NodeProto.create({
+    opType: op,
+    input: inputs,
+    output: outputs,
+    name: outputs[0],
+    attribute: Object.entries(attrs).map(([name, i]) =>
+      onnx.AttributeProto.create({ name, i, type: onnx.AttributeProto.AttributeType.INT }),
+    ),
+  });
+}
+
+/** Serialises the weights to ONNX bytes. float16 stores weights as fp16 and casts on load. */
+export function exportStudent(w: StudentWeights, dtype: WeightDtype = "float32", docString = ""): Uint8Array {
+  const { buckets: V, dim: D, dense: F, hidden: H, outputs: M } = w.shape;
+  const FLOAT = onnx.TensorProto.DataType.FLOAT;
+  const nodes = [];
+  const weight = (n: string) => (dtype === "float16" ? `${n}_f32` : n);
+  if (dtype === "float16") {
+    for (const n of ["emb", "w1", "b1", "w2", "b2"]) nodes.push(node("Cast", [n], [`${n}_f32`], { to: FLOAT }));
+  }
+  nodes.push(
+    node("Gather", [weight("emb"), IO.ids], ["gathered"], { axis: 0 }),
+    node("Unsqueeze", [IO.mask, "axis2"], ["mask3"]),
+    node("Mul", ["gathered", "mask3"], ["masked"]),
+    node("ReduceSum", ["masked", "axis1"], ["summed"], { keepdims: 0 }),
+    node("ReduceSum", [IO.mask, "axis1"], ["count"], { keepdims: 1 }),
+    node("Max", ["count", "one"], ["count1"]),
+    node("Div", ["summed", "count1"], ["pooled"]),
+    node("Concat", ["pooled", IO.dense], ["x"], { axis: 1 }),
+    node("MatMul", ["x", weight("w1")], ["xw1"]),
+    node("Add", ["xw1", weight("b1")], ["pre"]),
+    node("Relu", ["pre"], ["h"]),
+    node("MatMul", ["h", weight("w2")], ["hw2"]),
+    node("Add", ["hw2", weight("b2")], [IO.output]),
+  );
+  const graph = onnx.GraphProto.create({
+    name: "preflight_student",
+    node: nodes,
+    initializer: [
+      tensor("emb", [V, D], w.emb, dtype),
+      tensor("w1", [D + F, H], w.w1, dtype),
+      tensor("b1", [H], w.b1, dtype),
+      tensor("w2", [H, M], w.w2, dtype),
+      tensor("b2", [M], w.b2, dtype),
+      int64s("axis1", [1]),
+      int64s("axis2", [2]),
+      tensor("one", [1], new Float32Array([1]), "float32"),
+    ],
+    input: [
+      valueInfo(IO.ids, onnx.TensorProto.DataType.INT64, ["batch", "length"]),
+      valueInfo(IO.mask, FLOAT, ["batch", "length"]),
+      valueInfo(IO.dense, FLOAT, ["batch", F]),
+    ],
+    output: [valueInfo(IO.output, FLOAT, ["batch", M])],
+  });
+  const model = onnx.ModelProto.create({
+    irVersion: 8,
+    producerName: "preflight",
+    producerVersion: "1",
+    docString,
+    opsetImport: [{ domain: "", version: OPSET }],
+    graph,
+  });
+  return onnx.ModelProto.encode(model).finish();
+}

@@ -1,0 +1,26 @@
+/**
+ * Errors are data: core functions return a Result whose failure carries a tagged
+ * reason. Exactly one mapping (src/worker/problem.ts) turns reasons into HTTP.
+ * Pure: no I/O.
+ */
+export type Reason =
+  | { reason: "malformed_json"; detail: string }
+  | { reason: "unsupported_media_type"; detail: string }
+  | { reason: "payload_too_large"; limit_bytes: number }
+  | { reason: "validation"; issues: { path: string; message: string }[] }
+  | { reason: "unknown_model"; field: string; unknown: string[]; valid: string[] }
+  | { reason: "no_candidates"; detail: string }
+  | { reason: "unauthorized"; detail: string }
+  | { reason: "forbidden"; detail: string }
+  | { reason: "not_found"; detail: string }
+  | { reason: "method_not_allowed"; allowed: string[] }
+  | { reason: "unknown_experiment"; experiment: string; valid: string[] }
+  | { reason: "unknown_variant"; experiment: string; variant: string; valid: string[] }
+  | { reason: "unknown_bundle"; bundle: string; valid: string[] }
+  | { reason: "bundle_unavailable"; detail: string }
+  | { reason: "internal"; request_id: string };
+
+export type Result<T> = { ok: true; value: T } | { ok: false; error: Reason };
+
+export const ok = <T>(value: T): Result<T> => ({ ok: true, value });
+export const err = <T = never>(error: Reason): Result<T> => ({ ok: false, error });

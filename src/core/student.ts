@@ -1,0 +1,60 @@
+/**
+ * The student network: mean-pooled hashed n-gram embeddings concatenated with
+ * dense surface features, one ReLU layer, one logit per pool model.
+ * This TypeScript forward pass is the reference the ONNX export is checked
+ * against (round-trip test) and what the trainer differentiates. Pure math.
+ */
+export interface StudentShape {
+  buckets: number; // V
+  dim: number; // D
+  dense: number; // F
+  hidden: number; // H
+  outputs: number; // M
+}
+
+export interface StudentWeights {
+  shape: StudentShape;
+  emb: Float32Array; // V×D
+  w1: Float32Array; // (D+F)×H
+  b1: Float32Array; // H
+  w2: Float32Array; // H×M
+  b2: Float32Array; // M
+}
+
+export interface Activations {
+  x: Float32Array; // D+F pooled input
+  h: Float32Array; // H after ReLU
+  logits: Float32Array; // M
+}
+
+/** Forward pass for one prompt; keeps intermediates for backprop. */
+export function forward(w: StudentWeights, ids: ArrayLike<number>, dense: ArrayLike<number>): Activations {
+  const { dim: D, dense: F, hidden: H, outputs: M } = w.shape;
+  const x = new Float32Array(D + F);
+  if (ids.length > 0) {
+    for (let t = 0; t < ids.length; t++) {
+      const off = ids[t] * D;
+      for (let d = 0; d < D; d++) x[d] += w.emb[off + d];
+    }
+    for (let d = 0; d < D; d++) x[d] /= ids.length;
+  }
+  for (let f = 0; f < F; f++) x[D + f] = dense[f];
+  const h = new Float32Array(H);
+  for (let j = 0; j < H; j++) h[j] = w.b1[j];
+  for (let i = 0; i < D + F; i++) {
+    const xi = x[i];
+    if (xi === 0) continue;
+    const row = i * H;
+    for (let j = 0; j < H; j++) h[j] += xi * w.w1[row + j];
+  }
+  for (let j = 0; j < H; j++) if (h[j] < 0) h[j] = 0;
+  const logits = new Float32Array(M);
+  for (let m = 0; m < M; m++) logits[m] = w.b2[m];
+  for (let j = 0; j < H; j++) {
+    const hj = h[j];
+    if (hj === 0) continue;
+    const row = j * M;
+    for (let m = 0; m < M; m++) logits[m] += hj * w.w2[row + m];
+  }
+  return { x, h, logits };
+}

@@ -1,0 +1,51 @@
+/**
+ * Outcomes format (JSONL, one prompt per line) and pool config: the pipeline's
+ * input schemas. Documented in docs/formats.md. Labels: success rate = k/n;
+ * majority label = k/n > 0.5, so an exact tie (k/n = 0.5) is a failure.
+ * Models missing from a row are masked, never counted as zero.
+ */
+import { z } from "zod";
+import { ChatMessage } from "../../src/core/messages.js";
+import { PoolModel } from "../../src/core/manifest.js";
+
+export const ModelOutcome = z
+  .object({
+    n: z.number().int().min(1),
+    k: z.number().int().min(0),
+    output_tokens: z.number().min(0).optional(),
+    cost_usd: z.number().min(0).optional(),
+  })
+  .refine((o) => o.k <= o.n, { message: "k must be ≤ n", path: ["k"] });
+export type ModelOutcome = z.infer<typeof ModelOutcome>;
+
+export const Split = z.enum(["train", "val", "test", "unlabelled"]);
+export type Split = z.infer<typeof Split>;
+
+export const OutcomeRow = z
+  .object({
+    id: z.string().min(1),
+    prompt: z.string().optional(),
+    messages: z.array(ChatMessage).min(1).optional(),
+    task: z.string().optional(),
+    source: z.string().optional(),
+    human_difficulty: z.number().finite().optional(),
+    human_features: z.record(z.string(), z.number().finite()).optional(),
+    split: Split.optional(),
+    outcomes: z.record(z.string(), ModelOutcome),
+  })
+  .refine((r) => (r.prompt === undefined) !== (r.messages === undefined), {
+    message: "give exactly one of prompt or messages",
+    path: ["prompt"],
+  });
+export type OutcomeRow = z.infer<typeof OutcomeRow>;
+
+export const PoolConfig = z.object({
+  name: z.string().min(1),
+  models: z.array(PoolModel).min(1),
+  source: z.string().optional(),
+});
+export type PoolConfig = z.infer<typeof PoolConfig>;
+
+export const successRate = (o: ModelOutcome): number => o.k / o.n;
+/** Majority label; ties (exactly half) count as failure. */
+export const majorityLabel = (o: ModelOutcome): 0 | 1 => (o.k / o.n > 0.5 ? 1 : 0);

@@ -1,0 +1,132 @@
+/**
+ * Selection on validation, report on test: picks the router parameter (λ,
+ * threshold or budget) on the validation split and returns the test figures
+ * at that one parameter. Owns the selection rule; must not look at test data
+ * when choosing (the test sweep is for drawing curves only) and does no I/O.
+ *
+ * Rule, applied to the validation sweep against the best single model on
+ * validation (highest accuracy, ties to the cheaper):
+ *   1. "reaches-best-single": among points with accuracy ≥ its accuracy, the
+ *      lowest cost (ties: higher accuracy, then earlier in the grid);
+ *   2. else "within-best-single-cost": among points costing ≤ its cost, the
+ *      highest accuracy (ties: lower cost, then earlier in the grid);
+ *   3. else "max-accuracy": the highest accuracy overall (same ties).
+ */
+import { bestSingle } from "./pareto.js";
+import {
+  completeRows,
+  defaultGrid,
+  policyFor,
+  routeWithPolicy,
+  singleModels,
+  sweep,
+  type OperatingPoint,
+  type RoutingData,
+  type SweepKind,
+} from "./simulate.js";
+
+const EPS = 1e-12;
+
+export type SelectionRule = "reaches-best-single" | "within-best-single-cost" | "max-accuracy";
+
+export interface Selected {
+  param: number;
+  rule: SelectionRule;
+  point: OperatingPoint;
+}
+
+function argBest(points: OperatingPoint[], cmp: (a: OperatingPoint, b: OperatingPoint) => number): OperatingPoint {
+  let best = points[0];
+  for (const q of points.slice(1)) if (cmp(q, best) < 0) best = q;
+  return best;
+}
+
+/** Applies the rule above to already-swept validation points (each with `param`). */
+export function selectParam(valPoints: OperatingPoint[], valSingles: OperatingPoint[]): Selected {
+  const pts = valPoints.filter((q) => q.param !== undefined && Number.isFinite(q.accuracy) && Number.isFinite(q.cost));
+  if (pts.length === 0) throw new Error("selectParam: no finite swept points");
+  const b = bestSingle(valSingles);
+  const byAcc = (a: OperatingPoint, c: OperatingPoint) => c.accuracy - a.accuracy || a.cost - c.cost;
+  const reach = pts.filter((q) => q.accuracy >= b.accuracy - EPS);
+  if (reach.length > 0) {
+    const point = argBest(reach, (a, c) => a.cost - c.cost || c.accuracy - a.accuracy);
+    return { param: point.param as number, rule: "reaches-best-single", point };
+  }
+  const within = pts.filter((q) => q.cost <= b.cost + EPS);
+  if (within.length > 0) {
+    const point = argBest(within, byAcc);
+    return { param: point.param as number, rule: "within-best-single-cost", point };
+  }
+  const point = argBest(pts, byAcc);
+  return { param: point.param as number, rule: "max-accuracy", point };
+}
+
+export interface SplitSummary {
+  rows: number;
+  dropped: number;
+  point: OperatingPoint;
+  bestSingle: OperatingPoint;
+}
+
+export interface ValidationSelection {
+  kind: SweepKind;
+  param: number;
+  rule: SelectionRule;
+  grid: number[];
+  val: SplitSummary;
+  test: SplitSummary & {
+    /** The model that was best on validation, scored on test (a fixed comparator chosen without test data). */
+    valBestSingleOnTest: OperatingPoint;
+    /** Router test cost as a % of the test-best single model's cost. */
+    costPctOfBestSingle: number | null;
+    /** Router test accuracy minus the test-best single model's accuracy. */
+    accuracyDelta: number;
+  };
+}
+
+export interface SelectOptions {
+  /** Parameter grid; defaults to `defaultGrid` computed on the validation split. */
+  grid?: number[];
+  abstainBelow?: number;
+}
+
+/**
+ * Sweeps `kind` on validation, picks one parameter with `selectParam`, and
+ * evaluates only that parameter on test. Both splits are restricted to rows
+ * with complete outcomes (see simulate.ts); the dropped counts are reported.
+ */
+export function selectOnValidation(
+  val: RoutingData,
+  test: RoutingData,
+  kind: SweepKind,
+  opts: SelectOptions = {},
+): ValidationSelection {
+  if (val.models.join("\u0000") !== test.models.join("\u0000")) throw new Error("selectOnValidation: val and test pools differ");
+  const v = completeRows(val);
+  const t = completeRows(test);
+  const grid = opts.grid ?? defaultGrid(v.data, kind);
+  const valSingles = singleModels(v.data);
+  const chosen = selectParam(sweep(v.data, kind, grid, opts.abstainBelow), valSingles);
+  const valBest = bestSingle(valSingles);
+
+  const testPoint = { ...routeWithPolicy(t.data, policyFor(kind, chosen.param), chosen.point.label, opts.abstainBelow), param: chosen.param };
+  const testSingles = singleModels(t.data);
+  const testBest = bestSingle(testSingles);
+  const valBestOnTest = testSingles.find((q) => q.label === valBest.label) as OperatingPoint;
+  return {
+    kind,
+    param: chosen.param,
+    rule: chosen.rule,
+    grid,
+    val: { rows: v.data.success.length, dropped: v.dropped, point: chosen.point, bestSingle: valBest },
+    test: {
+      rows: t.data.success.length,
+      dropped: t.dropped,
+      point: testPoint,
+      bestSingle: testBest,
+      valBestSingleOnTest: valBestOnTest,
+      costPctOfBestSingle: testBest.cost > 0 ? (100 * testPoint.cost) / testBest.cost : null,
+      accuracyDelta: testPoint.accuracy - testBest.accuracy,
+    },
+  };
+}

@@ -1,0 +1,249 @@
+// Routing simulation, Pareto geometry and validation selection on tiny
+// hand-computed examples (every expected number is worked out in comments).
+import { describe, expect, it } from "vitest";
+import {
+  completeRows,
+  defaultGrid,
+  oracle,
+  randomRouting,
+  routeWithPolicy,
+  simulate,
+  singleModels,
+  sweep,
+  type RoutingData,
+} from "../../scripts/lib/routing/simulate.js";
+import { accuracyAtCost, accuracyCostAuc, headlines, paretoFrontier } from "../../scripts/lib/routing/pareto.js";
+import { selectOnValidation, selectParam } from "../../scripts/lib/routing/select.js";
+
+// Models A (cost 1), B (cost 2), C (cost 4) on every row.
+//            p: A    B    C      success: A B C
+// row 0:       .9  .95  .97              1 1 1
+// row 1:       .3  .8   .9               0 1 1
+// row 2:       .2  .4   .85              0 0 1
+// row 3:       .1  .2   .3               0 0 0
+const COST = [1, 2, 4];
+const val: RoutingData = {
+  models: ["A", "B", "C"],
+  p: [
+    [0.9, 0.95, 0.97],
+    [0.3, 0.8, 0.9],
+    [0.2, 0.4, 0.85],
+    [0.1, 0.2, 0.3],
+  ],
+  success: [
+    [1, 1, 1],
+    [0, 1, 1],
+    [0, 0, 1],
+    [0, 0, 0],
+  ],
+  cost: [COST, COST, COST, COST],
+};
+
+describe("baselines", () => {
+  it("single models: A 1/4 at $1, B 2/4 at $2, C 3/4 at $4", () => {
+    const s = singleModels(val);
+    expect(s.map((q) => [q.label, q.accuracy, q.cost])).toEqual([
+      ["A", 0.25, 1],
+      ["B", 0.5, 2],
+      ["C", 0.75, 4],
+    ]);
+  });
+
+  it("random routing: accuracy mean(3/3, 2/3, 1/3, 0) = 0.5, cost 7/3", () => {
+    const r = randomRouting(val);
+    expect(r.accuracy).toBeCloseTo(0.5, 12);
+    expect(r.cost).toBeCloseTo(7 / 3, 12);
+  });
+
+  it("oracle: A, B, C, then cheapest A as a failure → 3/4 at (1+2+4+1)/4 = 2", () => {
+    const o = oracle(val);
+    expect(o.accuracy).toBe(0.75);
+    expect(o.cost).toBe(2);
+    expect(o.share).toEqual({ A: 0.5, B: 0.25, C: 0.25 });
+  });
+});
+
+describe("routers through choose()", () => {
+  it("threshold 0.7: A ✓, B ✓, C ✓, none reaches → highest p C ✗ → 3/4 at 11/4", () => {
+    const r = routeWithPolicy(val, { type: "threshold", min_p: 0.7 }, "t");
+    expect(r.accuracy).toBe(0.75);
+    expect(r.cost).toBe(2.75);
+    expect(r.share).toEqual({ A: 0.25, B: 0.25, C: 0.5 });
+  });
+
+  it("threshold sweep 0 / 0.25 / 0.95", () => {
+    const pts = sweep(val, "threshold", [0, 0.25, 0.95]);
+    // 0: A everywhere. 0.25: A ✓, A ✗ (.3), B ✗ (.4), C ✗ (.3) → 1/4 at (1+1+2+4)/4.
+    // 0.95: B ✓ (.95), then nobody reaches → C ✓, C ✓, C ✗ → 3/4 at (2+4+4+4)/4.
+    expect(pts.map((q) => [q.param, q.accuracy, q.cost])).toEqual([
+      [0, 0.25, 1],
+      [0.25, 0.25, 2],
+      [0.95, 0.75, 3.5],
+    ]);
+  });
+
+  it("utility λ=0 is max-p (C everywhere); λ=0.12 picks A, B, C, A → 3/4 at 2", () => {
+    const [l0, l12] = sweep(val, "utility", [0, 0.12]);
+    expect([l0.accuracy, l0.cost]).toEqual([0.75, 4]);
+    // row 3 utilities: A .1−.12, B .2−.24, C .3−.48 → A.
+    expect(l12.accuracy).toBe(0.75);
+    expect(l12.cost).toBe(2);
+  });
+
+  it("budget $2: highest p within budget is B on every row → 2/4 at 2; $0.5: none fits → cheapest A", () => {
+    const [b2, b05] = sweep(val, "budget", [2, 0.5]);
+    expect([b2.accuracy, b2.cost]).toEqual([0.5, 2]);
+    expect([b05.accuracy, b05.cost]).toEqual([0.25, 1]);
+  });
+
+  it("abstaining counts as a failure at zero cost", () => {
+    // abstainBelow 0.5: row 3 (max p .3) abstains; others as threshold 0.7.
+    const r = routeWithPolicy(val, { type: "threshold", min_p: 0.7 }, "t", 0.5);
+    expect(r.accuracy).toBe(0.75);
+    expect(r.cost).toBe((1 + 2 + 4) / 4);
+    expect(r.abstained).toBe(0.25);
+  });
+});
+
+describe("missing outcomes", () => {
+  const withGap: RoutingData = {
+    ...val,
+    p: [...val.p, [0.5, 0.5, 0.5]],
+    success: [...val.success, [1, NaN, 0]],
+    cost: [...val.cost, COST],
+  };
+
+  it("drops rows with any missing outcome and reports the count", () => {
+    const c = completeRows(withGap);
+    expect(c.dropped).toBe(1);
+    expect(c.kept).toEqual([0, 1, 2, 3]);
+    const sim = simulate(withGap, { grids: { utility: [0.12], threshold: [0.7], budget: [2] } });
+    expect(sim.rows).toBe(4);
+    expect(sim.dropped).toBe(1);
+    expect(sim.oracle.cost).toBe(2);
+    expect(sim.routers.threshold[0].cost).toBe(2.75);
+  });
+
+  it("rejects non-binary outcomes and non-finite costs", () => {
+    expect(() => completeRows({ ...val, success: [[1, 1, 0.5], ...val.success.slice(1)] })).toThrow();
+    expect(() => completeRows({ ...val, cost: [[1, NaN, 4], COST, COST, COST] })).toThrow();
+  });
+
+  it("default grids are ascending and start at the cheap end", () => {
+    const u = defaultGrid(val, "utility");
+    expect(u[0]).toBe(0);
+    expect(u.every((x, i) => i === 0 || x > u[i - 1])).toBe(true);
+    expect(defaultGrid(val, "budget")).toEqual([1, 2, 4]);
+    expect(defaultGrid(val, "threshold")).toHaveLength(101);
+  });
+});
+
+describe("Pareto geometry", () => {
+  const pts = [
+    { cost: 1, accuracy: 0.2 },
+    { cost: 2, accuracy: 0.5 },
+    { cost: 2, accuracy: 0.4 },
+    { cost: 3, accuracy: 0.5 },
+    { cost: 4, accuracy: 0.9 },
+    { cost: 5, accuracy: 0.9 },
+    { cost: 0.5, accuracy: 0.1 },
+  ];
+
+  it("frontier keeps (0.5,.1) (1,.2) (2,.5) (4,.9)", () => {
+    expect(paretoFrontier(pts).map((q) => [q.cost, q.accuracy])).toEqual([
+      [0.5, 0.1],
+      [1, 0.2],
+      [2, 0.5],
+      [4, 0.9],
+    ]);
+  });
+
+  it("step curve: accuracy at cost 3 is 0.5, below the cheapest point 0", () => {
+    expect(accuracyAtCost(pts, 3)).toBe(0.5);
+    expect(accuracyAtCost(pts, 0.4)).toBe(0);
+  });
+
+  it("AUC of the staircase (1,.2) (2,.5) (4,.9)", () => {
+    const stairs = [
+      { cost: 1, accuracy: 0.2 },
+      { cost: 2, accuracy: 0.5 },
+      { cost: 4, accuracy: 0.9 },
+    ];
+    // maxCost 4: 0·1 + .2·1 + .5·2 = 1.2 → 1.2/4 = 0.3
+    expect(accuracyCostAuc(stairs, 4)).toBeCloseTo(0.3, 12);
+    // maxCost 5 adds .9·1 → 2.1/5 = 0.42
+    expect(accuracyCostAuc(stairs, 5)).toBeCloseTo(0.42, 12);
+    // maxCost 3 clips the $4 point: (.2 + .5)/3
+    expect(accuracyCostAuc(stairs, 3)).toBeCloseTo(0.7 / 3, 12);
+    // a free perfect router scores 1
+    expect(accuracyCostAuc([{ cost: 0, accuracy: 1 }], 4)).toBe(1);
+  });
+
+  it("headlines against the best single model C (3/4 at $4)", () => {
+    const router = sweep(val, "threshold", [0, 0.25, 0.7, 0.95]);
+    const h = headlines(router, singleModels(val));
+    expect(h.bestSingle).toEqual({ label: "C", accuracy: 0.75, cost: 4 });
+    // cheapest point reaching .75 is threshold .7 at 2.75 → 68.75 %
+    expect(h.costAtBestSingleAccuracy).toBe(2.75);
+    expect(h.costAtBestSingleAccuracyPct).toBeCloseTo(68.75, 12);
+    expect(h.accuracyWithinBestSingleCost).toBe(0.75);
+  });
+
+  it("headlines are null when the router never gets there", () => {
+    const h = headlines([{ cost: 5, accuracy: 0.5 }], singleModels(val));
+    expect(h.costAtBestSingleAccuracy).toBeNull();
+    expect(h.costAtBestSingleAccuracyPct).toBeNull();
+    expect(h.accuracyWithinBestSingleCost).toBeNull();
+  });
+});
+
+describe("select on validation, report on test", () => {
+  // Test split: threshold .7 routes row 0 to A (p .75, fails) and row 1 to B
+  // (p .72, fails) → 0/2 at (1+2)/2. Threshold .95 would score 2/2 on test,
+  // so a selector that peeked at test would choose differently.
+  const test: RoutingData = {
+    models: ["A", "B", "C"],
+    p: [
+      [0.75, 0.8, 0.9],
+      [0.1, 0.72, 0.95],
+    ],
+    success: [
+      [0, 1, 1],
+      [0, 0, 1],
+    ],
+    cost: [COST, COST],
+  };
+
+  it("selectParam: cheapest point reaching the best single accuracy", () => {
+    const s = selectParam(sweep(val, "threshold", [0, 0.25, 0.7, 0.95]), singleModels(val));
+    expect(s.param).toBe(0.7);
+    expect(s.rule).toBe("reaches-best-single");
+  });
+
+  it("selectParam falls back to best accuracy within the best single's cost", () => {
+    // grid 0 / 0.25 never reaches .75; both cost ≤ 4; equal accuracy → cheaper (0 at $1).
+    const s = selectParam(sweep(val, "threshold", [0.25, 0]), singleModels(val));
+    expect(s.param).toBe(0);
+    expect(s.rule).toBe("within-best-single-cost");
+  });
+
+  it("chooses 0.7 on validation and reports test at 0.7 only", () => {
+    const r = selectOnValidation(val, test, "threshold", { grid: [0, 0.25, 0.7, 0.95] });
+    expect(r.param).toBe(0.7);
+    expect(r.val.point.accuracy).toBe(0.75);
+    expect(r.test.point.accuracy).toBe(0);
+    expect(r.test.point.cost).toBe(1.5);
+    // test singles: A 0 @1, B .5 @2, C 1 @4 → best C; 1.5/4 = 37.5 %
+    expect(r.test.bestSingle.label).toBe("C");
+    expect(r.test.costPctOfBestSingle).toBeCloseTo(37.5, 12);
+    expect(r.test.accuracyDelta).toBe(-1);
+    expect(r.test.valBestSingleOnTest.label).toBe("C");
+    expect(r.test.rows).toBe(2);
+    expect(r.test.dropped).toBe(0);
+  });
+
+  it("the default grid comes from validation, not test", () => {
+    const r = selectOnValidation(val, test, "budget");
+    expect(r.grid).toEqual(defaultGrid(val, "budget"));
+  });
+});

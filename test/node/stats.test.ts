@@ -1,0 +1,114 @@
+// Known-answer tests for scripts/lib/stats: hand-computed values and
+// textbook examples (the same inputs scikit-learn/scipy document).
+import { describe, expect, it } from "vitest";
+import {
+  auroc,
+  averageRanks,
+  brier,
+  ece,
+  logloss,
+  mse,
+  pearson,
+  spearman,
+  withinGroupAuroc,
+} from "../../scripts/lib/stats/metrics.js";
+import { bootstrapCI, quantileSorted, take } from "../../scripts/lib/stats/bootstrap.js";
+
+describe("ranks and AUROC", () => {
+  it("averages tied ranks", () => {
+    expect(Array.from(averageRanks([10, 20, 20, 5]))).toEqual([2, 3.5, 3.5, 1]);
+  });
+  it("matches the classic 4-point example", () => {
+    expect(auroc([0.1, 0.4, 0.35, 0.8], [0, 0, 1, 1])).toBeCloseTo(0.75, 12);
+  });
+  it("counts a tie between a positive and a negative as one half", () => {
+    // pairs: (.5,.5)=.5, (.5,.2)=1, (.9,.5)=1, (.9,.2)=1 → 3.5/4
+    expect(auroc([0.5, 0.5, 0.2, 0.9], [1, 0, 0, 1])).toBeCloseTo(0.875, 12);
+    expect(auroc([1, 1, 1, 1], [0, 1, 0, 1])).toBeCloseTo(0.5, 12);
+  });
+  it("is null when one class is absent", () => {
+    expect(auroc([0.1, 0.2], [1, 1])).toBeNull();
+    expect(auroc([], [])).toBeNull();
+  });
+  it("within-group AUROC weights by group size and skips one-class groups", () => {
+    const scores = [0.1, 0.9, 0.9, 0.1, 0.5, 0.3, 0.7];
+    const labels = [0, 1, 0, 1, 0, 1, 1];
+    const groups = ["a", "a", "b", "b", "b", "c", "c"];
+    // a: 1.0 (n=2); b: 0.0 (n=3); c: one class, skipped → (2·1 + 3·0)/5
+    expect(withinGroupAuroc(scores, labels, groups)).toBeCloseTo(0.4, 12);
+    expect(withinGroupAuroc([0.1, 0.2], [1, 1], ["x", "x"])).toBeNull();
+  });
+});
+
+describe("correlations", () => {
+  it("pearson on a small hand example", () => {
+    expect(pearson([1, 2, 3], [2, 4, 7])).toBeCloseTo(5 / Math.sqrt(2 * (114 / 9)), 12);
+    expect(pearson([1, 1, 1], [1, 2, 3])).toBeNull();
+  });
+  it("spearman handles ties (scipy: 0.8207826816681233)", () => {
+    expect(spearman([1, 2, 3, 4, 5], [5, 6, 7, 8, 7])).toBeCloseTo(0.8207826816681233, 12);
+    expect(spearman([1, 2, 3], [30, 20, 10])).toBeCloseTo(-1, 12);
+  });
+});
+
+describe("probabilistic scores", () => {
+  it("brier", () => {
+    expect(brier([0.1, 0.9, 0.8, 0.3], [0, 1, 1, 0])).toBeCloseTo(0.0375, 12);
+    expect(brier([], [])).toBeNull();
+  });
+  it("log-loss (sklearn example: 0.21616)", () => {
+    expect(logloss([0.9, 0.1, 0.2, 0.65], [1, 0, 0, 1])).toBeCloseTo(0.2161616, 6);
+  });
+  it("log-loss clips certain mistakes instead of returning Infinity", () => {
+    expect(logloss([0], [1], 1e-7)).toBeCloseTo(-Math.log(1e-7), 9);
+  });
+  it("ECE over 10 equal-width bins with reliability table", () => {
+    const r = ece([0.05, 0.15, 0.15, 0.95], [0, 1, 0, 1]);
+    // bin0: |.05−0|·1/4, bin1: |.15−.5|·2/4, bin9: |.95−1|·1/4
+    expect(r.ece).toBeCloseTo(0.0125 + 0.175 + 0.0125, 12);
+    expect(r.bins).toHaveLength(10);
+    expect(r.bins[1]).toEqual({ lo: 0.1, hi: 0.2, mean_p: 0.15, frac_pos: 0.5, count: 2 });
+    expect(r.bins[5]).toEqual({ lo: 0.5, hi: 0.6, mean_p: null, frac_pos: null, count: 0 });
+    expect(ece([1], [1]).bins[9].count).toBe(1); // p = 1 lands in the last bin
+  });
+  it("mse", () => {
+    expect(mse([1, 2], [1, 4])).toBe(2);
+  });
+});
+
+describe("bootstrap", () => {
+  const values = Array.from({ length: 100 }, (_, i) => i);
+  const mean = (idx: Int32Array) => take(values, idx).reduce((a, b) => a + b, 0) / idx.length;
+
+  it("quantiles interpolate like numpy's default", () => {
+    expect(quantileSorted([1, 2, 3, 4], 0.5)).toBe(2.5);
+    expect(quantileSorted([1, 2, 3, 4], 0.25)).toBe(1.75);
+  });
+  it("gives the plug-in estimate and a CI of the textbook width", () => {
+    const ci = bootstrapCI(100, mean, { seed: 7 });
+    expect(ci.estimate).toBe(49.5);
+    // SE of the mean of 0..99 ≈ 28.87/10 → 95% width ≈ 2·1.96·2.887 ≈ 11.3
+    expect(ci.lo!).toBeLessThan(49.5);
+    expect(ci.hi!).toBeGreaterThan(49.5);
+    expect(ci.hi! - ci.lo!).toBeGreaterThan(9.5);
+    expect(ci.hi! - ci.lo!).toBeLessThan(13);
+  });
+  it("is reproducible for a seed and varies with it", () => {
+    const a = bootstrapCI(100, mean, { seed: 1, reps: 200 });
+    const b = bootstrapCI(100, mean, { seed: 1, reps: 200 });
+    const c = bootstrapCI(100, mean, { seed: 2, reps: 200 });
+    expect(a).toEqual(b);
+    expect(c.lo).not.toBe(a.lo);
+  });
+  it("returns nulls when the statistic is undefined", () => {
+    expect(bootstrapCI(5, () => null, { seed: 1 })).toEqual({ estimate: null, lo: null, hi: null });
+    expect(bootstrapCI(0, mean, { seed: 1 })).toEqual({ estimate: null, lo: null, hi: null });
+  });
+  it("drops resamples that draw one class for AUROC", () => {
+    const s = [0.1, 0.2, 0.3, 0.9];
+    const y = [0, 0, 0, 1];
+    const ci = bootstrapCI(4, (idx) => auroc(take(s, idx), take(y, idx)), { seed: 3, reps: 300 });
+    expect(ci.estimate).toBe(1);
+    expect(ci.lo).toBe(1); // every defined resample ranks the positive on top
+  });
+});

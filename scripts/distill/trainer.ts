@@ -1,0 +1,166 @@
+/**
+ * Trains the bag student (src/core/student.ts) in TypeScript: seeded init,
+ * dense-feature standardisation (folded into w1/b1 at the end), mini-batch
+ * Adam with lazy sparse embedding updates, early stopping on validation loss
+ * with patience and best-weight restore. Deterministic for a given seed and
+ * input order: the clock is read only for the history and progress output.
+ * Owns the training loop; maths lives in network.ts / adam.ts / params.ts.
+ */
+import { z } from "zod";
+import type { StudentShape, StudentWeights } from "../../src/core/student.js";
+import { mulberry32, permutation } from "../../src/core/random.js";
+import { Adam } from "./adam.js";
+import { type Example, Workspace, clearGrads, lossAndGrad, newGrads } from "./network.js";
+import { cloneParams, copyParams, fitStandardizer, foldToWeights, initParams } from "./params.js";
+import { type ProgressOptions, createProgress } from "./progress.js";
+
+export type { Example } from "./network.js";
+
+export const TrainConfig = z.object({
+  seed: z.number().int().min(0).max(0xffffffff).default(1),
+  dim: z.number().int().min(1).max(1024).default(32),
+  hidden: z.number().int().min(1).max(4096).default(64),
+  alpha: z.number().min(0).max(1).default(0).meta({ description: "weight of teacher MSE; 1 − alpha weighs label BCE" }),
+  lr: z.number().positive().default(3e-3),
+  weightDecay: z.number().min(0).default(0),
+  batchSize: z.number().int().min(1).default(64),
+  maxEpochs: z.number().int().min(1).default(40),
+  patience: z.number().int().min(1).default(4),
+  minDelta: z.number().min(0).default(1e-4),
+  embStd: z.number().positive().default(0.1),
+});
+export type TrainConfig = z.infer<typeof TrainConfig>;
+export type TrainConfigInput = z.input<typeof TrainConfig>;
+
+export interface TrainData {
+  train: Example[];
+  /** Early-stopping split; when empty, the mean training batch loss is used instead. */
+  val: Example[];
+  buckets: number;
+  outputs: number;
+}
+
+export interface EpochRecord {
+  epoch: number;
+  trainLoss: number; // mean mini-batch loss over the epoch
+  valLoss: number;
+  seconds: number;
+  promptsPerSec: number;
+}
+
+export interface TrainResult {
+  weights: StudentWeights;
+  history: EpochRecord[];
+  bestEpoch: number;
+  bestValLoss: number;
+  /** Training-set dense mean/std, already folded into weights.w1/b1. */
+  standardizer: { mean: number[]; std: number[] };
+  config: TrainConfig;
+  seconds: number;
+  /** Prompts processed per second over all training steps (validation passes excluded). */
+  promptsPerSec: number;
+  steps: number;
+}
+
+function validate(data: TrainData, F: number, alpha: number): void {
+  const { buckets: V, outputs: M } = data;
+  let teacherEntries = 0;
+  for (const [name, set] of [["train", data.train], ["val", data.val]] as const) {
+    for (const [i, ex] of set.entries()) {
+      for (const id of ex.ids) {
+        if (!(id >= 0 && id < V)) throw new Error(`${name}[${i}]: id ${id} outside [0, ${V})`);
+      }
+      if (ex.dense.length !== F) throw new Error(`${name}[${i}]: ${ex.dense.length} dense features, expected ${F}`);
+      if (ex.teacher && ex.teacher.length !== M) throw new Error(`${name}[${i}]: teacher has ${ex.teacher.length} entries, expected ${M}`);
+      if (ex.label && ex.label.length !== M) throw new Error(`${name}[${i}]: label has ${ex.label.length} entries, expected ${M}`);
+      if (ex.label) for (const y of ex.label) if (!(Number.isNaN(y) || (y >= 0 && y <= 1))) throw new Error(`${name}[${i}]: label ${y} not in [0,1]`);
+      if (ex.teacher) for (const t of ex.teacher) if (!Number.isNaN(t)) teacherEntries++;
+    }
+  }
+  if (data.train.length === 0) throw new Error("no training examples");
+  if (alpha > 0 && teacherEntries === 0) throw new Error(`alpha=${alpha} but no teacher logits were given; use alpha=0 (label-only)`);
+}
+
+export function trainStudent(data: TrainData, configInput: TrainConfigInput = {}, opts: ProgressOptions = {}): TrainResult {
+  const cfg = TrainConfig.parse(configInput);
+  const F = data.train[0]?.dense.length ?? 0;
+  validate(data, F, cfg.alpha);
+  const shape: StudentShape = { buckets: data.buckets, dim: cfg.dim, dense: F, hidden: cfg.hidden, outputs: data.outputs };
+  const rng = mulberry32(cfg.seed);
+  const p = initParams(shape, rng, { embStd: cfg.embStd }, data.train);
+  const std = fitStandardizer(data.train, F);
+  const adam = new Adam(p, { lr: cfg.lr, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: cfg.weightDecay });
+  const g = newGrads(shape);
+  const ws = new Workspace(shape);
+  const allVal = Int32Array.from(data.val.keys());
+  const best = cloneParams(p);
+  const now = opts.now ?? (() => performance.now());
+  const progress = createProgress(opts);
+  const n = data.train.length;
+  const history: EpochRecord[] = [];
+  let bestValLoss = Infinity;
+  let bestEpoch = 0;
+  let bad = 0;
+  let trainMs = 0;
+  let processed = 0;
+  const t0 = now();
+  progress.start(cfg.maxEpochs * n);
+  try {
+    for (let epoch = 1; epoch <= cfg.maxEpochs; epoch++) {
+      const te = now();
+      const order = permutation(n, rng);
+      let lossSum = 0;
+      let batches = 0;
+      for (let from = 0; from < n; from += cfg.batchSize) {
+        const to = Math.min(from + cfg.batchSize, n);
+        clearGrads(g, shape.dim);
+        const { loss } = lossAndGrad(p, std, data.train, order, cfg.alpha, ws, g, from, to);
+        adam.step(p, g);
+        lossSum += loss;
+        batches++;
+        processed += to - from;
+        const elapsed = trainMs + (now() - te);
+        progress.tick((epoch - 1) * n + to, { epoch, loss, promptsPerSec: (processed / Math.max(elapsed, 1e-9)) * 1000 });
+      }
+      const epochTrainMs = now() - te;
+      trainMs += epochTrainMs;
+      const trainLoss = lossSum / batches;
+      const valLoss = data.val.length > 0 ? lossAndGrad(p, std, data.val, allVal, cfg.alpha, ws, null).loss : trainLoss;
+      const rec: EpochRecord = {
+        epoch,
+        trainLoss,
+        valLoss,
+        seconds: (now() - te) / 1000,
+        promptsPerSec: (n / Math.max(epochTrainMs, 1e-9)) * 1000,
+      };
+      history.push(rec);
+      const improved = valLoss < bestValLoss - cfg.minDelta;
+      progress.log(
+        `epoch ${epoch}: train ${trainLoss.toFixed(5)} val ${valLoss.toFixed(5)} ` +
+          `${Math.round(rec.promptsPerSec)} prompts/s${improved ? " *" : ""}`,
+      );
+      if (improved) {
+        bestValLoss = valLoss;
+        bestEpoch = epoch;
+        bad = 0;
+        copyParams(best, p);
+      } else if (++bad >= cfg.patience) {
+        progress.log(`early stop after epoch ${epoch}; restoring epoch ${bestEpoch} (val ${bestValLoss.toFixed(5)})`);
+        break;
+      }
+    }
+  } finally {
+    progress.stop();
+  }
+  return {
+    weights: foldToWeights(best, std),
+    history,
+    bestEpoch,
+    bestValLoss,
+    standardizer: { mean: Array.from(std.mean), std: Array.from(std.std) },
+    config: cfg,
+    seconds: (now() - t0) / 1000,
+    promptsPerSec: (processed / Math.max(trainMs, 1e-9)) * 1000,
+    steps: adam.steps,
+  };
+}

@@ -18,7 +18,7 @@ export const ModelOutcome = z
   .refine((o) => o.k <= o.n, { message: "k must be ≤ n", path: ["k"] });
 export type ModelOutcome = z.infer<typeof ModelOutcome>;
 
-export const Split = z.enum(["train", "val", "test", "unlabelled"]);
+export const Split = z.enum(["train", "val", "cal", "test", "unlabelled"]);
 export type Split = z.infer<typeof Split>;
 
 export const OutcomeRow = z

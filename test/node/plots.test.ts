@@ -1,0 +1,162 @@
+// SVG charts: structure (well-formed tags, expected series/labels/counts),
+// tick arithmetic, escaping, and — when a renderer happens to be installed
+// (sharp/librsvg, never installed for this test) — an actual render to /tmp.
+import { mkdirSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { describe, expect, it } from "vitest";
+import { fmtTick, logTicks, niceTicks } from "../../scripts/lib/plots/axes.js";
+import { barChart, paretoPlot, reliabilityDiagram } from "../../scripts/lib/plots/svg.js";
+
+/** Throws unless every element is closed in order; returns the element count. */
+function checkWellFormed(svg: string): number {
+  const body = svg.replace(/<\?xml[^>]*\?>/, "");
+  const stack: string[] = [];
+  let n = 0;
+  for (const m of body.matchAll(/<(\/?)([a-zA-Z][\w-]*)((?:[^>"]|"[^"]*")*?)(\/?)>/g)) {
+    const [, close, name, , self] = m;
+    if (close) {
+      const open = stack.pop();
+      if (open !== name) throw new Error(`</${name}> closes <${open}>`);
+    } else {
+      n++;
+      if (!self) stack.push(name);
+    }
+  }
+  if (stack.length) throw new Error(`unclosed: ${stack.join(",")}`);
+  if (/&(?!amp;|lt;|gt;|quot;|#39;)/.test(body)) throw new Error("unescaped &");
+  return n;
+}
+
+const count = (s: string, needle: string) => s.split(needle).length - 1;
+
+const pareto = paretoPlot({
+  title: "Accuracy vs cost",
+  logX: true,
+  points: [
+    { label: "small", cost: 0.0002, accuracy: 0.5 },
+    { label: "large", cost: 0.004, accuracy: 0.8 },
+    { label: "random", cost: 0.0021, accuracy: 0.65, kind: "random" },
+    { label: "oracle", cost: 0.0006, accuracy: 0.95, kind: "oracle" },
+  ],
+  curves: [
+    { label: "probe", points: [{ cost: 0.0002, accuracy: 0.5 }, { cost: 0.001, accuracy: 0.75 }, { cost: 0.003, accuracy: 0.82 }] },
+    { label: "student", points: [{ cost: 0.0002, accuracy: 0.5 }, { cost: 0.0012, accuracy: 0.7 }] },
+    { label: "R&D <x>", points: [{ cost: 0.0003, accuracy: 0.55 }, { cost: 0, accuracy: 0.1 }] },
+  ],
+});
+
+const reliability = reliabilityDiagram({
+  title: "Reliability",
+  series: [
+    { label: "probe", bins: [{ mean_p: 0.1, frac_pos: 0.12, count: 40 }, { mean_p: 0.5, frac_pos: 0.45, count: 100 }, { mean_p: 0.9, frac_pos: 0.93, count: 60 }] },
+    { label: "student", bins: [{ mean_p: 0.2, frac_pos: 0.3, count: 10 }, { mean_p: 0.6, frac_pos: 0, count: 0 }, { mean_p: 0.8, frac_pos: 0.7, count: 30 }] },
+  ],
+});
+
+const bars = barChart({
+  title: "Per-model AUROC",
+  groups: ["m1", "m2", "m3"],
+  yLabel: "AUROC",
+  yDomain: [0.4, 1],
+  refLine: { value: 0.5, label: "chance" },
+  series: [
+    { label: "probe", values: [{ est: 0.8, lo: 0.76, hi: 0.84 }, { est: 0.7, lo: 0.65, hi: 0.75 }, { est: 0.9, lo: 0.87, hi: 0.93 }] },
+    { label: "length", values: [{ est: 0.55 }, null, { est: NaN }] },
+  ],
+});
+
+describe("ticks", () => {
+  it("nice linear ticks are 1/2/5 × 10^k multiples", () => {
+    expect(niceTicks(0, 1, 5)).toEqual([0, 0.2, 0.4, 0.6, 0.8, 1]);
+    expect(niceTicks(0.43, 0.87, 4)).toEqual([0.5, 0.6, 0.7, 0.8]);
+    expect(niceTicks(0, 4.2, 4)).toEqual([0, 1, 2, 3, 4]);
+  });
+
+  it("log ticks add 2× and 5× when the range spans under three decades", () => {
+    expect(logTicks(1e-4, 1e-2)).toEqual([1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3, 1e-2]);
+    expect(logTicks(1e-6, 1e-2)).toEqual([1e-6, 1e-5, 1e-4, 1e-3, 1e-2]);
+  });
+
+  it("tick labels are compact", () => {
+    expect([0, 0.25, 0.001, 0.0005, 250, 2e5].map(fmtTick)).toEqual(["0", "0.25", "0.001", "5e-4", "250", "2e5"]);
+  });
+});
+
+describe("pareto plot", () => {
+  it("is well formed, with one polyline per router and a labelled marker per point", () => {
+    expect(pareto.startsWith("<?xml")).toBe(true);
+    expect(checkWellFormed(pareto)).toBeGreaterThan(20);
+    expect(count(pareto, 'class="curve"')).toBe(3);
+    expect(count(pareto, "<polyline")).toBe(3);
+    expect(count(pareto, 'class="point"')).toBe(4);
+    expect(count(pareto, 'data-kind="oracle"')).toBe(1);
+    for (const s of ["small", "large", "probe", "student", "oracle", "random (expected)", "cost (USD per query, log scale)", "accuracy"]) {
+      expect(pareto).toContain(`>${s}<`);
+    }
+  });
+
+  it("escapes labels and drops zero costs on a log axis", () => {
+    expect(pareto).toContain("R&amp;D &lt;x&gt;");
+    const curve = pareto.split('data-label="R&amp;D &lt;x&gt;"')[1].split("</g>")[0];
+    expect(count(curve, "<circle")).toBe(1);
+  });
+
+  it("legend lists 3 routers + 3 marker kinds", () => {
+    expect(count(pareto, 'class="legend-item"')).toBe(6);
+  });
+
+  it("linear axis starts at 0 and keeps zero-cost points", () => {
+    const lin = paretoPlot({ points: [{ label: "free", cost: 0, accuracy: 0.3 }], curves: [] });
+    checkWellFormed(lin);
+    expect(lin).toContain("cost (USD per query)<");
+    expect(count(lin, 'class="point"')).toBe(1);
+  });
+});
+
+describe("reliability diagram", () => {
+  it("draws the diagonal, one series per scorer and one marker per non-empty bin", () => {
+    checkWellFormed(reliability);
+    expect(count(reliability, 'class="diagonal"')).toBe(1);
+    expect(count(reliability, 'class="series"')).toBe(2);
+    expect(count(reliability, "<circle")).toBe(3 + 2);
+    expect(reliability).toContain("mean predicted P(success)");
+  });
+
+  it("marker area grows with bin count (largest bin gets the largest radius)", () => {
+    const radii = [...reliability.matchAll(/<circle [^>]*r="([\d.]+)"/g)].map((m) => Number(m[1]));
+    expect(Math.max(...radii)).toBe(11); // 2 + 9·sqrt(100/100)
+    expect(Math.min(...radii)).toBeCloseTo(2 + 9 * Math.sqrt(0.1), 1);
+  });
+});
+
+describe("bar chart", () => {
+  it("has a bar per finite value and CI whiskers only where bounds exist", () => {
+    checkWellFormed(bars);
+    expect(count(bars, 'class="bar"')).toBe(4);
+    expect(count(bars, 'class="ci"')).toBe(3);
+    expect(count(bars, 'class="series"')).toBe(2);
+    expect(count(bars, 'class="ref"')).toBe(1);
+    for (const s of ["m1", "m2", "m3", "probe", "length", "chance", "AUROC"]) expect(bars).toContain(`>${s}<`);
+  });
+});
+
+describe("rendering (optional)", () => {
+  it("renders each chart to PNG under /tmp when sharp is present", async () => {
+    let sharp: ((b: Buffer) => { png(): { toBuffer(): Promise<Buffer> } }) | null = null;
+    try {
+      sharp = createRequire(import.meta.url)("sharp");
+    } catch {
+      sharp = null;
+    }
+    const dir = "/tmp/preflight-plots";
+    mkdirSync(dir, { recursive: true });
+    const charts = { pareto, reliability, bars };
+    for (const [name, svg] of Object.entries(charts)) {
+      writeFileSync(`${dir}/${name}.svg`, svg);
+      if (!sharp) continue;
+      const png = await sharp(Buffer.from(svg)).png().toBuffer();
+      expect(png.subarray(1, 4).toString()).toBe("PNG");
+      writeFileSync(`${dir}/${name}.png`, png);
+    }
+  });
+});

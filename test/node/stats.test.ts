@@ -1,5 +1,5 @@
-// Known-answer tests for scripts/lib/stats: hand-computed values and
-// textbook examples (the same inputs scikit-learn/scipy document).
+// Known-answer tests for scripts/lib/stats and scripts/lib/calibration-fit:
+// hand-computed values and textbook examples (inputs scikit-learn/scipy document).
 import { describe, expect, it } from "vitest";
 import {
   auroc,
@@ -13,6 +13,8 @@ import {
   withinGroupAuroc,
 } from "../../scripts/lib/stats/metrics.js";
 import { bootstrapCI, quantileSorted, take } from "../../scripts/lib/stats/bootstrap.js";
+import { fitIsotonic, fitPlatt } from "../../scripts/lib/calibration-fit.js";
+import { IsotonicCalibration, PlattCalibration, calibrate } from "../../src/core/calibration.js";
 
 describe("ranks and AUROC", () => {
   it("averages tied ranks", () => {
@@ -110,5 +112,47 @@ describe("bootstrap", () => {
     const ci = bootstrapCI(4, (idx) => auroc(take(s, idx), take(y, idx)), { seed: 3, reps: 300 });
     expect(ci.estimate).toBe(1);
     expect(ci.lo).toBe(1); // every defined resample ranks the positive on top
+  });
+});
+
+describe("calibration fitting (applied through src/core/calibration.ts)", () => {
+  // Binary score: s=0 → 1 of 4 positive, s=1 → 3 of 4 positive.
+  const s = [0, 0, 0, 0, 1, 1, 1, 1];
+  const y = [1, 0, 0, 0, 1, 1, 1, 0];
+
+  it("Platt without target smoothing recovers the group frequencies (MLE)", () => {
+    const c = fitPlatt(s, y, { smoothTargets: false });
+    expect(c.a).toBeCloseTo(2 * Math.log(3), 8);
+    expect(c.b).toBeCloseTo(-Math.log(3), 8);
+    expect(calibrate(0, c)).toBeCloseTo(0.25, 8);
+    expect(calibrate(1, c)).toBeCloseTo(0.75, 8);
+  });
+  it("Platt's prior-corrected targets shrink toward 1/2: 1/3 and 2/3 here", () => {
+    // targets 5/6 and 1/6 (N₊ = N₋ = 4): group means (5/6 + 3/6)/4 = 1/3 and (15/6 + 1/6)/4 = 2/3
+    const c = fitPlatt(s, y);
+    expect(calibrate(0, c)).toBeCloseTo(1 / 3, 8);
+    expect(calibrate(1, c)).toBeCloseTo(2 / 3, 8);
+  });
+  it("Platt stays finite on separable data", () => {
+    const c = fitPlatt([-2, -1, 1, 2], [0, 0, 1, 1]);
+    expect(Number.isFinite(c.a) && c.a > 0).toBe(true);
+    expect(PlattCalibration.safeParse(c).success).toBe(true);
+  });
+  it("isotonic PAV pools violators and emits a valid interpolation table", () => {
+    // y = 1,0,0 | 1,0 | 1 → blocks {1,2,3}: 1/3, {4,5}: 1/2, {6}: 1
+    const c = fitIsotonic([1, 2, 3, 4, 5, 6], [1, 0, 0, 1, 0, 1]);
+    expect(c.x).toEqual([1, 3, 4, 5, 6]);
+    c.y.forEach((v, i) => expect(v).toBeCloseTo([1 / 3, 1 / 3, 0.5, 0.5, 1][i], 12));
+    expect(IsotonicCalibration.safeParse(c).success).toBe(true);
+    expect(calibrate(2, c)).toBeCloseTo(1 / 3, 12);
+    expect(calibrate(3.5, c)).toBeCloseTo((1 / 3 + 0.5) / 2, 12); // ramp between blocks
+    expect(calibrate(-5, c)).toBeCloseTo(1 / 3, 12); // clamped below
+    expect(calibrate(99, c)).toBe(1); // clamped above
+  });
+  it("isotonic pools tied scores and handles a single distinct score", () => {
+    const c = fitIsotonic([0.2, 0.2, 0.7], [1, 0, 1]);
+    expect(c.x).toEqual([0.2, 0.7]);
+    expect(c.y).toEqual([0.5, 1]);
+    expect(fitIsotonic([3, 3], [1, 0])).toEqual({ kind: "isotonic", x: [3, 3], y: [0.5, 0.5] });
   });
 });

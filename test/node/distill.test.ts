@@ -11,6 +11,7 @@ import { mulberry32, type Rng } from "../../src/core/random.js";
 import { type Example, type Params, Workspace, clearGrads, forwardInto, lossAndGrad, newGrads } from "../../scripts/distill/network.js";
 import { fitStandardizer, foldToWeights, initParams } from "../../scripts/distill/params.js";
 import { trainStudent } from "../../scripts/distill/trainer.js";
+import { runDistill } from "../../scripts/commands/distill.js";
 
 const shape = { buckets: 7, dim: 3, dense: 2, hidden: 5, outputs: 3 };
 
@@ -202,5 +203,38 @@ describe("trainStudent", () => {
     expect(() => trainStudent({ train: train.slice(0, 5), val: [], buckets: spec.buckets, outputs: 3 }, { alpha: 0.5 }, { mode: "none" })).toThrow(
       /no teacher/,
     );
+  });
+});
+
+describe("runDistill", () => {
+  it("featurises rows, routes splits (unlabelled → teacher-only train, other splits held out) and reports metrics", () => {
+    const rng = mulberry32(21);
+    const rows = Array.from({ length: 400 }, (_, i) => {
+      const a = rng() < 0.5;
+      const text = `${a ? "alpha " : ""}${filler.slice(0, 3 + (i % 7)).join(" ")} item ${i}`;
+      const split = i < 250 ? "train" : i < 300 ? "val" : i < 350 ? "test" : i < 380 ? "unlabelled" : "cal";
+      return {
+        id: `r${i}`,
+        text,
+        split,
+        labels: split === "unlabelled" ? {} : { good: a ? 0.9 : 0.1, bad: null },
+        teacher: { good: a ? 2 : -2, bad: 0 },
+      };
+    });
+    const progressLines: string[] = [];
+    const res = runDistill({
+      rows,
+      featurizer: spec,
+      train: { seed: 1, dim: 8, hidden: 8, maxEpochs: 8, lr: 1e-2, alpha: 0.5 },
+      progress: { mode: "lines", log: (l) => progressLines.push(l), intervalMs: 0 },
+    });
+    expect(res.models).toEqual(["bad", "good"]);
+    expect(res.counts).toMatchObject({ train: 280, val: 50, test: 50, unlabelled_used: 30, held_out: 20 });
+    expect(res.metrics.test.per_model.good.auroc).toBeGreaterThan(0.95);
+    expect(res.metrics.test.per_model.bad.auroc).toBeNull(); // no labels at all for "bad"
+    expect(res.metrics.test.per_model.bad.teacher_n).toBe(50);
+    expect(res.weights.shape).toMatchObject({ buckets: spec.buckets, outputs: 2, dense: 4 });
+    expect(progressLines.some((l) => /^epoch 1: train/.test(l))).toBe(true);
+    expect(progressLines.some((l) => /prompts\/s, ETA/.test(l))).toBe(true);
   });
 });

@@ -1,0 +1,135 @@
+/**
+ * Public API schemas (request and response bodies). The worker validates with
+ * them and src/worker/openapi.ts generates /openapi.json from them, so the
+ * document cannot drift from the code. Pure: schemas and types only.
+ */
+import { z } from "zod";
+import { ChatMessage } from "./messages.js";
+import { Policy } from "./policy.js";
+
+const ModelList = z.array(z.string().min(1)).min(1).max(64);
+
+export const RouteRequest = z
+  .object({
+    prompt: z.string().max(1_000_000).optional().meta({ description: "Raw prompt text. Give this or messages." }),
+    messages: z.array(ChatMessage).min(1).max(1000).optional().meta({
+      description: "OpenAI-style chat messages, formatted as 'role: content' turns joined by blank lines.",
+    }),
+    models: ModelList.optional().meta({ description: "Allow-list of pool model ids." }),
+    exclude: ModelList.optional().meta({ description: "Pool model ids to leave out." }),
+    policy: Policy.optional().meta({ description: "Routing policy; defaults to the bundle's default policy." }),
+    abstain_below: z.number().min(0).max(1).optional().meta({
+      description: "If no candidate reaches this P(success), the decision is abstain.",
+    }),
+    expected_output_tokens: z
+      .union([z.number().int().min(0).max(1_000_000), z.record(z.string(), z.number().int().min(0).max(1_000_000))])
+      .optional()
+      .meta({ description: "Override expected output tokens: one number for all models, or per model id." }),
+  })
+  .strict()
+  .refine((r) => (r.prompt === undefined) !== (r.messages === undefined), {
+    message: "give exactly one of prompt or messages",
+    path: ["prompt"],
+  })
+  .meta({ id: "RouteRequest" });
+export type RouteRequest = z.infer<typeof RouteRequest>;
+
+export const BatchRouteRequest = z
+  .object({ requests: z.array(RouteRequest).min(1).max(64) })
+  .strict()
+  .meta({ id: "BatchRouteRequest" });
+export type BatchRouteRequest = z.infer<typeof BatchRouteRequest>;
+
+export const PriceSource = z.enum(["bundle", "override"]);
+
+export const Candidate = z
+  .object({
+    model: z.string(),
+    p_success: z.number(),
+    input_tokens: z.number().int(),
+    expected_output_tokens: z.number(),
+    expected_cost_usd: z.number(),
+    cost_per_success_usd: z.number().nullable(),
+    utility: z.number().nullable().meta({ description: "Utility under a utility policy; null for other policies." }),
+    price_source: PriceSource,
+  })
+  .meta({ id: "Candidate" });
+export type Candidate = z.infer<typeof Candidate>;
+
+export const Decision = z
+  .union([
+    z.object({ type: z.literal("route"), model: z.string(), provider: z.string(), policy: z.string(), reason: z.string() }),
+    z.object({ type: z.literal("abstain"), model: z.null(), provider: z.null(), policy: z.string(), reason: z.string() }),
+  ])
+  .meta({ id: "Decision" });
+export type Decision = z.infer<typeof Decision>;
+
+export const RouteResponse = z
+  .object({
+    request_id: z.string(),
+    decision: Decision,
+    candidates: z.array(Candidate),
+    artifact: z.object({ id: z.string(), sha256: z.string() }),
+    experiment: z.object({ name: z.string(), variant: z.string() }).nullable(),
+    truncated: z.boolean(),
+    timing: z.object({ score_us: z.number() }),
+  })
+  .meta({ id: "RouteResponse" });
+export type RouteResponse = z.infer<typeof RouteResponse>;
+
+export const BatchRouteResponse = z
+  .object({ request_id: z.string(), results: z.array(RouteResponse) })
+  .meta({ id: "BatchRouteResponse" });
+
+export const ModelInfo = z
+  .object({
+    id: z.string(),
+    provider: z.string(),
+    input_per_mtok: z.number(),
+    output_per_mtok: z.number(),
+    default_output_tokens: z.number(),
+    output_tokens_source: z.enum(["measured", "estimate"]),
+    price_source: PriceSource,
+    price_origin: z.string(),
+  })
+  .meta({ id: "ModelInfo" });
+
+export const ModelsResponse = z
+  .object({ artifact: z.object({ id: z.string(), sha256: z.string() }), models: z.array(ModelInfo) })
+  .meta({ id: "ModelsResponse" });
+
+export const ArtifactResponse = z
+  .object({
+    id: z.string(),
+    kind: z.string(),
+    description: z.string(),
+    sha256: z.string(),
+    format_version: z.number(),
+    created_at: z.string(),
+    provenance: z.record(z.string(), z.unknown()),
+    metrics: z.record(z.string(), z.unknown()),
+    available: z.array(z.string()).meta({ description: "Every bundle built into this worker." }),
+  })
+  .meta({ id: "ArtifactResponse" });
+
+export const Health = z
+  .object({
+    status: z.enum(["ok", "unhealthy"]),
+    bundles: z.array(z.object({ id: z.string(), state: z.enum(["ready", "failed"]), reason: z.string().nullable() })),
+    default_bundle: z.string(),
+  })
+  .meta({ id: "Health" });
+
+export const Problem = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string(),
+    instance: z.string().optional(),
+    request_id: z.string(),
+    errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+  })
+  .passthrough()
+  .meta({ id: "Problem" });
+export type Problem = z.infer<typeof Problem>;

@@ -1,0 +1,120 @@
+/**
+ * The Hono app: wires routes, auth, problem+json errors, 404/405 and the
+ * response headers. Takes the runtime promise and a clock from the entry
+ * point so tests can build it with other bundles or config. Must not load
+ * bundles or read env itself.
+ */
+import { Hono, type Context } from "hono";
+import { BatchRouteRequest, RouteRequest } from "../core/api-schemas.js";
+import type { Reason } from "../core/result.js";
+import { authenticate, type Scope } from "./auth.js";
+import { openApiDocument } from "./openapi.js";
+import { problemResponse } from "./problem.js";
+import { readJsonBody } from "./request-body.js";
+import { artifactBody, healthBody, modelsBody } from "./routes/info.js";
+import { routeMany, type RouteOutcome } from "./routes/route.js";
+import { bundleFor, type Runtime } from "./runtime.js";
+
+type Env = { Variables: { requestId: string; rt: Runtime } };
+
+const ROUTES: Record<string, string[]> = {
+  "/v1/route": ["POST"],
+  "/v1/route/batch": ["POST"],
+  "/v1/models": ["GET"],
+  "/v1/artifact": ["GET"],
+  "/healthz": ["GET"],
+  "/openapi.json": ["GET"],
+};
+
+export interface AppDeps {
+  runtime: Promise<Runtime>;
+  now: () => number;
+  newId: () => string;
+}
+
+export function createApp(deps: AppDeps) {
+  const app = new Hono<Env>();
+  const fail = (c: Context<Env>, r: Reason) => problemResponse(r, c.get("requestId"));
+
+  app.use("*", async (c, next) => {
+    const incoming = c.req.header("x-request-id");
+    c.set("requestId", incoming && /^[\w.-]{1,128}$/.test(incoming) ? incoming : deps.newId());
+    c.set("rt", await deps.runtime);
+    await next();
+    c.header("x-request-id", c.get("requestId"));
+  });
+
+  async function guard(c: Context<Env>, scope: Scope): Promise<Response | null> {
+    const rt = c.get("rt");
+    if (rt.config === null) return fail(c, { reason: "bundle_unavailable", detail: `configuration invalid: ${rt.configErrors.join("; ")}` });
+    const who = await authenticate(rt.config, c.req.header("authorization"), scope);
+    return who.ok ? null : fail(c, who.error);
+  }
+
+  function routeHeaders(c: Context<Env>, out: RouteOutcome) {
+    const first = out.results[0];
+    c.header("x-preflight-model", first.decision.type === "route" ? first.decision.model : "abstain");
+    c.header("x-preflight-variant", out.selection.experiment?.variant ?? "none");
+    c.header("x-preflight-artifact", `${out.bundle.id}@${out.bundle.sha256.slice(0, 12)}`);
+    c.header("server-timing", `score;dur=${out.scoreMs.toFixed(3)}`);
+  }
+
+  app.post("/v1/route", async (c) => {
+    const denied = await guard(c, "route");
+    if (denied) return denied;
+    const body = await readJsonBody(c.req.raw, RouteRequest, c.get("rt").config!.maxBodyBytes);
+    if (!body.ok) return fail(c, body.error);
+    const ctx = { rt: c.get("rt"), headers: c.req.raw.headers, requestId: c.get("requestId"), now: deps.now };
+    const out = await routeMany(ctx, [body.value], []);
+    if (!out.ok) return fail(c, out.error);
+    routeHeaders(c, out.value);
+    return c.json(out.value.results[0]);
+  });
+
+  app.post("/v1/route/batch", async (c) => {
+    const denied = await guard(c, "route");
+    if (denied) return denied;
+    const body = await readJsonBody(c.req.raw, BatchRouteRequest, c.get("rt").config!.maxBodyBytes);
+    if (!body.ok) return fail(c, body.error);
+    const ctx = { rt: c.get("rt"), headers: c.req.raw.headers, requestId: c.get("requestId"), now: deps.now };
+    const out = await routeMany(ctx, body.value.requests, ["requests"]);
+    if (!out.ok) return fail(c, out.error);
+    routeHeaders(c, out.value);
+    return c.json({ request_id: c.get("requestId"), results: out.value.results });
+  });
+
+  app.get("/v1/models", async (c) => {
+    const denied = await guard(c, "route");
+    if (denied) return denied;
+    const b = bundleFor(c.get("rt"), c.req.header("x-preflight-bundle"));
+    return b.ok ? c.json(modelsBody(b.value)) : fail(c, b.error);
+  });
+
+  app.get("/v1/artifact", async (c) => {
+    const denied = await guard(c, "route");
+    if (denied) return denied;
+    const b = bundleFor(c.get("rt"), c.req.header("x-preflight-bundle"));
+    return b.ok ? c.json(artifactBody(c.get("rt"), b.value)) : fail(c, b.error);
+  });
+
+  app.get("/healthz", (c) => {
+    const h = healthBody(c.get("rt"));
+    return c.json(h.body, h.healthy ? 200 : 503);
+  });
+
+  app.get("/openapi.json", (c) => c.json(openApiDocument() as object));
+
+  app.notFound((c) => {
+    const allowed = ROUTES[c.req.path];
+    if (allowed) return problemResponse({ reason: "method_not_allowed", allowed }, c.get("requestId") ?? deps.newId(), { allow: allowed.join(", ") });
+    return problemResponse({ reason: "not_found", detail: `no route ${c.req.method} ${c.req.path}` }, c.get("requestId") ?? deps.newId());
+  });
+
+  app.onError((e, c) => {
+    const id = c.get("requestId") ?? deps.newId();
+    console.error(`[preflight] request ${id} failed: ${(e as Error).stack ?? String(e)}`);
+    return problemResponse({ reason: "internal", request_id: id }, id);
+  });
+
+  return app;
+}

@@ -1,0 +1,66 @@
+/**
+ * Builds the OpenAPI 3.1 document from the same zod schemas the worker
+ * validates with (src/core/api-schemas.ts). Must not define schemas itself.
+ */
+import { OpenAPIRegistry, OpenApiGeneratorV31 } from "@asteasolutions/zod-to-openapi";
+import { z } from "zod";
+import {
+  ArtifactResponse,
+  BatchRouteRequest,
+  BatchRouteResponse,
+  Health,
+  ModelsResponse,
+  Problem,
+  RouteRequest,
+  RouteResponse,
+} from "../core/api-schemas.js";
+
+const problem = (description: string) => ({ description, content: { "application/problem+json": { schema: Problem } } });
+const errors = {
+  400: problem("Malformed JSON"),
+  401: problem("Missing API key"),
+  403: problem("Rejected API key or missing scope"),
+  413: problem("Body over the size limit"),
+  415: problem("Content type is not application/json"),
+  422: problem("Schema violation, unknown model, experiment, variant or bundle"),
+  503: problem("No bundle loaded or configuration invalid"),
+};
+const experimentHeaders = z.object({
+  "x-preflight-experiment": z.string().optional().meta({ description: "Experiment name from EXPERIMENTS." }),
+  "x-preflight-unit": z.string().optional().meta({ description: "Stable unit id (user/session) hashed into a variant." }),
+  "x-preflight-variant": z.string().optional().meta({ description: "Force a variant." }),
+  "x-preflight-bundle": z.string().optional().meta({ description: "Select a built-in bundle directly (canary)." }),
+});
+
+let cached: unknown;
+
+export function openApiDocument(): unknown {
+  if (cached) return cached;
+  const r = new OpenAPIRegistry();
+  r.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
+  const json = (schema: z.ZodType, description: string) => ({ description, content: { "application/json": { schema } } });
+  r.registerPath({
+    method: "post",
+    path: "/v1/route",
+    summary: "Route one prompt",
+    security: [{ bearer: [] }],
+    request: { headers: experimentHeaders, body: { content: { "application/json": { schema: RouteRequest } } } },
+    responses: { 200: json(RouteResponse, "Route decision"), ...errors },
+  });
+  r.registerPath({
+    method: "post",
+    path: "/v1/route/batch",
+    summary: "Route up to 64 prompts",
+    security: [{ bearer: [] }],
+    request: { headers: experimentHeaders, body: { content: { "application/json": { schema: BatchRouteRequest } } } },
+    responses: { 200: json(BatchRouteResponse, "Route decisions in request order"), ...errors },
+  });
+  r.registerPath({ method: "get", path: "/v1/models", summary: "Pool and prices", security: [{ bearer: [] }], responses: { 200: json(ModelsResponse, "Pool"), ...errors } });
+  r.registerPath({ method: "get", path: "/v1/artifact", summary: "Bundle summary and metrics", security: [{ bearer: [] }], responses: { 200: json(ArtifactResponse, "Artifact"), ...errors } });
+  r.registerPath({ method: "get", path: "/healthz", summary: "Health", responses: { 200: json(Health, "Healthy"), 503: json(Health, "Unhealthy") } });
+  cached = new OpenApiGeneratorV31(r.definitions).generateDocument({
+    openapi: "3.1.0",
+    info: { title: "Preflight", version: "1.0.0", description: "Pre-generation LLM routing: P(success) per model, cost, decision." },
+  });
+  return cached;
+}

@@ -1,0 +1,55 @@
+/**
+ * Read-only routes: /v1/models, /v1/artifact, /healthz. Must not score.
+ */
+import type { z } from "zod";
+import type { ArtifactResponse, Health, ModelsResponse } from "../../core/api-schemas.js";
+import type { LoadedBundle } from "../bundle-loader.js";
+import type { Runtime } from "../runtime.js";
+
+export function modelsBody(b: LoadedBundle): z.infer<typeof ModelsResponse> {
+  return {
+    artifact: { id: b.id, sha256: b.sha256 },
+    models: b.pool.map((m) => {
+      const src = b.manifest.pool.find((p) => p.id === m.id)!;
+      return {
+        id: m.id,
+        provider: m.provider,
+        input_per_mtok: m.price.input_per_mtok,
+        output_per_mtok: m.price.output_per_mtok,
+        default_output_tokens: m.default_output_tokens,
+        output_tokens_source: src.output_tokens_source,
+        price_source: m.price_source,
+        price_origin: m.price_source === "override" ? "PRICE_OVERRIDES" : src.price_source,
+      };
+    }),
+  };
+}
+
+export function artifactBody(rt: Runtime, b: LoadedBundle): z.infer<typeof ArtifactResponse> {
+  const m = b.manifest;
+  return {
+    id: b.id,
+    kind: m.kind,
+    description: m.description,
+    sha256: b.sha256,
+    format_version: m.format_version,
+    created_at: m.provenance.created_at,
+    provenance: m.provenance,
+    metrics: m.metrics,
+    available: rt.bundles.map((x) => x.id),
+  };
+}
+
+export function healthBody(rt: Runtime): { body: z.infer<typeof Health>; healthy: boolean } {
+  const def = rt.bundles.find((b) => b.id === rt.defaultId);
+  const healthy = rt.config !== null && def?.state === "ready";
+  return {
+    healthy,
+    body: {
+      status: healthy ? "ok" : "unhealthy",
+      bundles: rt.bundles.map((b) => ({ id: b.id, state: b.state, reason: b.state === "failed" ? b.reason : null })),
+      default_bundle: rt.defaultId,
+      ...(rt.configErrors.length ? { config_errors: rt.configErrors } : {}),
+    },
+  };
+}

@@ -1,0 +1,87 @@
+/**
+ * POST /v1/route and /v1/route/batch: validate, pick variant and bundle,
+ * score in WASM, decide in core. Must not format errors itself: failures are
+ * returned as core Reasons and mapped by problem.ts.
+ */
+import { RouteRequest, type RouteResponse, type BatchRouteRequest } from "../../core/api-schemas.js";
+import { formatMessages } from "../../core/messages.js";
+import { decide, selectCandidates, type RuntimeModel } from "../../core/route.js";
+import { err, ok, type Result } from "../../core/result.js";
+import type { Policy } from "../../core/policy.js";
+import type { LoadedBundle } from "../bundle-loader.js";
+import { bundleFor, type Runtime } from "../runtime.js";
+import { scoreTexts } from "../scorer.js";
+import { selectVariant, type Selection } from "../variant-select.js";
+
+export interface RouteContext {
+  rt: Runtime;
+  headers: Headers;
+  requestId: string;
+  now: () => number;
+}
+
+interface Prepared {
+  req: RouteRequest;
+  policy: Policy;
+  cands: RuntimeModel[];
+  text: string;
+}
+
+function prepare(bundle: LoadedBundle, sel: Selection, req: RouteRequest): Result<Prepared> {
+  const policy = sel.policy ?? req.policy ?? bundle.manifest.default_policy;
+  const cands = selectCandidates(bundle.pool, req, policy);
+  if (!cands.ok) return cands;
+  const text = req.prompt ?? formatMessages(req.messages ?? []);
+  return ok({ req, policy, cands: cands.value, text });
+}
+
+export interface RouteOutcome {
+  results: RouteResponse[];
+  bundle: LoadedBundle;
+  selection: Selection;
+  scoreMs: number;
+}
+
+/** Routes one or more requests under one selection (variant, bundle) and one ORT batch. */
+export async function routeMany(ctx: RouteContext, reqs: RouteRequest[], pathPrefix: string[]): Promise<Result<RouteOutcome>> {
+  const ids = ctx.rt.bundles.map((b) => b.id);
+  const sel = selectVariant(ctx.rt.config?.experiments ?? [], ctx.headers, ctx.requestId, ids);
+  if (!sel.ok) return sel;
+  const bundle = bundleFor(ctx.rt, sel.value.bundleId);
+  if (!bundle.ok) return bundle;
+  const prepared: Prepared[] = [];
+  for (const [i, req] of reqs.entries()) {
+    const p = prepare(bundle.value, sel.value, req);
+    if (!p.ok) {
+      // Prefix field paths with the batch index so the caller can find the item.
+      if (p.error.reason === "unknown_model" && pathPrefix.length) return err({ ...p.error, field: `${pathPrefix.join(".")}.${i}.${p.error.field}` });
+      return p;
+    }
+    prepared.push(p.value);
+  }
+  const t0 = ctx.now();
+  const scored = await scoreTexts(bundle.value, prepared.map((p) => p.text));
+  const scoreMs = ctx.now() - t0;
+  const results = prepared.map((p, i): RouteResponse => {
+    const s = scored[i];
+    const { decision, candidates } = decide({
+      candidates: p.cands,
+      logits: s.logits,
+      inputTokens: s.features.inputTokens,
+      request: p.req,
+      policy: p.policy,
+    });
+    return {
+      request_id: reqs.length > 1 || pathPrefix.length ? `${ctx.requestId}/${i}` : ctx.requestId,
+      decision,
+      candidates,
+      artifact: { id: bundle.value.id, sha256: bundle.value.sha256 },
+      experiment: sel.value.experiment,
+      truncated: s.features.truncated,
+      timing: { score_us: Math.round((scoreMs * 1000) / reqs.length) },
+    };
+  });
+  return ok({ results, bundle: bundle.value, selection: sel.value, scoreMs });
+}
+
+export type { BatchRouteRequest };

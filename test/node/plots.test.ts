@@ -1,11 +1,17 @@
 // SVG charts: structure (well-formed tags, expected series/labels/counts),
 // tick arithmetic, escaping, and — when a renderer happens to be installed
 // (sharp/librsvg, never installed for this test) — an actual render to /tmp.
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { createRequire } from "node:module";
 import { describe, expect, it } from "vitest";
 import { fmtTick, logTicks, niceTicks } from "../../scripts/lib/plots/axes.js";
 import { barChart, paretoPlot, reliabilityDiagram } from "../../scripts/lib/plots/svg.js";
+import { fmtCI, fmtNum, fmtPct, fmtUsd, mdTable, slug, toJson, writeReport } from "../../scripts/lib/report/markdown.js";
+import { pointsTable, routingFigure } from "../../scripts/lib/report/routing.js";
+import { simulate } from "../../scripts/lib/routing/simulate.js";
+import { ece } from "../../scripts/lib/stats/metrics.js";
 
 /** Throws unless every element is closed in order; returns the element count. */
 function checkWellFormed(svg: string): number {
@@ -49,7 +55,7 @@ const reliability = reliabilityDiagram({
   title: "Reliability",
   series: [
     { label: "probe", bins: [{ mean_p: 0.1, frac_pos: 0.12, count: 40 }, { mean_p: 0.5, frac_pos: 0.45, count: 100 }, { mean_p: 0.9, frac_pos: 0.93, count: 60 }] },
-    { label: "student", bins: [{ mean_p: 0.2, frac_pos: 0.3, count: 10 }, { mean_p: 0.6, frac_pos: 0, count: 0 }, { mean_p: 0.8, frac_pos: 0.7, count: 30 }] },
+    { label: "student", bins: [{ mean_p: 0.2, frac_pos: 0.3, count: 10 }, { mean_p: null, frac_pos: null, count: 0 }, { mean_p: 0.8, frac_pos: 0.7, count: 30 }] },
   ],
 });
 
@@ -60,8 +66,8 @@ const bars = barChart({
   yDomain: [0.4, 1],
   refLine: { value: 0.5, label: "chance" },
   series: [
-    { label: "probe", values: [{ est: 0.8, lo: 0.76, hi: 0.84 }, { est: 0.7, lo: 0.65, hi: 0.75 }, { est: 0.9, lo: 0.87, hi: 0.93 }] },
-    { label: "length", values: [{ est: 0.55 }, null, { est: NaN }] },
+    { label: "probe", values: [{ estimate: 0.8, lo: 0.76, hi: 0.84 }, { estimate: 0.7, lo: 0.65, hi: 0.75 }, { estimate: 0.9, lo: 0.87, hi: 0.93 }] },
+    { label: "length", values: [{ estimate: 0.55 }, null, { estimate: NaN }] },
   ],
 });
 
@@ -158,5 +164,67 @@ describe("rendering (optional)", () => {
       expect(png.subarray(1, 4).toString()).toBe("PNG");
       writeFileSync(`${dir}/${name}.png`, png);
     }
+  });
+});
+
+describe("reliability diagram from stats/metrics ece()", () => {
+  it("accepts ece().bins directly (empty bins skipped)", () => {
+    // p .1,.15 → bin 0 (2 rows); .9 → bin 4 with 5 bins; the other 3 bins are empty.
+    const { bins } = ece([0.1, 0.15, 0.9], [0, 1, 1], 5);
+    const svg = reliabilityDiagram({ series: [{ label: "probe", bins }] });
+    checkWellFormed(svg);
+    expect(count(svg, "<circle")).toBe(2);
+  });
+});
+
+describe("markdown helpers", () => {
+  it("formats numbers, percentages, USD and CIs; missing values as a dash", () => {
+    expect([fmtNum(0.81234), fmtNum(NaN), fmtNum(null)]).toEqual(["0.812", "—", "—"]);
+    expect([fmtPct(0.1234), fmtPct(68.75, 1, true), fmtPct(Infinity)]).toEqual(["12.3%", "68.8%", "—"]);
+    expect([fmtUsd(0.0012345), fmtUsd(0.00001234), fmtUsd(12.34), fmtUsd(0)]).toEqual(["$0.00123", "$1.23e-5", "$12.3", "$0"]);
+    expect(fmtCI({ estimate: 0.8123, lo: 0.79, hi: 0.834 })).toBe("0.812 [0.790, 0.834]");
+    expect(fmtCI({ estimate: 0.8123, lo: null, hi: null })).toBe("0.812");
+  });
+
+  it("writes a GitHub table with alignment, escaped pipes and formatted numbers", () => {
+    const t = mdTable(["model", "acc", "n"], [["a|b", 0.5, 12], ["c", null, 3]], ["left", "right", "right"]);
+    expect(t).toBe(["| model | acc | n |", "| --- | ---: | ---: |", "| a\\|b | 0.500 | 12 |", "| c | — | 3 |"].join("\n"));
+    expect(() => mdTable(["a", "b"], [["x"]])).toThrow();
+  });
+
+  it("slugs and JSON with non-finite numbers", () => {
+    expect(slug("Pareto: probe / utility")).toBe("pareto-probe-utility");
+    expect(JSON.parse(toJson({ a: NaN, b: [1, Infinity], c: "x" }))).toEqual({ a: null, b: [1, null], c: "x" });
+  });
+});
+
+describe("writeReport", () => {
+  it("writes report.md, metrics.json and one SVG per plot", async () => {
+    const data = {
+      models: ["A", "B"],
+      p: [[0.9, 0.95], [0.2, 0.8]],
+      success: [[1, 1], [0, 1]],
+      cost: [[1, 2], [1, 2]],
+    };
+    const sim = simulate(data, { grids: { utility: [0, 0.1], threshold: [0.5, 0.95], budget: [1, 2] } });
+    const dir = mkdtempSync(join(tmpdir(), "preflight-report-"));
+    const out = await writeReport(dir, {
+      title: "Test report",
+      metrics: { sim, nan: NaN },
+      plots: { "Pareto (threshold)": routingFigure({ probe: sim }, "threshold"), reliability: { svg: reliability, caption: "Calibration" } },
+      sections: [{ title: "Baselines", body: pointsTable([...sim.singles, sim.oracle], sim.singles[1].cost) }],
+    });
+    expect(out.files.map((f) => f.slice(dir.length + 1))).toEqual(["report.md", "metrics.json", "pareto-threshold.svg", "reliability.svg"]);
+    const md = readFileSync(join(dir, "report.md"), "utf8");
+    expect(md.startsWith("# Test report\n")).toBe(true);
+    expect(md).toContain("## Baselines");
+    // oracle: row 0 → A ✓ $1, row 1 → B ✓ $2 → 100 % at $1.5 = 75 % of B's $2
+    expect(md).toContain("| oracle | 100.0% | $1.5 | 75.0% |");
+    expect(md).toContain("![Calibration](reliability.svg)");
+    const metrics = JSON.parse(readFileSync(join(dir, "metrics.json"), "utf8"));
+    expect(metrics.nan).toBeNull();
+    expect(metrics.sim.rows).toBe(2);
+    checkWellFormed(readFileSync(join(dir, "pareto-threshold.svg"), "utf8"));
+    rmSync(dir, { recursive: true, force: true });
   });
 });

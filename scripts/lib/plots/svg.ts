@@ -91,9 +91,10 @@ export function paretoPlot(o: ParetoPlotOpts): string {
   return svgDoc(W, H, body.join("\n"));
 }
 
+/** Same shape as stats/metrics.ts `ece().bins` (null = empty bin). */
 export interface ReliabilityBin {
-  mean_p: number;
-  frac_pos: number;
+  mean_p: number | null;
+  frac_pos: number | null;
   count: number;
 }
 
@@ -121,7 +122,9 @@ export function reliabilityDiagram(o: ReliabilityOpts): string {
     `<line class="diagonal" x1="${px(x.map(0))}" y1="${px(y.map(0))}" x2="${px(x.map(1))}" y2="${px(y.map(1))}" stroke="${MUTED}" stroke-dasharray="5 4" stroke-width="1.2"/>`,
   ];
   o.series.forEach((s, k) => {
-    const bins = s.bins.filter((b) => b.count > 0 && finite(b.mean_p, b.frac_pos)).sort((a, b) => a.mean_p - b.mean_p);
+    const bins = s.bins
+      .filter((b): b is { mean_p: number; frac_pos: number; count: number } => b.count > 0 && b.mean_p !== null && b.frac_pos !== null && finite(b.mean_p, b.frac_pos))
+      .sort((a, b) => a.mean_p - b.mean_p);
     const pts = bins.map((b) => `${px(x.map(b.mean_p))},${px(y.map(b.frac_pos))}`).join(" ");
     body.push(`<g class="series" data-label="${esc(s.label)}" stroke="${colour(k)}" fill="${colour(k)}">`);
     body.push(`<polyline points="${pts}" fill="none" stroke-width="1.8"/>`);
@@ -135,11 +138,12 @@ export function reliabilityDiagram(o: ReliabilityOpts): string {
   return svgDoc(W, H, body.join("\n"));
 }
 
+/** Same shape as stats/bootstrap.ts `Interval`; null/NaN estimate = no bar. */
 export interface BarValue {
-  est: number;
+  estimate: number | null;
   /** 95% CI bounds; the error bar is omitted when either is missing. */
-  lo?: number;
-  hi?: number;
+  lo?: number | null;
+  hi?: number | null;
 }
 
 export interface BarChartOpts {
@@ -164,7 +168,7 @@ export function barChart(o: BarChartOpts): string {
   const W = Math.max(560, 84 + o.groups.length * groupW + rightPad);
   const H = o.height ?? 420;
   const box: Box = { left: 84, top: 48, width: W - 84 - rightPad, height: H - 48 - 64 - Math.ceil(S / 4) * 18 };
-  const vals = o.series.flatMap((s) => s.values.flatMap((v) => (v ? [v.est, v.lo ?? v.est, v.hi ?? v.est] : []))).filter(Number.isFinite);
+  const vals = o.series.flatMap((s) => s.values.flatMap((v) => (v ? [v.estimate ?? NaN, v.lo ?? NaN, v.hi ?? NaN] : []))).filter(Number.isFinite);
   const dom: [number, number] = o.yDomain ?? [Math.min(0, ...vals), Math.max(0, ...vals, o.refLine?.value ?? 0)];
   const y = linearScale(dom, [box.top + box.height, box.top], !o.yDomain);
   const gw = box.width / Math.max(1, o.groups.length);
@@ -176,12 +180,13 @@ export function barChart(o: BarChartOpts): string {
   o.series.forEach((s, k) => {
     body.push(`<g class="series" data-label="${esc(s.label)}" fill="${colour(k)}">`);
     s.values.forEach((v, j) => {
-      if (!v || !Number.isFinite(v.est)) return;
+      if (!v || v.estimate === null || !Number.isFinite(v.estimate)) return;
+      const est = v.estimate;
       const x0 = box.left + gw * j + gw * 0.11 + k * bw;
-      const top = Math.min(clampY(v.est), base);
-      const h = Math.abs(clampY(v.est) - base);
-      body.push(`<rect class="bar" x="${px(x0 + 1)}" y="${px(top)}" width="${px(bw - 2)}" height="${px(h)}"><title>${esc(`${s.label} · ${o.groups[j]}: ${v.est}`)}</title></rect>`);
-      if (v.lo !== undefined && v.hi !== undefined && finite(v.lo, v.hi)) {
+      const top = Math.min(clampY(est), base);
+      const h = Math.abs(clampY(est) - base);
+      body.push(`<rect class="bar" x="${px(x0 + 1)}" y="${px(top)}" width="${px(bw - 2)}" height="${px(h)}"><title>${esc(`${s.label} · ${o.groups[j]}: ${est}`)}</title></rect>`);
+      if (typeof v.lo === "number" && typeof v.hi === "number" && finite(v.lo, v.hi)) {
         const cx = x0 + bw / 2;
         const cap = Math.min(5, bw / 3);
         const [ylo, yhi] = [clampY(v.lo), clampY(v.hi)];

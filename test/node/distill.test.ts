@@ -12,6 +12,7 @@ import { type Example, type Params, Workspace, clearGrads, forwardInto, lossAndG
 import { fitStandardizer, foldToWeights, initParams } from "../../scripts/distill/params.js";
 import { trainStudent } from "../../scripts/distill/trainer.js";
 import { runDistill } from "../../scripts/commands/distill.js";
+import type { DistillRow } from "../../scripts/distill/dataset.js";
 
 const shape = { buckets: 7, dim: 3, dense: 2, hidden: 5, outputs: 3 };
 
@@ -209,7 +210,7 @@ describe("trainStudent", () => {
 describe("runDistill", () => {
   it("featurises rows, routes splits (unlabelled → teacher-only train, other splits held out) and reports metrics", () => {
     const rng = mulberry32(21);
-    const rows = Array.from({ length: 400 }, (_, i) => {
+    const rows = Array.from({ length: 400 }, (_, i): DistillRow => {
       const a = rng() < 0.5;
       const text = `${a ? "alpha " : ""}${filler.slice(0, 3 + (i % 7)).join(" ")} item ${i}`;
       const split = i < 250 ? "train" : i < 300 ? "val" : i < 350 ? "test" : i < 380 ? "unlabelled" : "cal";

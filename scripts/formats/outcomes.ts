@@ -49,3 +49,35 @@ export type PoolConfig = z.infer<typeof PoolConfig>;
 export const successRate = (o: ModelOutcome): number => o.k / o.n;
 /** Majority label; ties (exactly half) count as failure. */
 export const majorityLabel = (o: ModelOutcome): 0 | 1 => (o.k / o.n > 0.5 ? 1 : 0);
+
+/**
+ * A row of the normalised dataset that `ingest` writes (dataset.jsonl): an
+ * OutcomeRow whose split is always set and whose models are all in the pool.
+ * Kept a valid OutcomeRow so every stage that reads outcomes also reads it.
+ */
+export const DatasetRow = OutcomeRow.and(z.object({ split: Split }));
+export type DatasetRow = z.infer<typeof DatasetRow>;
+
+const SplitCounts = z.record(z.string(), z.number().int().min(0));
+
+/** dataset.json, written next to dataset.jsonl by `ingest`. */
+export const DatasetMeta = z.object({
+  format: z.literal("preflight-dataset/1"),
+  key: z.string().regex(/^[0-9a-f]{64}$/),
+  inputs: z.object({
+    outcomes: z.object({ file: z.string(), sha256: z.string() }),
+    pool: z.object({ file: z.string(), sha256: z.string() }),
+  }),
+  pool: PoolConfig,
+  split_rule: z.string(),
+  counts: z.object({
+    rows: z.number().int().min(0),
+    splits_assigned: z.number().int().min(0),
+    by_split: SplitCounts,
+    by_model: z.record(
+      z.string(),
+      z.object({ labelled: z.number().int().min(0), masked: z.number().int().min(0), majority_success: z.number().int().min(0), by_split: SplitCounts }),
+    ),
+  }),
+});
+export type DatasetMeta = z.infer<typeof DatasetMeta>;

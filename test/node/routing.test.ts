@@ -12,7 +12,7 @@ import {
   sweep,
   type RoutingData,
 } from "../../scripts/lib/routing/simulate.js";
-import { accuracyAtCost, accuracyCostAuc, headlines, paretoFrontier } from "../../scripts/lib/routing/pareto.js";
+import { accuracyAtCost, accuracyCostAuc, headlines, paretoFrontier, summariseSweeps } from "../../scripts/lib/routing/pareto.js";
 import { selectOnValidation, selectParam } from "../../scripts/lib/routing/select.js";
 
 // Models A (cost 1), B (cost 2), C (cost 4) on every row.
@@ -187,6 +187,16 @@ describe("Pareto geometry", () => {
     expect(h.costAtBestSingleAccuracy).toBe(2.75);
     expect(h.costAtBestSingleAccuracyPct).toBeCloseTo(68.75, 12);
     expect(h.accuracyWithinBestSingleCost).toBe(0.75);
+  });
+
+  it("summariseSweeps: threshold sweep frontier, headlines and AUC over [0, $4]", () => {
+    const sim = simulate(val, { grids: { utility: [0], threshold: [0, 0.25, 0.7, 0.95], budget: [2] } });
+    const t = summariseSweeps(sim).threshold;
+    // points ($1 .25) ($2 .25) ($2.75 .75) ($3.5 .75) → frontier ($1 .25) ($2.75 .75)
+    expect(t.frontier.map((q) => q.param)).toEqual([0, 0.7]);
+    expect(t.headlines.costAtBestSingleAccuracy).toBe(2.75);
+    // (.25·1.75 + .75·1.25) / 4 = 1.375 / 4
+    expect(t.auc).toBeCloseTo(1.375 / 4, 12);
   });
 
   it("headlines are null when the router never gets there", () => {

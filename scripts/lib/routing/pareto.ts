@@ -4,6 +4,7 @@
  * figures measured against the best single model. Pure; must not run the
  * router (simulate.ts) or choose parameters (select.ts).
  */
+import type { Simulation, SweepKind } from "./simulate.js";
 
 export interface CostAcc {
   cost: number;
@@ -94,4 +95,30 @@ export function headlines(router: CostAcc[], singles: (CostAcc & { label: string
     costAtBestSingleAccuracyPct: costAt === null || !(b.cost > 0) ? null : (100 * costAt) / b.cost,
     accuracyWithinBestSingleCost: accWithin,
   };
+}
+
+export interface SweepSummary {
+  frontier: (CostAcc & { label: string; param?: number })[];
+  headlines: Headlines;
+  /** `accuracyCostAuc` with maxCost = the most expensive single model's mean cost. */
+  auc: number | null;
+}
+
+/**
+ * Frontier, headlines and AUC for each swept policy of a simulation. These
+ * describe the sweep on the split it ran on; choosing a parameter is
+ * select.ts's job (on validation), never this.
+ */
+export function summariseSweeps(sim: Simulation): Record<SweepKind, SweepSummary> {
+  const maxCost = Math.max(...sim.singles.map((q) => q.cost).filter(Number.isFinite));
+  const out = {} as Record<SweepKind, SweepSummary>;
+  for (const kind of Object.keys(sim.routers) as SweepKind[]) {
+    const pts = sim.routers[kind];
+    out[kind] = {
+      frontier: paretoFrontier(pts),
+      headlines: headlines(pts, sim.singles),
+      auc: maxCost > 0 ? accuracyCostAuc(pts, maxCost) : null,
+    };
+  }
+  return out;
 }

@@ -128,16 +128,19 @@ export function oracle(d: RoutingData): OperatingPoint {
   return { label: "oracle", accuracy: n ? ok / n : NaN, cost: n ? cost / n : NaN, share: shares(counts, d.models, n) };
 }
 
+function candidates(d: RoutingData): Scored[][] {
+  return d.p.map((row, i) => d.models.map((model, m) => ({ model, p: row[m], cost: d.cost[i][m] })));
+}
+
 /** Runs `choose()` on every row. Abstentions count as failures costing 0. */
-export function routeWithPolicy(d: RoutingData, policy: Policy, label: string, abstainBelow?: number): OperatingPoint {
+export function routeWithPolicy(d: RoutingData, policy: Policy, label: string, abstainBelow?: number, cands = candidates(d)): OperatingPoint {
   const index = new Map(d.models.map((m, k) => [m, k]));
   const counts = d.models.map(() => 0);
   let ok = 0;
   let cost = 0;
   let abstained = 0;
   for (let i = 0; i < d.success.length; i++) {
-    const cands: Scored[] = d.models.map((model, m) => ({ model, p: d.p[i][m], cost: d.cost[i][m] }));
-    const c = choose(cands, policy, abstainBelow);
+    const c = choose(cands[i], policy, abstainBelow);
     if (c.kind === "abstain") {
       abstained++;
       continue;
@@ -167,8 +170,9 @@ function labelFor(kind: SweepKind, param: number): string {
 
 /** One router operating point per parameter value, in the order given. */
 export function sweep(d: RoutingData, kind: SweepKind, params: number[], abstainBelow?: number): OperatingPoint[] {
+  const cands = candidates(d);
   return params.map((param) => ({
-    ...routeWithPolicy(d, policyFor(kind, param), labelFor(kind, param), abstainBelow),
+    ...routeWithPolicy(d, policyFor(kind, param), labelFor(kind, param), abstainBelow, cands),
     param,
   }));
 }

@@ -133,3 +133,24 @@ export const Problem = z
   .passthrough()
   .meta({ id: "Problem" });
 export type Problem = z.infer<typeof Problem>;
+
+export const TokenizeRequest = z
+  .object({
+    prompt: z.string().max(1_000_000).optional(),
+    messages: z.array(ChatMessage).min(1).max(1000).optional(),
+  })
+  .strict()
+  .refine((r) => (r.prompt === undefined) !== (r.messages === undefined), {
+    message: "give exactly one of prompt or messages",
+    path: ["prompt"],
+  })
+  .meta({ id: "TokenizeRequest" });
+
+export const TokenizeResponse = z
+  .object({
+    artifact: z.object({ id: z.string(), sha256: z.string() }),
+    ids: z.array(z.number().int()).meta({ description: "Hashed feature ids the student reads, after truncation." }),
+    input_tokens: z.number().int().meta({ description: "Tokens counted for cost." }),
+    truncated: z.boolean(),
+  })
+  .meta({ id: "TokenizeResponse" });

@@ -5,7 +5,9 @@
  * bundles or read env itself.
  */
 import { Hono, type Context } from "hono";
-import { BatchRouteRequest, RouteRequest } from "../core/api-schemas.js";
+import { BatchRouteRequest, RouteRequest, TokenizeRequest } from "../core/api-schemas.js";
+import { featurize } from "../core/featurizer.js";
+import { formatMessages } from "../core/messages.js";
 import type { Reason } from "../core/result.js";
 import { authenticate, type Scope } from "./auth.js";
 import { openApiDocument } from "./openapi.js";
@@ -20,6 +22,7 @@ type Env = { Variables: { requestId: string; rt: Runtime } };
 const ROUTES: Record<string, string[]> = {
   "/v1/route": ["POST"],
   "/v1/route/batch": ["POST"],
+  "/v1/tokenize": ["POST"],
   "/v1/models": ["GET"],
   "/v1/artifact": ["GET"],
   "/healthz": ["GET"],
@@ -81,6 +84,18 @@ export function createApp(deps: AppDeps) {
     if (!out.ok) return fail(c, out.error);
     routeHeaders(c, out.value);
     return c.json({ request_id: c.get("requestId"), results: out.value.results });
+  });
+
+  // Exposes the shared featurizer as the worker runs it, for cost previews and golden parity checks.
+  app.post("/v1/tokenize", async (c) => {
+    const denied = await guard(c, "route");
+    if (denied) return denied;
+    const body = await readJsonBody(c.req.raw, TokenizeRequest, c.get("rt").config!.maxBodyBytes);
+    if (!body.ok) return fail(c, body.error);
+    const b = bundleFor(c.get("rt"), c.req.header("x-preflight-bundle"));
+    if (!b.ok) return fail(c, b.error);
+    const f = featurize(body.value.prompt ?? formatMessages(body.value.messages ?? []), b.value.manifest.featurizer);
+    return c.json({ artifact: { id: b.value.id, sha256: b.value.sha256 }, ids: Array.from(f.ids), input_tokens: f.inputTokens, truncated: f.truncated });
   });
 
   app.get("/v1/models", async (c) => {

@@ -13,6 +13,8 @@ import {
   Problem,
   RouteRequest,
   RouteResponse,
+  TokenizeRequest,
+  TokenizeResponse,
 } from "../core/api-schemas.js";
 
 const problem = (description: string) => ({ description, content: { "application/problem+json": { schema: Problem } } });
@@ -54,6 +56,14 @@ export function openApiDocument(): unknown {
     security: [{ bearer: [] }],
     request: { headers: experimentHeaders, body: { content: { "application/json": { schema: BatchRouteRequest } } } },
     responses: { 200: json(BatchRouteResponse, "Route decisions in request order"), ...errors },
+  });
+  r.registerPath({
+    method: "post",
+    path: "/v1/tokenize",
+    summary: "Feature ids and input-token count for a prompt, as the worker computes them",
+    security: [{ bearer: [] }],
+    request: { body: { content: { "application/json": { schema: TokenizeRequest } } } },
+    responses: { 200: json(TokenizeResponse, "Tokenization"), ...errors },
   });
   r.registerPath({ method: "get", path: "/v1/models", summary: "Pool and prices", security: [{ bearer: [] }], responses: { 200: json(ModelsResponse, "Pool"), ...errors } });
   r.registerPath({ method: "get", path: "/v1/artifact", summary: "Bundle summary and metrics", security: [{ bearer: [] }], responses: { 200: json(ArtifactResponse, "Artifact"), ...errors } });

@@ -9,6 +9,13 @@ import { EMBEDDED_BUNDLES } from "../../src/worker/embedded-bundles.js";
 import { initRuntime } from "../../src/worker/runtime.js";
 import { EMBEDDED_BUNDLES as FIXTURES } from "./fixture-bundles.js";
 
-const runtime = initRuntime(env as unknown as Record<string, unknown>, [...FIXTURES, ...EMBEDDED_BUNDLES]);
+// A deliberately broken copy of the fixture (wrong bytes for student.onnx) proves
+// the loader refuses bundles whose files do not match their manifest.
+const corrupt = {
+  manifestText: FIXTURES[0].manifestText.replace('"bundle_id": "fixture-tiny"', '"bundle_id": "fixture-corrupt"'),
+  files: { "student.onnx": new ArrayBuffer(16) },
+};
+
+const runtime = initRuntime(env as unknown as Record<string, unknown>, [...FIXTURES, corrupt, ...EMBEDDED_BUNDLES]);
 
 export default createApp({ runtime, now: () => performance.now(), newId: () => crypto.randomUUID() });

@@ -108,7 +108,7 @@ describe("routers through choose()", () => {
 describe("missing outcomes", () => {
   const withGap: RoutingData = {
     ...val,
-    p: [...val.p, [0.5, 0.5, 0.5]],
+    p: [...val.p, [0.5, NaN, 0.5]],
     success: [...val.success, [1, NaN, 0]],
     cost: [...val.cost, COST],
   };

@@ -9,7 +9,8 @@
  * has a known outcome (success[i][m] is 0 or 1). Rows with any NaN outcome
  * are dropped before anything is computed, so every baseline and every
  * router is scored on exactly the same rows; the count is reported as
- * `dropped`. p and cost must be finite on every row (throws otherwise).
+ * `dropped`. p and cost must be finite on every kept row (throws otherwise;
+ * they are not inspected on dropped rows).
  */
 import { choose, type Policy, type Scored } from "../../../src/core/policy.js";
 
@@ -58,14 +59,15 @@ export function completeRows(data: RoutingData): CompleteRows {
     if (data.p[i].length !== M || data.success[i].length !== M || data.cost[i].length !== M) {
       throw new Error(`routing: row ${i} does not have ${M} columns`);
     }
+    const s = data.success[i];
+    if (s.some((v) => !Number.isNaN(v) && v !== 0 && v !== 1)) throw new Error(`routing: success must be 0, 1 or NaN (row ${i})`);
+    if (s.some((v) => Number.isNaN(v))) continue;
     for (let m = 0; m < M; m++) {
       if (!Number.isFinite(data.p[i][m]) || !Number.isFinite(data.cost[i][m])) {
         throw new Error(`routing: non-finite p or cost at row ${i}, model ${data.models[m]}`);
       }
     }
-    const s = data.success[i];
-    if (s.every((v) => v === 0 || v === 1)) kept.push(i);
-    else if (s.some((v) => !Number.isNaN(v) && v !== 0 && v !== 1)) throw new Error(`routing: success must be 0, 1 or NaN (row ${i})`);
+    kept.push(i);
   }
   const pick = <T>(a: T[]): T[] => kept.map((i) => a[i]);
   return {

@@ -66,3 +66,18 @@ export class CsrRows implements LinearOperator {
     }
   }
 }
+
+/** Row subset of a CSR matrix (copies; shares no buffers with the source). */
+export function subsetCsr(m: CsrMatrix, rows: ArrayLike<number>): CsrMatrix {
+  const n = rows.length;
+  const indptr = new Int32Array(n + 1);
+  for (let i = 0; i < n; i++) indptr[i + 1] = indptr[i] + (m.indptr[rows[i] + 1] - m.indptr[rows[i]]);
+  const indices = new Int32Array(indptr[n]);
+  const values = new Float32Array(indptr[n]);
+  for (let i = 0; i < n; i++) {
+    const r = rows[i];
+    indices.set(m.indices.subarray(m.indptr[r], m.indptr[r + 1]), indptr[i]);
+    values.set(m.values.subarray(m.indptr[r], m.indptr[r + 1]), indptr[i]);
+  }
+  return { rows: n, cols: m.cols, indptr, indices, values };
+}

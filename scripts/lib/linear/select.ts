@@ -1,0 +1,100 @@
+/**
+ * Layer × λ selection for every pool model: for each candidate layer, fit a
+ * standardiser on that layer's training rows, then per model run the
+ * logistic (majority label) and ridge (success rate) λ paths and keep the
+ * (layer, λ) with the lowest validation loss. Layers are the outer loop so
+ * each 10k × d matrix is streamed through the cache by all models in turn.
+ * Only train rows fit and only val rows select; calibration and test rows are
+ * never touched here.
+ */
+import { StandardizedRows, type DenseMatrix } from "./dense.js";
+import { fitPath, type LinearKind, type PathOptions } from "./path.js";
+import { Standardizer } from "./standardizer.js";
+
+export interface SelectionModel {
+  id: string;
+  majority: ArrayLike<number>;
+  rate: ArrayLike<number>;
+  /** 1 where the model's outcome exists; 0 rows are excluded for this model. */
+  mask: ArrayLike<number>;
+}
+
+export interface SelectionRow {
+  layer: number;
+  lambda: number;
+  val_loss: number;
+  iterations: number;
+  converged: boolean;
+}
+
+export interface SelectedLinear {
+  kind: LinearKind;
+  layer: number;
+  lambda: number;
+  val_loss: number;
+  w: Float64Array;
+  b: number;
+  /** Every (layer, λ) tried, in order, for the report. */
+  tried: SelectionRow[];
+}
+
+export interface SelectionOptions extends PathOptions {
+  logisticLambdas: number[];
+  ridgeLambdas: number[];
+  /** Called after each (layer, model) so a CLI can show progress. */
+  onProgress?: (info: { layer: number; model: string; seconds: number }) => void;
+  now?: () => number;
+}
+
+export interface LayerInput {
+  layer: number;
+  matrix: DenseMatrix;
+}
+
+export const presentRows = (rows: ArrayLike<number>, mask: ArrayLike<number>): number[] =>
+  Array.from(rows).filter((r) => mask[r] === 1);
+
+export function selectProbes(
+  layers: LayerInput[],
+  fitRows: ArrayLike<number>,
+  valRows: ArrayLike<number>,
+  models: SelectionModel[],
+  opts: SelectionOptions,
+): { standardizers: Map<number, Standardizer>; logistic: Map<string, SelectedLinear>; ridge: Map<string, SelectedLinear> } {
+  const standardizers = new Map<number, Standardizer>();
+  const best = { logistic: new Map<string, SelectedLinear>(), ridge: new Map<string, SelectedLinear>() };
+  const rowsOf = models.map((m) => ({ fit: presentRows(fitRows, m.mask), val: presentRows(valRows, m.mask) }));
+  for (const { layer, matrix } of layers) {
+    const std = Standardizer.fit(matrix, fitRows);
+    standardizers.set(layer, std);
+    models.forEach((m, mi) => {
+      const t0 = opts.now?.() ?? 0;
+      const { fit, val } = rowsOf[mi];
+      if (fit.length === 0 || val.length === 0) throw new Error(`probes: model ${m.id} has no train or no val rows`);
+      const trainOp = new StandardizedRows(matrix, fit, std);
+      const valOp = new StandardizedRows(matrix, val, std);
+      for (const kind of ["logistic", "ridge"] as const) {
+        const y = kind === "logistic" ? m.majority : m.rate;
+        const lambdas = kind === "logistic" ? opts.logisticLambdas : opts.ridgeLambdas;
+        const path = fitPath(
+          kind,
+          trainOp,
+          fit.map((r) => y[r]),
+          valOp,
+          val.map((r) => y[r]),
+          lambdas,
+          opts,
+        );
+        const rows = path.steps.map((s) => ({ layer, lambda: s.lambda, val_loss: s.val, iterations: s.iterations, converged: s.converged }));
+        const prev = best[kind].get(m.id);
+        const tried = [...(prev?.tried ?? []), ...rows];
+        if (!prev || path.best.val < prev.val_loss) {
+          const { lambda, w, b, val: v } = path.best;
+          best[kind].set(m.id, { kind, layer, lambda, val_loss: v, w, b, tried });
+        } else prev.tried = tried;
+      }
+      opts.onProgress?.({ layer, model: m.id, seconds: ((opts.now?.() ?? 0) - t0) / 1000 });
+    });
+  }
+  return { standardizers, ...best };
+}

@@ -1,0 +1,112 @@
+// runProbes end to end on small synthetic data with a planted answer:
+// layer 7 carries the signal, layer 3 is noise; two models, one with masked rows.
+import { describe, expect, it } from "vitest";
+import { carveCalibration, runProbes, type ProbesInput } from "../../scripts/commands/probes.js";
+import { fitPlatt } from "../../scripts/lib/calibration-fit.js";
+import { Standardizer } from "../../scripts/lib/linear/standardizer.js";
+import { gaussian, mulberry32 } from "../../src/core/random.js";
+import { sigmoid } from "../../src/core/calibration.js";
+
+function synth(n = 600, d = 12, seed = 1): ProbesInput {
+  const rng = mulberry32(seed);
+  const noise = new Float32Array(n * d).map(() => gaussian(rng));
+  const signal = new Float32Array(n * d).map(() => gaussian(rng) + 3);
+  const lat = Array.from({ length: n }, (_, i) => 1.5 * (signal[i * d] - 3) - (signal[i * d + 1] - 3) + 0.5 * gaussian(rng));
+  const rateA = lat.map((l) => sigmoid(2 * l));
+  const rateB = lat.map((l) => sigmoid(-2 * l + 0.3));
+  const k = (p: number) => Math.round(p * 4) / 4; // 4 samples per prompt
+  const idx = Array.from({ length: n }, (_, i) => i);
+  return {
+    layers: [
+      { layer: 3, features: { data: noise, rows: n, cols: d } },
+      // an iterator of rows also works
+      { layer: 7, features: idx.map((i) => signal.subarray(i * d, (i + 1) * d)) },
+    ],
+    splits: { train: idx.filter((i) => i % 10 < 6), val: idx.filter((i) => i % 10 === 6 || i % 10 === 7), test: idx.filter((i) => i % 10 >= 8) },
+    models: [
+      { id: "a", rate: rateA.map(k), majority: rateA.map((p) => (k(p) > 0.5 ? 1 : 0)), mask: idx.map(() => 1) },
+      { id: "b", rate: rateB.map(k), majority: rateB.map((p) => (k(p) > 0.5 ? 1 : 0)), mask: idx.map((i) => (i % 3 === 0 ? 0 : 1)) },
+    ],
+    texts: idx.map((i) => (lat[i] > 0 ? "short" : "a much longer prompt ".repeat(1 + (i % 3)))),
+    humanDifficulty: idx.map((i) => (i % 2 === 0 ? -lat[i] + gaussian(rng) : null)),
+    options: { bootstrapReps: 200, seed: 5 },
+  };
+}
+
+describe("runProbes", () => {
+  const input = synth();
+  const res = runProbes(input);
+
+  it("carves a disjoint calibration part out of train and records it", () => {
+    expect(res.splits.cal_source).toBe("carved-from-train");
+    expect(res.splits.cal.length).toBe(Math.round(360 * 0.2));
+    expect(res.splits.train.length + res.splits.cal.length).toBe(360);
+    const fit = new Set(res.splits.train);
+    expect(res.splits.cal.some((r) => fit.has(r))).toBe(false);
+    expect(carveCalibration(input.splits.train, 0.2, 5)).toEqual({ fit: res.splits.train, cal: res.splits.cal });
+  });
+
+  it("selects the informative layer and beats the majority baseline", () => {
+    for (const id of ["a", "b"]) {
+      const m = res.models[id];
+      expect(m.probe.layer).toBe(7);
+      expect(m.ridge.layer).toBe(7);
+      const auc = m.test.probe.auroc;
+      expect(auc.estimate!).toBeGreaterThan(0.85);
+      expect(auc.lo!).toBeLessThanOrEqual(auc.estimate!);
+      expect(auc.hi!).toBeGreaterThanOrEqual(auc.estimate!);
+      expect(m.test.baselines.majority.auroc.estimate).toBe(0.5);
+      expect(m.test.probe.brier.estimate!).toBeLessThan(m.test.baselines.majority.brier.estimate!);
+      expect(m.test.ridge.spearman.estimate!).toBeGreaterThan(0.6);
+      expect(m.test.baselines.length).toBeDefined();
+      expect(m.test.baselines.tfidf).toBeDefined();
+      expect(m.test.baselines.human_difficulty!.n).toBeLessThan(m.test.probe.n);
+    }
+    expect(res.models.a.probe.w[0]).toBeGreaterThan(0); // planted sign
+    expect(res.models.b.probe.w[0]).toBeLessThan(0);
+  });
+
+  it("excludes masked rows per model", () => {
+    const present = (rows: number[]) => rows.filter((r) => r % 3 !== 0).length;
+    expect(res.models.a.counts.test).toBe(res.splits.test.length);
+    expect(res.models.b.counts).toEqual({
+      train: present(res.splits.train),
+      cal: present(res.splits.cal),
+      val: present(res.splits.val),
+      test: present(res.splits.test),
+    });
+    expect(res.models.b.test.probe.n).toBe(present(res.splits.test));
+  });
+
+  it("fits Platt on the calibration rows, not the selection rows", () => {
+    const m = res.models.b;
+    const cal = res.splits.cal.filter((r) => r % 3 !== 0);
+    const expected = fitPlatt(cal.map((r) => m.logits[r]), cal.map((r) => input.models[1].majority[r]));
+    expect(m.probe.calibration).toEqual(expected);
+  });
+
+  it("returns weights that reproduce the logits on every row", () => {
+    const m = res.models.a;
+    const std = Standardizer.fromJSON(res.standardizers[String(m.probe.layer)]);
+    const rows = input.layers[1].features as Float32Array[];
+    expect(m.logits).toHaveLength(600);
+    for (const r of [0, 123, 599]) {
+      const z = std.transform(rows[r]).reduce((s, v, j) => s + v * m.probe.w[j], m.probe.b);
+      expect(m.logits[r]).toBeCloseTo(z, 6);
+    }
+  });
+
+  it("is JSON-serialisable and deterministic", () => {
+    expect(JSON.parse(JSON.stringify(res))).toEqual(res);
+    expect(runProbes(synth())).toEqual(res);
+  });
+
+  it("uses a given calibration split as is", () => {
+    const s = synth();
+    const train = Array.from(s.splits.train);
+    const r2 = runProbes({ ...s, texts: undefined, splits: { ...s.splits, train: train.slice(60), cal: train.slice(0, 60) } });
+    expect(r2.splits.cal_source).toBe("given");
+    expect(r2.splits.cal).toEqual(train.slice(0, 60));
+    expect(r2.models.a.test.baselines.tfidf).toBeUndefined();
+  });
+});

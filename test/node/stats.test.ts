@@ -12,7 +12,8 @@ import {
   spearman,
   withinGroupAuroc,
 } from "../../scripts/lib/stats/metrics.js";
-import { bootstrapCI, quantileSorted, take } from "../../scripts/lib/stats/bootstrap.js";
+import { bootstrapCI, bootstrapMany, quantileSorted, take } from "../../scripts/lib/stats/bootstrap.js";
+import { probabilityMetrics } from "../../scripts/lib/stats/report.js";
 import { fitIsotonic, fitPlatt } from "../../scripts/lib/calibration-fit.js";
 import { IsotonicCalibration, PlattCalibration, calibrate } from "../../src/core/calibration.js";
 
@@ -105,6 +106,22 @@ describe("bootstrap", () => {
   it("returns nulls when the statistic is undefined", () => {
     expect(bootstrapCI(5, () => null, { seed: 1 })).toEqual({ estimate: null, lo: null, hi: null });
     expect(bootstrapCI(0, mean, { seed: 1 })).toEqual({ estimate: null, lo: null, hi: null });
+  });
+  it("bootstrapMany gives each statistic the interval bootstrapCI gives on the same seed", () => {
+    const max = (idx: Int32Array) => Math.max(...take(values, idx));
+    const many = bootstrapMany(100, { mean, max, none: () => null }, { seed: 9, reps: 300 });
+    expect(many.mean).toEqual(bootstrapCI(100, mean, { seed: 9, reps: 300 }));
+    expect(many.max).toEqual(bootstrapCI(100, max, { seed: 9, reps: 300 }));
+    expect(many.none).toEqual({ estimate: null, lo: null, hi: null });
+  });
+  it("probabilityMetrics scores a perfect ranker and its reliability table", () => {
+    const m = probabilityMetrics([0.05, 0.15, 0.85, 0.95], [0, 0, 1, 1], [0, 0.25, 0.75, 1], { seed: 1, reps: 100 });
+    expect(m.n).toBe(4);
+    expect(m.auroc.estimate).toBe(1);
+    expect(m.spearman.estimate).toBeCloseTo(1, 12);
+    expect(m.brier.estimate).toBeCloseTo((0.05 ** 2 + 0.15 ** 2 + 0.15 ** 2 + 0.05 ** 2) / 4, 12);
+    expect(m.reliability.reduce((s, b) => s + b.count, 0)).toBe(4);
+    expect(m.auroc_within_group).toBeUndefined();
   });
   it("drops resamples that draw one class for AUROC", () => {
     const s = [0.1, 0.2, 0.3, 0.9];

@@ -133,7 +133,14 @@ export class JsonlWriter {
   /** Drops the partial file; use on error paths. */
   async abort(): Promise<void> {
     this.closed = true;
-    this.out.destroy();
+    // Pending writes fail with ERR_STREAM_DESTROYED; that is expected here, not an error to surface.
+    this.out.on("error", () => undefined);
+    if (!this.out.destroyed) {
+      // Not events.once: it would reject on the very error we are ignoring.
+      const closed = new Promise<void>((resolve) => this.out.once("close", () => resolve()));
+      this.out.destroy();
+      await closed;
+    }
     await rm(this.tmp, { force: true });
   }
 }

@@ -1,0 +1,178 @@
+/**
+ * `npm run bench`: latency, throughput, scoring time, cold start, bundle size
+ * and memory of the Preflight worker on raw workerd over loopback. See
+ * bench/README.md for the method. Flags: --bundle=auto|production|fixture,
+ * --runs, --requests, --warmup, --cold, --score-iters, --port, --out.
+ * Owned by bench/; never imported by src/.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { cpus, loadavg } from "node:os";
+import { dirname, resolve } from "node:path";
+import { runLoad, type RunResult, type Target } from "./loadgen.js";
+import { makePrompt } from "./prompts.js";
+import { renderMarkdown, type BenchResult, type Cell } from "./report.js";
+import { scoreInNode, type ScoreStats } from "./score-node.js";
+import { buildWorker, bundleSize, memory, startWorkerd, stopWorkerd, writeConfig, type Running } from "./workerd.js";
+
+const args = Object.fromEntries(
+  process.argv.slice(2).map((a) => {
+    const m = /^--([\w-]+)(?:=(.*))?$/.exec(a);
+    if (!m) throw new Error(`unknown argument ${a}`);
+    return [m[1], m[2] ?? "true"];
+  }),
+);
+const num = (k: string, d: number) => (args[k] === undefined ? d : Number(args[k]));
+const RUNS = num("runs", 3);
+const REQUESTS = num("requests", 400);
+const WARMUP = num("warmup", 50);
+const COLD = num("cold", 3);
+const SCORE_ITERS = num("score-iters", 200);
+const PORT = num("port", 18787);
+const OUT = args.out ?? "bench/results";
+const TOKENS = [64, 512, 2048];
+const CONNS = [1, 8];
+
+/** The bundle dir a generated embedded-bundles file points at, or null when it lists none. */
+function firstBundleDir(listFile: string): string | null {
+  const m = /import\s+\w+\s+from\s+"([^"]+)\/manifest\.json"/.exec(readFileSync(listFile, "utf8"));
+  return m ? resolve(dirname(listFile), m[1]) : null;
+}
+
+function chooseBundle(): { kind: "production" | "fixture"; entry: string; dir: string } {
+  const want = args.bundle ?? "auto";
+  const prod = firstBundleDir("src/worker/embedded-bundles.ts");
+  if (want === "production" || (want === "auto" && prod)) {
+    if (!prod) throw new Error("--bundle=production: src/worker/embedded-bundles.ts lists no bundle yet");
+    return { kind: "production", entry: "bench/entry.ts", dir: prod };
+  }
+  if (want !== "fixture" && want !== "auto") throw new Error(`--bundle must be auto, production or fixture, not ${want}`);
+  return { kind: "fixture", entry: "bench/entry-fixture.ts", dir: firstBundleDir("test/worker/fixture-bundles.ts")! };
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+async function post(port: number, path: string, body: unknown): Promise<{ status: number; json: any }> {
+  const res = await fetch(`http://127.0.0.1:${port}${path}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+  return { status: res.status, json: await res.json() };
+}
+
+async function main() {
+  const t0 = Date.now();
+  const log = (s: string) => console.log(`[bench ${((Date.now() - t0) / 1000).toFixed(1)}s] ${s}`);
+  const load_before = loadavg();
+  const bundle = chooseBundle();
+  const entryName = bundle.entry.replace(/^.*\//, "").replace(/\.ts$/, ".js");
+  const outDir = `.cache/bench-build-${bundle.kind}`;
+  log(`bundle ${bundle.kind} (${bundle.dir}); building ${bundle.entry} with wrangler deploy --dry-run`);
+  const wr = buildWorker(bundle.entry, outDir);
+  const wranglerTotal = /Total Upload: ([^\n]+)/.exec(wr)?.[1]?.trim() ?? null;
+  const size = bundleSize(outDir, entryName);
+  const config = writeConfig(outDir, entryName, PORT, { AUTH: "disabled", MAX_BODY_BYTES: "262144" });
+  log(`bundle ${(size.raw_bytes / 2 ** 20).toFixed(2)} MiB raw, ${(size.gzip9_bytes / 2 ** 20).toFixed(2)} MiB gzip -9; config ${config}`);
+
+  const colds: number[] = [];
+  const idle: { rss_kib: number; hwm_kib: number }[] = [];
+  let w: Running | null = null;
+  for (let i = 0; i < COLD; i++) {
+    if (w) await stopWorkerd(w);
+    w = await startWorkerd(config, PORT);
+    colds.push(w.coldStartMs);
+    idle.push(memory(w.pid));
+  }
+  log(`cold starts (ms): ${colds.map((c) => c.toFixed(0)).join(", ")}`);
+  const run = w!;
+  try {
+    const prompts = TOKENS.map((tokens) => ({ tokens, text: makePrompt(tokens) }));
+    const tok: BenchResult["prompts"] = [];
+    for (const p of prompts) {
+      const r = await post(PORT, "/v1/tokenize", { prompt: p.text });
+      if (r.status !== 200) throw new Error(`/v1/tokenize ${r.status}: ${JSON.stringify(r.json)}`);
+      const rr = await post(PORT, "/v1/route", { prompt: p.text });
+      if (rr.status !== 200) throw new Error(`/v1/route ${rr.status}: ${JSON.stringify(rr.json)}`);
+      tok.push({ tokens: p.tokens, chars: p.text.length, input_tokens: r.json.input_tokens, feature_ids: r.json.ids.length, truncated: r.json.truncated, artifact: r.json.artifact.id });
+    }
+    log(`prompts: ${tok.map((t) => `${t.tokens}→input_tokens ${t.input_tokens} (${t.feature_ids} ids${t.truncated ? ", truncated" : ""})`).join("; ")}`);
+
+    const targets: { name: string; tokens: number | null; t: Target }[] = [
+      { name: "GET /hello (floor)", tokens: null, t: { method: "GET", path: "/hello" } },
+      ...prompts.map((p) => ({ name: `POST /v1/route ${p.tokens} tok`, tokens: p.tokens, t: { method: "POST" as const, path: "/v1/route", body: JSON.stringify({ prompt: p.text }) } })),
+    ];
+    const raw: Record<string, RunResult[]> = {};
+    const scoreUs: Record<number, number[]> = {};
+    for (let r = 0; r < RUNS; r++) {
+      for (const tg of targets) {
+        for (const conns of CONNS) {
+          const res = await runLoad(PORT, tg.t, conns, REQUESTS, WARMUP, tg.tokens !== null);
+          if (res.errors) throw new Error(`${tg.name} c=${conns}: ${res.errors} non-200 responses`);
+          if (tg.tokens !== null) for (const s of res.samples) (scoreUs[tg.tokens] ??= []).push(JSON.parse(s.body).timing.score_us);
+          res.samples = [];
+          (raw[`${tg.name}|${conns}`] ??= []).push(res);
+        }
+      }
+      log(`run ${r + 1}/${RUNS} done`);
+    }
+    const after = memory(run.pid);
+    const cells: Cell[] = targets.flatMap((tg) =>
+      CONNS.map((conns) => {
+        const rs = raw[`${tg.name}|${conns}`];
+        return {
+          name: tg.name,
+          tokens: tg.tokens,
+          conns,
+          p50_us: median(rs.map((x) => x.p50_us)),
+          p99_us: median(rs.map((x) => x.p99_us)),
+          rps: median(rs.map((x) => x.rps)),
+          runs: rs.map((x) => ({ p50_us: x.p50_us, p99_us: x.p99_us, rps: x.rps, wall_s: x.wall_s })),
+        };
+      }),
+    );
+    const inWorker = TOKENS.map((t) => {
+      const xs = scoreUs[t] ?? [];
+      return { tokens: t, p50_us: median(xs), max_us: Math.max(...xs), distinct_values: [...new Set(xs)].sort((a, b) => a - b).slice(0, 10), n: xs.length };
+    });
+    await stopWorkerd(run);
+    log("scoring in Node (onnxruntime-web WASM, same featurizer)");
+    const nodeRuns: ScoreStats[][] = [];
+    for (let r = 0; r < RUNS; r++) nodeRuns.push(await scoreInNode(bundle.dir, prompts, SCORE_ITERS, 20));
+    const nodeScore = TOKENS.map((t, i) => ({
+      tokens: t,
+      featurize_p50_us: median(nodeRuns.map((x) => x[i].featurize_p50_us)),
+      run_p50_us: median(nodeRuns.map((x) => x[i].run_p50_us)),
+      total_p50_us: median(nodeRuns.map((x) => x[i].total_p50_us)),
+      total_p99_us: median(nodeRuns.map((x) => x[i].total_p99_us)),
+      iterations: SCORE_ITERS,
+      runs: RUNS,
+    }));
+
+    const result: BenchResult = {
+      generated_at: new Date().toISOString(),
+      bundle: { kind: bundle.kind, dir: bundle.dir.replace(`${process.cwd()}/`, ""), entry: bundle.entry, artifact: tok[0].artifact },
+      machine: { cpus: cpus().length, cpu_model: cpus()[0]?.model ?? "?", node: process.version, loadavg_before: load_before, loadavg_after: loadavg() },
+      params: { runs: RUNS, requests: REQUESTS, warmup: WARMUP, cold_starts: COLD, score_iters: SCORE_ITERS },
+      prompts: tok,
+      cells,
+      in_worker_score_us: inWorker,
+      node_score_us: nodeScore,
+      cold_start_ms: { median: median(colds), all: colds },
+      bundle_size: { ...size, wrangler_total_upload: wranglerTotal, out_dir: outDir },
+      memory_kib: { idle_rss_median: median(idle.map((m) => m.rss_kib)), after_load_rss: after.rss_kib, after_load_hwm: after.hwm_kib },
+      duration_s: (Date.now() - t0) / 1000,
+    };
+    mkdirSync(OUT, { recursive: true });
+    writeFileSync(`${OUT}/latest.json`, `${JSON.stringify(result, null, 2)}\n`);
+    const md = renderMarkdown(result);
+    writeFileSync(`${OUT}/latest.md`, md);
+    console.log(md);
+    log(`wrote ${OUT}/latest.json and ${OUT}/latest.md`);
+  } finally {
+    await stopWorkerd(run);
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exitCode = 1;
+});

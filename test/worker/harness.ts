@@ -23,6 +23,7 @@ export async function startWorker(bindings: Record<string, string>): Promise<Min
         type: f.endsWith(".js") ? "ESModule" : f.endsWith(".wasm") ? "CompiledWasm" : f.endsWith(".onnx") ? "Data" : "Text",
       })) as { path: string; type: "ESModule" | "CompiledWasm" | "Data" | "Text" }[],
     compatibilityDate: "2026-04-20",
+    cf: false, // offline: never fetch Request.cf data
     bindings,
   });
   await mf.ready;

@@ -1,0 +1,34 @@
+/**
+ * Build configuration (`pipeline build --config <file>`): which data, which
+ * pool, teacher or label-only, featurizer and trainer settings, where the
+ * bundle goes. One zod schema; documented in docs/pipeline.md.
+ */
+import { z } from "zod";
+import { FeaturizerSpec } from "../../src/core/featurizer.js";
+import { TrainConfig } from "../distill/trainer.js";
+
+export const BuildConfig = z
+  .object({
+    bundle_id: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/),
+    description: z.string().min(1),
+    data: z.string().min(1).meta({ description: "Outcomes JSONL (repo-relative path)." }),
+    pool: z.string().min(1).meta({ description: "Pool config JSON." }),
+    licence: z.string().optional(),
+    teacher: z
+      .object({
+        logits: z.string().min(1).meta({ description: "JSONL of {id, teacher: {model: logit}} from the probes stage." }),
+        layers: z.array(z.object({ model: z.string(), layer: z.number().int() })),
+        alpha: z.number().min(0).max(1).default(0.7),
+      })
+      .nullable()
+      .default(null),
+    featurizer: FeaturizerSpec,
+    train: TrainConfig.partial().default({}),
+    dtype: z.enum(["float32", "float16"]).default("float16"),
+    calibration: z.enum(["platt", "isotonic"]).default("platt"),
+    out: z.string().default("artifacts"),
+    seed: z.number().int().min(0).default(1),
+    golden_extra: z.number().int().min(0).max(200).default(20),
+  })
+  .strict();
+export type BuildConfig = z.infer<typeof BuildConfig>;

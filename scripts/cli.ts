@@ -1,0 +1,32 @@
+/**
+ * Pipeline CLI entry point (`npm run pipeline -- <command>`). One file per
+ * command under scripts/commands and scripts/convert; this is the only place
+ * that exits the process.
+ */
+import { defineCommand, runMain } from "citty";
+
+const lazy = <T>(load: () => Promise<{ default: T }>) => () => load().then((m) => m.default);
+
+const main = defineCommand({
+  meta: { name: "pipeline", description: "Preflight offline pipeline: outcomes + activations → probes → student → bundle" },
+  subCommands: {
+    build: lazy(() => import("./commands/build.js")),
+    ingest: lazy(() => import("./commands/ingest.js")),
+    probes: lazy(() => import("./commands/probes.js")),
+    distill: lazy(() => import("./commands/distill.js")),
+    export: lazy(() => import("./commands/export.js")),
+    evaluate: lazy(() => import("./commands/evaluate.js")),
+    promote: lazy(() => import("./commands/promote.js")),
+    "make-fixture": lazy(() => import("./commands/make-fixture.js")),
+    "convert-llmrouter": lazy(() => import("./convert/llmrouter.js")),
+    "convert-routellm": lazy(() => import("./convert/routellm.js")),
+    "convert-gsm": lazy(() => import("./convert/gsm.js")),
+    "convert-math": lazy(() => import("./convert/math.js")),
+    "convert-matharena": lazy(() => import("./convert/matharena.js")),
+  },
+});
+
+runMain(main).catch((e: unknown) => {
+  console.error(e instanceof Error ? e.message : String(e));
+  process.exit(1);
+});

@@ -129,8 +129,10 @@ export function fitTfidfBaseline(
   // C·Σℓ + ½‖w‖²  ⇔  mean ℓ + (λ/2)‖w‖² with λ = 1/(C·n)
   const lambdas = Cs.map((C) => 1 / (C * n));
   const path = fitPath("logistic", new CsrRows(trainM), trainLabels, new CsrRows(valM), valLabels, lambdas, {
-    rtol: 1e-4,
-    patience: 2,
+    // A baseline, not the product: stop once val loss turns up, cap work per C.
+    rtol: 1e-3,
+    maxIter: 150,
+    patience: 1,
   });
   const { w, b, lambda, val } = path.best;
   const predictMatrix = (m: CsrMatrix, rows?: ArrayLike<number>): Float64Array => {

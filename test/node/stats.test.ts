@@ -14,6 +14,8 @@ import {
 } from "../../scripts/lib/stats/metrics.js";
 import { bootstrapCI, bootstrapMany, quantileSorted, take } from "../../scripts/lib/stats/bootstrap.js";
 import { probabilityMetrics } from "../../scripts/lib/stats/report.js";
+import { TieGroups, aurocCounts, countsOf, spearmanCounts } from "../../scripts/lib/stats/resample.js";
+import { mulberry32 } from "../../src/core/random.js";
 import { fitIsotonic, fitPlatt } from "../../scripts/lib/calibration-fit.js";
 import { IsotonicCalibration, PlattCalibration, calibrate } from "../../src/core/calibration.js";
 
@@ -171,5 +173,27 @@ describe("calibration fitting (applied through src/core/calibration.ts)", () => 
     expect(c.x).toEqual([0.2, 0.7]);
     expect(c.y).toEqual([0.5, 1]);
     expect(fitIsotonic([3, 3], [1, 0])).toEqual({ kind: "isotonic", x: [3, 3], y: [0.5, 0.5] });
+  });
+});
+
+describe("sort-free resample statistics", () => {
+  it("equal auroc/spearman on the expanded resample, ties included", () => {
+    const rng = mulberry32(11);
+    const n = 50;
+    const p = Array.from({ length: n }, () => Math.round(rng() * 8) / 8); // many ties
+    const r = Array.from({ length: n }, () => Math.round(rng() * 4) / 4);
+    const y = r.map((v) => (v > 0.5 ? 1 : 0));
+    const tp = new TieGroups(p);
+    const tr = new TieGroups(r);
+    for (let rep = 0; rep < 20; rep++) {
+      const idx = Int32Array.from({ length: n }, () => Math.floor(rng() * n));
+      const c = countsOf(idx, n);
+      const a = auroc(take(p, idx), take(y, idx));
+      const s = spearman(take(p, idx), take(r, idx));
+      if (a === null) expect(aurocCounts(tp, y, c)).toBeNull();
+      else expect(aurocCounts(tp, y, c)).toBeCloseTo(a, 12);
+      if (s === null) expect(spearmanCounts(tp, tr, c)).toBeNull();
+      else expect(spearmanCounts(tp, tr, c)).toBeCloseTo(s, 12);
+    }
   });
 });

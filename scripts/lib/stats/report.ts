@@ -7,7 +7,8 @@
  *   Spearman: probability vs success rate k/n (uses the graded signal)
  */
 import { bootstrapMany, take, type Interval } from "./bootstrap.js";
-import { auroc, brier, ece, logloss, mse, pearson, spearman, withinGroupAuroc, type ReliabilityBin } from "./metrics.js";
+import { brier, ece, logloss, mse, pearson, withinGroupAuroc, type ReliabilityBin } from "./metrics.js";
+import { TieGroups, aurocCounts, countsOf, spearmanCounts } from "./resample.js";
 
 export interface MetricSet {
   n: number;
@@ -41,9 +42,12 @@ export function probabilityMetrics(p: ArrayLike<number>, y: ArrayLike<number>, r
   const P = Float64Array.from(p);
   const Y = Float64Array.from(y);
   const R = Float64Array.from(rate);
+  // Rank statistics use the sort-free resample path (resample.ts): same values, O(n) per replicate.
+  const tp = new TieGroups(P);
+  const tr = new TieGroups(R);
   const stats: Record<string, (idx: Int32Array) => number | null> = {
-    auroc: (i) => auroc(take(P, i), take(Y, i)),
-    spearman: (i) => spearman(take(P, i), take(R, i)),
+    auroc: (i) => aurocCounts(tp, Y, countsOf(i, n)),
+    spearman: (i) => spearmanCounts(tp, tr, countsOf(i, n)),
     brier: (i) => brier(take(P, i), take(Y, i)),
     ece: (i) => ece(take(P, i), take(Y, i)).ece,
     logloss: (i) => logloss(take(P, i), take(Y, i)),
@@ -71,13 +75,16 @@ export function regressionMetrics(pred: ArrayLike<number>, y: ArrayLike<number>,
   const Q = Float64Array.from(pred);
   const Y = Float64Array.from(y);
   const R = Float64Array.from(rate);
+  const n = Q.length;
+  const tq = new TieGroups(Q);
+  const tr = new TieGroups(R);
   const ci = bootstrapMany(
-    Q.length,
+    n,
     {
-      spearman: (i) => spearman(take(Q, i), take(R, i)),
+      spearman: (i) => spearmanCounts(tq, tr, countsOf(i, n)),
       pearson: (i) => pearson(take(Q, i), take(R, i)),
       mse: (i) => mse(take(Q, i), take(R, i)),
-      auroc: (i) => auroc(take(Q, i), take(Y, i)),
+      auroc: (i) => aurocCounts(tq, Y, countsOf(i, n)),
     },
     { seed: opts.seed, reps: opts.reps },
   );

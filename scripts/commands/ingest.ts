@@ -160,18 +160,17 @@ export async function runIngest(opts: IngestOptions): Promise<IngestResult> {
 /** Human-readable summary: rows per split, and per model labelled/masked/majority-success counts by split. */
 export function formatIngestReport(r: IngestResult): string {
   const c = r.meta.counts;
+  const w = Math.max(6, ...Object.keys(c.by_model).map((m) => m.length));
+  const cols = (f: (s: Split) => string | number) => SPLITS.map((s) => String(f(s)).padStart(12)).join("");
   const lines = [
     `ingest ${r.cached ? "(cached) " : ""}${r.meta.inputs.outcomes.file} + ${r.meta.inputs.pool.file}`,
     `→ ${r.dir}`,
     `rows ${c.rows} (${c.splits_assigned} splits assigned: ${SPLIT_RULE})`,
-    `split      ${SPLITS.map((s) => s.padStart(10)).join("")}`,
-    `rows       ${SPLITS.map((s) => String(c.by_split[s] ?? 0).padStart(10)).join("")}`,
+    `${"split".padEnd(w)}${cols((s) => s)}`,
+    `${"rows".padEnd(w)}${cols((s) => c.by_split[s] ?? 0)}`,
   ];
   for (const [m, s] of Object.entries(c.by_model)) {
-    lines.push(
-      `${m.slice(0, 10).padEnd(10)} ${SPLITS.map((x) => String(s.by_split[x] ?? 0).padStart(10)).join("")}` +
-        `   labelled ${s.labelled}, masked ${s.masked}, majority success ${s.majority_success}`,
-    );
+    lines.push(`${m.padEnd(w)}${cols((x) => s.by_split[x] ?? 0)}   labelled ${s.labelled}, masked ${s.masked}, majority success ${s.majority_success}`);
   }
   return lines.join("\n");
 }

@@ -15,12 +15,15 @@
  *   With split "all" the validation rows are also evaluation rows — the
  *   report says so.
  */
-import type { Manifest, Metrics } from "../../src/core/manifest.js";
+import type { Manifest } from "../../src/core/manifest.js";
 import type { OutcomeRow } from "../formats/outcomes.js";
 import { fitBaselines, type BaselineInfo } from "./baselines.js";
 import { aurocTargetMet, modelEval, type ModelEval } from "./model-metrics.js";
 import { routingEval, type RoutingEval, type SplitArrays } from "./routing-eval.js";
 import { scoreRows, type ScoredSet } from "./score.js";
+
+/** The manifest's `metrics` block (src/core/manifest.ts exports only the schema). */
+export type Metrics = Manifest["metrics"];
 
 export type EvalSplit = "test" | "all";
 export type ValSource = "data:val" | "train-data:val" | "train-data:cal" | "none";

@@ -110,3 +110,59 @@ describe("runProbes", () => {
     expect(r2.models.a.test.baselines.tfidf).toBeUndefined();
   });
 });
+
+describe("probes command loader", () => {
+  it("joins dataset.jsonl to the activation store by id and masks missing outcomes", async () => {
+    const { mkdtemp, rm, writeFile, readFile } = await import("node:fs/promises");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const { ActivationWriter } = await import("../../scripts/lib/activations/store.js");
+    const { runCommand } = await import("citty");
+    const { loadProbesInput, default: cmd } = await import("../../scripts/commands/probes.js");
+    const dir = await mkdtemp(join(tmpdir(), "probes-"));
+    try {
+      const n = 120;
+      const d = 3;
+      const rng = mulberry32(4);
+      const splitOf = (i: number) => (i % 10 < 6 ? "train" : i % 10 < 8 ? "val" : "test");
+      const feats = Array.from({ length: n }, () => [gaussian(rng), gaussian(rng), gaussian(rng)]);
+      const rows = feats.map((f, i) => ({
+        id: `p${i}`,
+        prompt: `prompt ${i}`,
+        split: splitOf(i),
+        outcomes: {
+          a: { n: 2, k: f[0] > 0 ? 2 : 0 },
+          ...(i % 4 === 0 ? {} : { b: { n: 2, k: f[1] > 0 ? 2 : 1 } }),
+        },
+      }));
+      await writeFile(join(dir, "dataset.jsonl"), rows.map((r) => JSON.stringify(r)).join("\n") + "\n");
+      // Store rows in reverse order and leave out p5, which must then vanish from every split.
+      const order = Array.from({ length: n }, (_, i) => n - 1 - i).filter((i) => i !== 5);
+      const w = await ActivationWriter.create({ dir: join(dir, "acts"), model: "t/m", layers: [1, 2], totalRows: order.length, dtype: "F32" });
+      await w.append(
+        order.map((i) => `p${i}`),
+        { 1: Float32Array.from(order.flatMap((i) => feats[i])), 2: Float32Array.from(order.flatMap((i) => feats[i].map((v) => -v))) },
+      );
+      await w.close();
+
+      const input = await loadProbesInput({ dataset: join(dir, "dataset.jsonl"), activations: join(dir, "acts"), teacher: "t/m", layers: [1, 2] });
+      const m1 = input.layers[0].features as { data: Float32Array };
+      expect(Array.from(m1.data.subarray(7 * d, 8 * d))).toEqual(Array.from(Float32Array.from(feats[7])));
+      expect(Array.from(input.splits.train)).not.toContain(5);
+      expect(input.models.map((m) => m.id)).toEqual(["a", "b"]);
+      expect(input.models[1].mask[8]).toBe(0);
+      expect(input.models[1].rate[9]).toBe(feats[9][1] > 0 ? 1 : 0.5);
+      expect(input.texts![3]).toBe("prompt 3");
+
+      const out = join(dir, "probes.json");
+      await runCommand(cmd, {
+        rawArgs: ["--dataset", join(dir, "dataset.jsonl"), "--activations", join(dir, "acts"), "--teacher", "t/m", "--layers", "1,2", "--out", out, "--reps", "50"],
+      });
+      const res = JSON.parse(await readFile(out, "utf8"));
+      expect(res.ids).toHaveLength(n);
+      expect(res.models.a.test.probe.auroc.estimate).toBeGreaterThan(0.9);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -40,6 +40,7 @@ export async function loadSession(pathOrBytes: string | Uint8Array, opts: LoadOp
     interOpNumThreads: 1,
     graphOptimizationLevel: "all",
   };
+  // Two calls, not one: the overloads (path vs buffer) do not accept the union.
   if (typeof pathOrBytes === "string") return ort.InferenceSession.create(pathOrBytes, options);
   return ort.InferenceSession.create(pathOrBytes, options);
 }

@@ -11,7 +11,8 @@
  *   C:    TF-IDF's regularisation is chosen on trainRows with split "val";
  *         if there are none, on a deterministic holdout of every 5th fit row
  *         (which is then left out of the fit).
- * A model with no labelled fit rows gets the constant 0.5 (noted in `info`).
+ * A model with no labelled fit rows gets the constant 0.5; one with no
+ * labelled C rows has C chosen on its fit rows (both visible in `info`).
  */
 import type { CsrMatrix } from "../lib/linear/sparse.js";
 import { fitLengthBaseline, fitMajorityBaseline, fitTfidfBaseline, logLength, predictScalar, TfidfVectorizer, type TfidfModel } from "../lib/tfidf.js";
@@ -23,7 +24,7 @@ export interface BaselineInfo {
   fit_rows: number;
   c_rows: number;
   c_source: "train-data:val" | "holdout-every-5th";
-  per_model: Record<string, { fit_labelled: number; tfidf_C: number | null; majority_p: number | null; vocab: number }>;
+  per_model: Record<string, { fit_labelled: number; c_labelled: number; tfidf_C: number | null; majority_p: number | null; vocab: number }>;
 }
 
 export interface Baselines {
@@ -75,25 +76,27 @@ export function fitBaselines(trainRows: OutcomeRow[], models: string[]): Baselin
     const ci = cval.flatMap((r, i) => (r.outcomes[model] ? [i] : []));
     const y = fi.map((i) => rowSuccess(fit[i], model));
     const yc = ci.map((i) => rowSuccess(cval[i], model));
+    // No labelled C rows for this model: choose C on its fit rows (in-sample; noted in info).
+    const cSel = ci.length > 0 ? { texts: ci.map((i) => cTexts[i]), y: yc, m: selectRows(cM, ci) } : { texts: fi.map((i) => fitTexts[i]), y, m: selectRows(fitM, fi) };
     if (fi.length === 0) {
       tfidf.push(null);
       length.push(null);
       majority.push(null);
-      info.per_model[model] = { fit_labelled: 0, tfidf_C: null, majority_p: null, vocab: vec.size };
+      info.per_model[model] = { fit_labelled: 0, c_labelled: ci.length, tfidf_C: null, majority_p: null, vocab: vec.size };
       continue;
     }
     const t = fitTfidfBaseline(
       fi.map((i) => fitTexts[i]),
       y,
-      ci.map((i) => cTexts[i]),
-      yc,
-      { vectorizer: vec, trainMatrix: selectRows(fitM, fi), valMatrix: selectRows(cM, ci) },
+      cSel.texts,
+      cSel.y,
+      { vectorizer: vec, trainMatrix: selectRows(fitM, fi), valMatrix: cSel.m },
     );
     tfidf.push(t);
     length.push(fitLengthBaseline(fi.map((i) => fitTexts[i]), y));
     const maj = fitMajorityBaseline(y).p;
     majority.push(maj);
-    info.per_model[model] = { fit_labelled: fi.length, tfidf_C: t.C, majority_p: maj, vocab: vec.size };
+    info.per_model[model] = { fit_labelled: fi.length, c_labelled: ci.length, tfidf_C: t.C, majority_p: maj, vocab: vec.size };
   }
   return {
     info,

@@ -137,6 +137,23 @@ describe("evaluateBundle", () => {
     expect(JSON.stringify(b.routing)).toBe(JSON.stringify(a.routing));
   });
 
+  it("falls back for validation rows: training data's val, then none", async () => {
+    const testOnly = ROWS.filter((r) => r.split === "test");
+    const fromTrain = await evaluateBundle({ ...opts, rows: testOnly, reps: 50 });
+    expect(fromTrain.counts.val_source).toBe("train-data:val");
+    expect(fromTrain.counts.val_rows).toBe(60);
+    const trainOnly = ROWS.filter((r) => r.split === "train");
+    const none = await evaluateBundle({ ...opts, rows: testOnly, trainRows: trainOnly, reps: 50 });
+    expect(none.counts.val_source).toBe("none");
+    expect(none.routing.selections).toBeNull();
+    expect(none.manifestMetrics.headline.router_acc).toBeNull();
+    expect(none.targets.cost.met).toBe(false);
+    // TF-IDF's C is then chosen on every 5th training row, held out of the fit.
+    expect(none.baselines.c_source).toBe("holdout-every-5th");
+    expect(none.baselines.fit_rows).toBe(96);
+    expect(none.baselines.c_rows).toBe(24);
+  });
+
   it("refuses an evaluation split with no rows", async () => {
     const unsplit = ROWS.map(({ split: _s, ...r }) => r as OutcomeRow);
     await expect(evaluateBundle({ ...opts, rows: unsplit })).rejects.toThrow(/no rows with split "test"/);

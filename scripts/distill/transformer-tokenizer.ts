@@ -28,21 +28,36 @@ export function trainBpe(texts: string[], merges: number, minCount = 2): Bpe {
   const charCount = new Map<string, number>();
   for (const e of entries) for (const s of e.sym) charCount.set(s, (charCount.get(s) ?? 0) + e.c);
   const learned: [string, string][] = [];
-  for (let k = 0; k < merges; k++) {
-    const pairs = new Map<string, number>();
-    for (const e of entries) {
-      for (let i = 0; i + 1 < e.sym.length; i++) {
-        const key = `${e.sym[i]}\u0000${e.sym[i + 1]}`;
-        pairs.set(key, (pairs.get(key) ?? 0) + e.c);
+  // Pair counts with an index pair → entries containing it, updated incrementally per merge.
+  const pairs = new Map<string, number>();
+  const where = new Map<string, Set<number>>();
+  const addPairs = (i: number, sign: number) => {
+    const e = entries[i];
+    for (let j = 0; j + 1 < e.sym.length; j++) {
+      const key = `${e.sym[j]}\u0000${e.sym[j + 1]}`;
+      pairs.set(key, (pairs.get(key) ?? 0) + sign * e.c);
+      if (sign > 0) {
+        let w = where.get(key);
+        if (!w) where.set(key, (w = new Set()));
+        w.add(i);
       }
     }
+  };
+  for (let i = 0; i < entries.length; i++) addPairs(i, 1);
+  for (let k = 0; k < merges; k++) {
     let best = "";
     let bestC = minCount - 1;
     for (const [key, c] of pairs) if (c > bestC || (c === bestC && key < best)) [best, bestC] = [key, c];
     if (best === "") break;
     const [a, b] = best.split("\u0000") as [string, string];
     learned.push([a, b]);
-    for (const e of entries) e.sym = mergeOnce(e.sym, a, b);
+    for (const i of [...(where.get(best) ?? [])].sort((x, y) => x - y)) {
+      addPairs(i, -1);
+      entries[i].sym = mergeOnce(entries[i].sym, a, b);
+      addPairs(i, 1);
+    }
+    where.delete(best);
+    pairs.delete(best);
   }
   const vocab = new Map<string, number>();
   const add = (s: string) => {

@@ -5,6 +5,7 @@
  * send to the last body byte, with process.hrtime.bigint() (ns, reported µs).
  * Owned by bench/.
  */
+import { readFileSync } from "node:fs";
 import { Agent, request } from "node:http";
 
 export interface Target {
@@ -29,7 +30,16 @@ export interface RunResult {
   p99_us: number;
   mean_us: number;
   errors: number;
+  /** workerd user+sys CPU per measured request (µs), from /proc/<pid>/stat; null without a pid. */
+  server_cpu_us_per_req: number | null;
   samples: Sample[];
+}
+
+/** user+sys CPU time of a process in µs (clock ticks of 1/CLK_TCK s; 100 Hz on Linux x64). */
+export function cpuMicros(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(f[11]) + Number(f[12])) * 10_000; // utime, stime (fields 14, 15)
 }
 
 export function quantile(xs: number[], p: number): number {
@@ -62,15 +72,30 @@ function once(agent: Agent, port: number, t: Target, keepBody: boolean): Promise
   });
 }
 
-/** Runs `warmup` requests (discarded) then `requests` measured ones over `conns` connections. */
-export async function runLoad(port: number, t: Target, conns: number, requests: number, warmup: number, keepBodies = false): Promise<RunResult> {
+export interface LoadOptions {
+  conns: number;
+  /** Measured requests (upper bound). */
+  requests: number;
+  /** Stop issuing measured requests after this many seconds (a second bound). */
+  maxSeconds: number;
+  /** Discarded warm-up requests, also capped at maxSeconds / 3. */
+  warmup: number;
+  keepBodies?: boolean;
+  /** workerd pid, to read its CPU time around the measured phase. */
+  pid?: number;
+}
+
+/** Runs the warm-up (discarded) then the measured phase over `conns` keep-alive connections. */
+export async function runLoad(port: number, t: Target, o: LoadOptions): Promise<RunResult> {
+  const { conns } = o;
   const agent = new Agent({ keepAlive: true, maxSockets: conns, maxFreeSockets: conns });
   try {
-    const phase = async (n: number, keep: boolean) => {
+    const phase = async (n: number, seconds: number, keep: boolean) => {
       let issued = 0;
       const samples: Sample[] = [];
+      const deadline = process.hrtime.bigint() + BigInt(Math.round(seconds * 1e9));
       const worker = async () => {
-        while (issued < n) {
+        while (issued < n && process.hrtime.bigint() < deadline) {
           issued++;
           samples.push(await once(agent, port, t, keep));
         }
@@ -79,9 +104,12 @@ export async function runLoad(port: number, t: Target, conns: number, requests: 
       await Promise.all(Array.from({ length: conns }, worker));
       return { samples, wall_s: Number(process.hrtime.bigint() - t0) / 1e9 };
     };
-    await phase(warmup, false);
-    const { samples, wall_s } = await phase(requests, keepBodies);
+    await phase(o.warmup, o.maxSeconds / 3, false);
+    const cpu0 = o.pid ? cpuMicros(o.pid) : 0;
+    const { samples, wall_s } = await phase(o.requests, o.maxSeconds, o.keepBodies ?? false);
+    const cpu1 = o.pid ? cpuMicros(o.pid) : 0;
     const us = samples.map((s) => s.us);
+    const requests = samples.length;
     return {
       conns,
       requests,
@@ -91,6 +119,7 @@ export async function runLoad(port: number, t: Target, conns: number, requests: 
       p99_us: quantile(us, 0.99),
       mean_us: us.reduce((a, b) => a + b, 0) / us.length,
       errors: samples.filter((s) => s.status !== 200).length,
+      server_cpu_us_per_req: o.pid ? (cpu1 - cpu0) / requests : null,
       samples,
     };
   } finally {

@@ -64,6 +64,7 @@ const splits = { train: idx.filter((i) => i % 20 < 14), val: idx.filter((i) => i
 const genS = (performance.now() - tGen) / 1000;
 
 const rssBefore = process.memoryUsage().rss;
+const cpu0 = process.cpuUsage();
 const t0 = performance.now();
 let selectS = 0;
 const result = runProbes({
@@ -74,23 +75,27 @@ const result = runProbes({
   options: { bootstrapReps: reps },
   now: () => performance.now(),
   onProgress: (m) => {
-    const s = /: ([\d.]+) s$/.exec(m);
+    const s = /^layer .*: ([\d.]+) s$/.exec(m);
     if (s) selectS += Number(s[1]);
     console.error(`[${((performance.now() - t0) / 1000).toFixed(1)} s] ${m}`);
   },
 });
 const wallS = (performance.now() - t0) / 1000;
+const cpu = process.cpuUsage(cpu0);
+const cpuS = (cpu.user + cpu.system) / 1e6; // all threads of this process (GC helpers included)
 const peakMiB = process.resourceUsage().maxRSS / 1024;
 
 const summary = {
   rows, d, layers: nLayers, models: nModels, bootstrap_reps: reps,
   generate_s: +genS.toFixed(1),
   run_probes_s: +wallS.toFixed(1),
+  run_probes_cpu_s: +cpuS.toFixed(1),
   selection_s: +selectS.toFixed(1),
   rest_s: +(wallS - selectS).toFixed(1),
   rss_before_mib: Math.round(rssBefore / 2 ** 20),
   peak_rss_mib: Math.round(peakMiB),
   node: process.version,
+  loadavg_1m_after: +(await import("node:os")).loadavg()[0].toFixed(1),
   per_model: Object.fromEntries(
     Object.entries(result.models).map(([id, m]) => [id, {
       layer: m.probe.layer, lambda: m.probe.lambda, ridge_layer: m.ridge.layer, ridge_lambda: m.ridge.lambda,
@@ -100,5 +105,5 @@ const summary = {
     }]),
   ),
 };
-console.log(`runProbes: ${wallS.toFixed(1)} s (selection ${selectS.toFixed(1)} s), peak RSS ${Math.round(peakMiB)} MiB`);
+console.log(`runProbes: ${wallS.toFixed(1)} s wall, ${cpuS.toFixed(1)} s CPU (selection ${selectS.toFixed(1)} s wall), peak RSS ${Math.round(peakMiB)} MiB`);
 console.log(JSON.stringify(summary));

@@ -10,19 +10,20 @@ export interface Cell {
   p50_us: number;
   p99_us: number;
   rps: number;
-  runs: { p50_us: number; p99_us: number; rps: number; wall_s: number }[];
+  server_cpu_us_per_req: number;
+  runs: { requests: number; p50_us: number; p99_us: number; rps: number; wall_s: number; server_cpu_us_per_req: number | null }[];
 }
 
 export interface BenchResult {
   generated_at: string;
   bundle: { kind: string; dir: string; entry: string; artifact: string };
   machine: { cpus: number; cpu_model: string; node: string; loadavg_before: number[]; loadavg_after: number[] };
-  params: { runs: number; requests: number; warmup: number; cold_starts: number; score_iters: number };
+  params: { runs: number; requests: number; cell_seconds: number; warmup: number; cold_starts: number; score_iters: number };
   prompts: { tokens: number; chars: number; input_tokens: number; feature_ids: number; truncated: boolean; artifact: string }[];
   cells: Cell[];
-  in_worker_score_us: { tokens: number; p50_us: number; max_us: number; distinct_values: number[]; n: number }[];
-  node_score_us: { tokens: number; featurize_p50_us: number; run_p50_us: number; total_p50_us: number; total_p99_us: number; iterations: number; runs: number }[];
-  cold_start_ms: { median: number; all: number[] };
+  in_worker_score_us: { tokens: number; p50_us: number; mean_us: number; max_us: number; distinct_values: number[]; n: number }[];
+  node_score_us: { tokens: number; featurize_p50_us: number; run_p50_us: number; total_p50_us: number; total_p99_us: number; total_cpu_p50_us: number; iterations: number; runs: number }[];
+  cold_start_ms: { median: number; all: number[]; workerd_cpu_median: number; workerd_cpu_all: number[]; first_hello_median: number; first_hello_all: number[] };
   bundle_size: { raw_bytes: number; gzip9_bytes: number; files: { file: string; bytes: number; gzip9_bytes: number }[]; wrangler_total_upload: string | null; out_dir: string };
   memory_kib: { idle_rss_median: number; after_load_rss: number; after_load_hwm: number };
   duration_s: number;
@@ -63,24 +64,26 @@ export function renderMarkdown(r: BenchResult): string {
   L.push(`# Preflight worker benchmark (${r.generated_at})`, "");
   L.push(`Bundle: **${r.bundle.kind}** \`${r.bundle.artifact}\` (${r.bundle.dir}, entry ${r.bundle.entry}). Raw workerd on 127.0.0.1, AUTH=disabled.`);
   L.push(`Machine: ${r.machine.cpus} CPUs (${r.machine.cpu_model}), Node ${r.machine.node}; load average before ${r.machine.loadavg_before.map((x) => x.toFixed(1)).join("/")}, after ${r.machine.loadavg_after.map((x) => x.toFixed(1)).join("/")} (shared with other work).`);
-  L.push(`Method: ${r.params.runs} runs per cell, each ${r.params.warmup} warm-up + ${r.params.requests} measured requests, closed loop; the table shows the median over runs of each run's p50/p99/throughput. Whole bench took ${r.duration_s.toFixed(0)} s.`, "");
+  L.push(`Method: ${r.params.runs} runs per cell, each ${r.params.warmup} warm-up + up to ${r.params.requests} measured requests (and at most ${r.params.cell_seconds} s), closed loop; the table shows the median over runs of each run's p50/p99/throughput. Whole bench took ${r.duration_s.toFixed(0)} s.`, "");
   L.push("## Latency and throughput (client-side, loopback)", "");
-  L.push("| route | prompt tokens | conns | p50 | p99 | req/s | p50 ÷ floor p50 |", "|---|---|---|---|---|---|---|");
+  L.push("| route | prompt tokens | conns | p50 | p99 | req/s | p50 ÷ floor p50 | workerd CPU / req | requests measured per run |", "|---|---|---|---|---|---|---|---|---|");
   for (const c of r.cells) {
     const floor = r.cells.find((x) => x.tokens === null && x.conns === c.conns)!;
-    L.push(`| ${c.name} | ${c.tokens ?? "–"} | ${c.conns} | ${us(c.p50_us)} | ${us(c.p99_us)} | ${Math.round(c.rps)} | ${(c.p50_us / floor.p50_us).toFixed(1)}× |`);
+    L.push(`| ${c.name} | ${c.tokens ?? "–"} | ${c.conns} | ${us(c.p50_us)} | ${us(c.p99_us)} | ${Math.round(c.rps)} | ${(c.p50_us / floor.p50_us).toFixed(1)}× | ${us(c.server_cpu_us_per_req)} | ${c.runs.map((x) => x.requests).join(", ")} |`);
   }
   L.push("", "## Scoring time", "");
-  L.push("| prompt tokens | feature ids (worker) | truncated | Node: featurize p50 | Node: ORT run p50 | Node: total p50 | Node: total p99 | in-worker `timing.score_us` p50 | in-worker distinct values |", "|---|---|---|---|---|---|---|---|---|");
+  L.push("| prompt tokens | feature ids (worker) | truncated | Node: featurize p50 | Node: ORT run p50 | Node: total p50 | Node: total p99 | Node: CPU p50 | in-worker `timing.score_us` p50 / mean | in-worker values seen |", "|---|---|---|---|---|---|---|---|---|---|");
   for (const p of r.prompts) {
     const n = r.node_score_us.find((x) => x.tokens === p.tokens)!;
     const w = r.in_worker_score_us.find((x) => x.tokens === p.tokens)!;
-    L.push(`| ${p.tokens} (input_tokens ${p.input_tokens}) | ${p.feature_ids} | ${p.truncated} | ${us(n.featurize_p50_us)} | ${us(n.run_p50_us)} | ${us(n.total_p50_us)} | ${us(n.total_p99_us)} | ${w.p50_us} µs | ${w.distinct_values.join(", ")} |`);
+    L.push(`| ${p.tokens} (input_tokens ${p.input_tokens}) | ${p.feature_ids} | ${p.truncated} | ${us(n.featurize_p50_us)} | ${us(n.run_p50_us)} | ${us(n.total_p50_us)} | ${us(n.total_p99_us)} | ${us(n.total_cpu_p50_us)} | ${w.p50_us} / ${w.mean_us} µs | ${w.distinct_values.join(", ")}${w.distinct_values.length >= 10 ? ", …" : ""} |`);
   }
-  L.push("", "Node numbers: onnxruntime-web WASM (1 thread, SIMD) on the same ONNX + src/core featurizer, hrtime. In-worker numbers: workerd's clock is coarsened to 1 ms and does not advance during synchronous compute, so `score_us` is 0 or a multiple of 1000 and is not a measurement of scoring time.", "");
+  L.push("", "Node: onnxruntime-web WASM (1 thread, SIMD build, as in the worker) on the same ONNX with the src/core featurizer, timed with hrtime (wall) and process.cpuUsage (CPU); \"total\" = featurize + tensor packing + ORT run, the span `score_us` covers. In-worker: the worker's own `timing.score_us` (= server-timing `score;dur`), read from every measured response; workerd's clock has 1 ms resolution, so each value is a multiple of 1000 µs — only the mean over many requests carries sub-ms information, and under CPU contention it includes time the isolate was preempted.", "");
   L.push("## Start-up, size, memory", "");
   L.push("| metric | value |", "|---|---|");
   L.push(`| cold start, spawn → first 200 on /healthz (median of ${r.cold_start_ms.all.length}) | ${r.cold_start_ms.median.toFixed(0)} ms (${r.cold_start_ms.all.map((x) => x.toFixed(0)).join(", ")}) |`);
+  L.push(`| of which: spawn → first 200 on /hello (isolate up, bundles not awaited) | ${r.cold_start_ms.first_hello_median.toFixed(0)} ms (${r.cold_start_ms.first_hello_all.map((x) => x.toFixed(0)).join(", ")}) |`);
+  L.push(`| workerd user+sys CPU used by then (10 ms ticks) | ${r.cold_start_ms.workerd_cpu_median.toFixed(0)} ms (${r.cold_start_ms.workerd_cpu_all.map((x) => x.toFixed(0)).join(", ")}) |`);
   L.push(`| bundle raw (uploaded modules, no .map) | ${mib(r.bundle_size.raw_bytes)} (${r.bundle_size.raw_bytes} B) |`);
   L.push(`| bundle gzip -9 (sum over files) | ${mib(r.bundle_size.gzip9_bytes)} (${r.bundle_size.gzip9_bytes} B) |`);
   L.push(`| wrangler's own "Total Upload" | ${r.bundle_size.wrangler_total_upload ?? "?"} |`);

@@ -2,7 +2,8 @@
  * `npm run bench`: latency, throughput, scoring time, cold start, bundle size
  * and memory of the Preflight worker on raw workerd over loopback. See
  * bench/README.md for the method. Flags: --bundle=auto|production|fixture,
- * --runs, --requests, --warmup, --cold, --score-iters, --port, --out.
+ * --runs, --requests, --cell-seconds, --warmup, --cold, --score-iters,
+ * --port, --out.
  * Owned by bench/; never imported by src/.
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -27,6 +28,7 @@ const REQUESTS = num("requests", 400);
 const WARMUP = num("warmup", 50);
 const COLD = num("cold", 3);
 const SCORE_ITERS = num("score-iters", 200);
+const CELL_SECONDS = num("cell-seconds", 3);
 const PORT = num("port", 18787);
 const OUT = args.out ?? "bench/results";
 const TOKENS = [64, 512, 2048];
@@ -74,15 +76,25 @@ async function main() {
   log(`bundle ${(size.raw_bytes / 2 ** 20).toFixed(2)} MiB raw, ${(size.gzip9_bytes / 2 ** 20).toFixed(2)} MiB gzip -9; config ${config}`);
 
   const colds: number[] = [];
+  const coldCpu: number[] = [];
+  const helloFirst: number[] = [];
   const idle: { rss_kib: number; hwm_kib: number }[] = [];
   let w: Running | null = null;
-  for (let i = 0; i < COLD; i++) {
+  try {
+    for (let i = 0; i < COLD; i++) {
+      if (w) await stopWorkerd(w);
+      w = null;
+      w = await startWorkerd(config, PORT, "/hello");
+      colds.push(w.coldStartMs);
+      helloFirst.push(w.firstPathMs!);
+      coldCpu.push(w.coldStartCpuMs);
+      idle.push(memory(w.pid));
+    }
+  } catch (e) {
     if (w) await stopWorkerd(w);
-    w = await startWorkerd(config, PORT);
-    colds.push(w.coldStartMs);
-    idle.push(memory(w.pid));
+    throw e;
   }
-  log(`cold starts (ms): ${colds.map((c) => c.toFixed(0)).join(", ")}`);
+  log(`cold starts (ms): ${colds.map((c) => c.toFixed(0)).join(", ")}; workerd CPU by then (ms): ${coldCpu.join(", ")}; first /hello at (ms): ${helloFirst.map((c) => c.toFixed(0)).join(", ")}`);
   const run = w!;
   try {
     const prompts = TOKENS.map((tokens) => ({ tokens, text: makePrompt(tokens) }));
@@ -105,7 +117,7 @@ async function main() {
     for (let r = 0; r < RUNS; r++) {
       for (const tg of targets) {
         for (const conns of CONNS) {
-          const res = await runLoad(PORT, tg.t, conns, REQUESTS, WARMUP, tg.tokens !== null);
+          const res = await runLoad(PORT, tg.t, { conns, requests: REQUESTS, maxSeconds: CELL_SECONDS, warmup: WARMUP, keepBodies: tg.tokens !== null, pid: run.pid });
           if (res.errors) throw new Error(`${tg.name} c=${conns}: ${res.errors} non-200 responses`);
           if (tg.tokens !== null) for (const s of res.samples) (scoreUs[tg.tokens] ??= []).push(JSON.parse(s.body).timing.score_us);
           res.samples = [];
@@ -125,25 +137,27 @@ async function main() {
           p50_us: median(rs.map((x) => x.p50_us)),
           p99_us: median(rs.map((x) => x.p99_us)),
           rps: median(rs.map((x) => x.rps)),
-          runs: rs.map((x) => ({ p50_us: x.p50_us, p99_us: x.p99_us, rps: x.rps, wall_s: x.wall_s })),
+          server_cpu_us_per_req: median(rs.map((x) => x.server_cpu_us_per_req ?? NaN)),
+          runs: rs.map((x) => ({ requests: x.requests, p50_us: x.p50_us, p99_us: x.p99_us, rps: x.rps, wall_s: x.wall_s, server_cpu_us_per_req: x.server_cpu_us_per_req })),
         };
       }),
     );
     const inWorker = TOKENS.map((t) => {
       const xs = scoreUs[t] ?? [];
-      return { tokens: t, p50_us: median(xs), max_us: Math.max(...xs), distinct_values: [...new Set(xs)].sort((a, b) => a - b).slice(0, 10), n: xs.length };
+      return { tokens: t, p50_us: median(xs), mean_us: Math.round(xs.reduce((a, b) => a + b, 0) / xs.length), max_us: Math.max(...xs), distinct_values: [...new Set(xs)].sort((a, b) => a - b).slice(0, 10), n: xs.length };
     });
     await stopWorkerd(run);
     log("scoring in Node (onnxruntime-web WASM, same featurizer)");
     const nodeRuns: ScoreStats[][] = [];
-    for (let r = 0; r < RUNS; r++) nodeRuns.push(await scoreInNode(bundle.dir, prompts, SCORE_ITERS, 20));
+    for (let r = 0; r < RUNS; r++) nodeRuns.push(await scoreInNode(bundle.dir, prompts, SCORE_ITERS, 20, CELL_SECONDS / 2));
     const nodeScore = TOKENS.map((t, i) => ({
       tokens: t,
       featurize_p50_us: median(nodeRuns.map((x) => x[i].featurize_p50_us)),
       run_p50_us: median(nodeRuns.map((x) => x[i].run_p50_us)),
       total_p50_us: median(nodeRuns.map((x) => x[i].total_p50_us)),
       total_p99_us: median(nodeRuns.map((x) => x[i].total_p99_us)),
-      iterations: SCORE_ITERS,
+      total_cpu_p50_us: median(nodeRuns.map((x) => x[i].total_cpu_p50_us)),
+      iterations: Math.min(...nodeRuns.map((x) => x[i].iterations)),
       runs: RUNS,
     }));
 
@@ -151,22 +165,25 @@ async function main() {
       generated_at: new Date().toISOString(),
       bundle: { kind: bundle.kind, dir: bundle.dir.replace(`${process.cwd()}/`, ""), entry: bundle.entry, artifact: tok[0].artifact },
       machine: { cpus: cpus().length, cpu_model: cpus()[0]?.model ?? "?", node: process.version, loadavg_before: load_before, loadavg_after: loadavg() },
-      params: { runs: RUNS, requests: REQUESTS, warmup: WARMUP, cold_starts: COLD, score_iters: SCORE_ITERS },
+      params: { runs: RUNS, requests: REQUESTS, cell_seconds: CELL_SECONDS, warmup: WARMUP, cold_starts: COLD, score_iters: SCORE_ITERS },
       prompts: tok,
       cells,
       in_worker_score_us: inWorker,
       node_score_us: nodeScore,
-      cold_start_ms: { median: median(colds), all: colds },
+      cold_start_ms: { median: median(colds), all: colds, workerd_cpu_median: median(coldCpu), workerd_cpu_all: coldCpu, first_hello_median: median(helloFirst), first_hello_all: helloFirst },
       bundle_size: { ...size, wrangler_total_upload: wranglerTotal, out_dir: outDir },
       memory_kib: { idle_rss_median: median(idle.map((m) => m.rss_kib)), after_load_rss: after.rss_kib, after_load_hwm: after.hwm_kib },
       duration_s: (Date.now() - t0) / 1000,
     };
     mkdirSync(OUT, { recursive: true });
-    writeFileSync(`${OUT}/latest.json`, `${JSON.stringify(result, null, 2)}\n`);
     const md = renderMarkdown(result);
-    writeFileSync(`${OUT}/latest.md`, md);
+    // latest.* is the last run of any bundle; <kind>.* keeps the last run per bundle kind.
+    for (const name of ["latest", bundle.kind]) {
+      writeFileSync(`${OUT}/${name}.json`, `${JSON.stringify(result, null, 2)}\n`);
+      writeFileSync(`${OUT}/${name}.md`, md);
+    }
     console.log(md);
-    log(`wrote ${OUT}/latest.json and ${OUT}/latest.md`);
+    log(`wrote ${OUT}/latest.{json,md} and ${OUT}/${bundle.kind}.{json,md}`);
   } finally {
     await stopWorkerd(run);
   }

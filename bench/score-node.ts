@@ -7,6 +7,7 @@
  */
 import { readFileSync } from "node:fs";
 import * as ort from "onnxruntime-web/wasm";
+import { quantile as q } from "./loadgen.js";
 import { DENSE_FEATURES, featurize, type FeaturizerSpec } from "../src/core/featurizer.js";
 
 export interface ScoreStats {
@@ -15,6 +16,8 @@ export interface ScoreStats {
   run_p50_us: number;
   total_p50_us: number;
   total_p99_us: number;
+  /** Process CPU (user+sys, all threads) per scoring, p50: less sensitive to preemption on a shared machine. */
+  total_cpu_p50_us: number;
   iterations: number;
 }
 
@@ -23,12 +26,9 @@ interface ManifestBits {
   onnx: { file: string; inputs: { ids: string; mask: string; dense: string }; output: string };
 }
 
-const q = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor(p * s.length))];
-};
 
-export async function scoreInNode(bundleDir: string, prompts: { tokens: number; text: string }[], iterations: number, warmup: number): Promise<ScoreStats[]> {
+/** Scores each prompt `warmup` + up to `iterations` times (at most `maxSeconds` of measuring per prompt). */
+export async function scoreInNode(bundleDir: string, prompts: { tokens: number; text: string }[], iterations: number, warmup: number, maxSeconds: number): Promise<ScoreStats[]> {
   const m = JSON.parse(readFileSync(`${bundleDir}/manifest.json`, "utf8")) as ManifestBits;
   ort.env.wasm.numThreads = 1;
   ort.env.wasm.proxy = false;
@@ -41,7 +41,11 @@ export async function scoreInNode(bundleDir: string, prompts: { tokens: number; 
     const fz: number[] = [];
     const run: number[] = [];
     const tot: number[] = [];
-    for (let i = 0; i < warmup + iterations; i++) {
+    const cpu: number[] = [];
+    let deadline = Infinity;
+    for (let i = 0; i < warmup + iterations && performance.now() < deadline; i++) {
+      if (i === warmup) deadline = performance.now() + maxSeconds * 1000;
+      const c0 = process.cpuUsage();
       const t0 = process.hrtime.bigint();
       const f = featurize(p.text, m.featurizer);
       const L = Math.max(1, f.ids.length);
@@ -59,7 +63,9 @@ export async function scoreInNode(bundleDir: string, prompts: { tokens: number; 
       });
       void res[m.onnx.output].data;
       const t2 = process.hrtime.bigint();
+      const c1 = process.cpuUsage(c0);
       if (i >= warmup) {
+        cpu.push(c1.user + c1.system);
         fz.push(Number(t1 - t0) / 1000);
         run.push(Number(t2 - t1) / 1000);
         tot.push(Number(t2 - t0) / 1000);
@@ -71,7 +77,8 @@ export async function scoreInNode(bundleDir: string, prompts: { tokens: number; 
       run_p50_us: Math.round(q(run, 0.5)),
       total_p50_us: Math.round(q(tot, 0.5)),
       total_p99_us: Math.round(q(tot, 0.99)),
-      iterations,
+      total_cpu_p50_us: Math.round(q(cpu, 0.5)),
+      iterations: tot.length,
     });
   }
   await session.release();

@@ -9,6 +9,7 @@ import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 import { request } from "node:http";
+import { cpuMicros } from "./loadgen.js";
 
 export const WORKERD_BIN = "node_modules/@cloudflare/workerd-linux-64/bin/workerd";
 const COMPAT_DATE = "2026-04-20"; // wrangler.toml compatibility_date
@@ -94,6 +95,10 @@ export interface Running {
   pid: number;
   /** Process start to the first 200 on /healthz, ms (hrtime). */
   coldStartMs: number;
+  /** workerd user+sys CPU spent by then, ms (10 ms ticks). */
+  coldStartCpuMs: number;
+  /** Process start to the first 200 on `firstPath` (before /healthz), ms; null without one. */
+  firstPathMs: number | null;
   log: () => string;
 }
 
@@ -108,8 +113,12 @@ function getStatus(port: number, path: string): Promise<number> {
   });
 }
 
-/** Spawns workerd on `config` and polls /healthz every ~2 ms until it answers 200. */
-export async function startWorkerd(configPath: string, port: number, timeoutMs = 30_000): Promise<Running> {
+/**
+ * Spawns workerd on `config` and polls every ~2 ms until it answers 200: first
+ * on `firstPath` when given (a route that does not wait for the bundles, to
+ * split start-up), then on /healthz (which waits for the ORT sessions).
+ */
+export async function startWorkerd(configPath: string, port: number, firstPath: string | null = null, timeoutMs = 30_000): Promise<Running> {
   let out = "";
   const t0 = process.hrtime.bigint();
   const proc = spawn(WORKERD_BIN, ["serve", configPath, "config"], { stdio: ["ignore", "pipe", "pipe"] });
@@ -117,16 +126,25 @@ export async function startWorkerd(configPath: string, port: number, timeoutMs =
   proc.stderr!.on("data", (d) => (out += d));
   let exited = false;
   proc.on("exit", () => (exited = true));
-  for (;;) {
-    if (exited) throw new Error(`workerd exited before serving:\n${out}`);
-    const status = await getStatus(port, "/healthz");
-    if (status === 200) break;
-    if (status !== 0) throw new Error(`/healthz answered ${status}:\n${out}`);
-    if (Number(process.hrtime.bigint() - t0) / 1e6 > timeoutMs) throw new Error(`workerd not ready after ${timeoutMs} ms:\n${out}`);
-    await new Promise((r) => setTimeout(r, 2));
+  const elapsed = () => Number(process.hrtime.bigint() - t0) / 1e6;
+  const poll = async (path: string) => {
+    for (;;) {
+      if (exited) throw new Error(`workerd exited before serving:\n${out}`);
+      const status = await getStatus(port, path);
+      if (status === 200) return elapsed();
+      if (status !== 0) throw new Error(`${path} answered ${status}:\n${out}`);
+      if (elapsed() > timeoutMs) throw new Error(`workerd not ready after ${timeoutMs} ms:\n${out}`);
+      await new Promise((r) => setTimeout(r, 2));
+    }
+  };
+  try {
+    const firstPathMs = firstPath ? await poll(firstPath) : null;
+    const coldStartMs = await poll("/healthz");
+    return { proc, pid: proc.pid!, coldStartMs, coldStartCpuMs: cpuMicros(proc.pid!) / 1000, firstPathMs, log: () => out };
+  } catch (e) {
+    proc.kill("SIGKILL");
+    throw e;
   }
-  const coldStartMs = Number(process.hrtime.bigint() - t0) / 1e6;
-  return { proc, pid: proc.pid!, coldStartMs, log: () => out };
 }
 
 export async function stopWorkerd(r: Running): Promise<void> {

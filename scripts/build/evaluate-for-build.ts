@@ -44,9 +44,13 @@ export function draftManifest(cfg: BuildConfig, draft: BuildDraft, onnx: Uint8Ar
   };
 }
 
-export async function evaluateForBuild(a: { cfg: BuildConfig; rows: OutcomeRow[]; draft: BuildDraft; onnx: Uint8Array }): Promise<{ metrics: Manifest["metrics"]; defaultPolicy: Policy }> {
+export async function evaluateForBuild(a: { cfg: BuildConfig; rows: OutcomeRow[]; draft: BuildDraft; onnx: Uint8Array; dataSha: string }): Promise<{ metrics: Manifest["metrics"]; defaultPolicy: Policy }> {
   const manifest = draftManifest(a.cfg, a.draft, a.onnx);
   const trainRows = a.rows.filter((r) => r.split === "train" || r.split === "val");
-  const res = await evaluateBundle({ manifest, onnx: a.onnx, rows: a.rows, trainRows, split: "test", seed: a.cfg.seed });
-  return { metrics: res.manifestMetrics, defaultPolicy: res.defaultPolicy ?? { type: "threshold", min_p: 0.5 } };
+  const data = { name: a.cfg.data, sha256: a.dataSha };
+  const res = await evaluateBundle({ manifest, onnx: a.onnx, rows: a.rows, trainRows, split: "test", seed: a.cfg.seed, data });
+  // The default policy is the threshold cascade with min_p chosen on validation (never on test).
+  const sel = res.routing.selections?.student.threshold;
+  if (!sel) throw new Error("evaluate: no validation rows to choose the default threshold on");
+  return { metrics: res.manifestMetrics, defaultPolicy: { type: "threshold", min_p: sel.param } };
 }

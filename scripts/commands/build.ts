@@ -95,7 +95,7 @@ export async function runBuild(cfg: BuildConfig, opts: { createdAt: string; prog
       : undefined,
   };
   const onnx = exportStudent(weights, cfg.dtype);
-  const evaluation = await evaluateForBuild({ cfg, rows, draft, onnx });
+  const evaluation = await evaluateForBuild({ cfg, rows, draft, onnx, dataSha });
   const provenance: Omit<Manifest["provenance"], "created_at"> = {
     mode: cfg.teacher ? "probe-distilled" : "label-supervised",
     teacher: cfg.teacher ? cfg.teacher.layers : "none",

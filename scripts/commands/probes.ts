@@ -46,8 +46,9 @@ export interface ProbesOptions {
 
 export const DEFAULT_PROBES_OPTIONS: ProbesOptions = {
   seed: 20240917,
-  logisticLambdas: [1, 0.3, 0.1, 0.03, 0.01, 0.003, 0.001],
-  ridgeLambdas: [10, 3, 1, 0.3, 0.1, 0.03, 0.01],
+  // Descending; the path stops once validation loss turns up, so a wide top is cheap.
+  logisticLambdas: [10, 3, 1, 0.3, 0.1, 0.03, 0.01, 0.003, 0.001],
+  ridgeLambdas: [1000, 300, 100, 30, 10, 3, 1, 0.3, 0.1, 0.01],
   calFraction: 0.2,
   bootstrapReps: 1000,
   rtol: 1e-3,
@@ -141,13 +142,17 @@ export function runProbes(input: ProbesInput): ProbesResult {
 
   // Shared text features: vocabulary from train texts only, transformed once for all rows.
   const texts = input.texts;
+  const clock = input.now ?? (() => 0);
+  const tText = clock();
   const vec = texts && opts.tfidf ? TfidfVectorizer.fit(fit.map((r) => texts[r])) : undefined;
   const tfidfAll = vec && texts ? vec.transform(texts) : undefined;
+  if (vec) log(`tfidf: ${vec.size} terms, ${tfidfAll!.indices.length} non-zeros: ${((clock() - tText) / 1000).toFixed(1)} s`);
 
   const allRows = Array.from({ length: nRows }, (_, i) => i);
   const models: Record<string, ModelProbes> = {};
   const standardizers: Record<string, StandardizerJSON> = {};
   for (const [mi, m] of input.models.entries()) {
+    const tModel = clock();
     const lg = sel.logistic.get(m.id)!;
     const rg = sel.ridge.get(m.id)!;
     const layerOf = (l: number) => layers.find((x) => x.layer === l)!.matrix;
@@ -211,7 +216,7 @@ export function runProbes(input: ProbesInput): ProbesResult {
         baselines,
       },
     };
-    log(`model ${mi + 1}/${input.models.length} ${m.id}: layer ${lg.layer}, λ=${lg.lambda}, test AUROC ${models[m.id].test.probe.auroc.estimate?.toFixed(3)}`);
+    log(`model ${mi + 1}/${input.models.length} ${m.id}: layer ${lg.layer}, λ=${lg.lambda}, test AUROC ${models[m.id].test.probe.auroc.estimate?.toFixed(3)}; baselines + metrics ${((clock() - tModel) / 1000).toFixed(1)} s`);
   }
   return {
     format: "preflight-probes/1",

@@ -4,5 +4,9 @@
  * for the artifact digest) and student.onnx as Data. The first is the default.
  */
 import type { EmbeddedBundle } from "./bundle-loader.js";
+import manifest0 from "../../artifacts/llmrouter-v1/manifest.json";
+import onnx0 from "../../artifacts/llmrouter-v1/student.onnx";
 
-export const EMBEDDED_BUNDLES: EmbeddedBundle[] = [];
+export const EMBEDDED_BUNDLES: EmbeddedBundle[] = [
+  { manifestText: manifest0 as unknown as string, files: { "student.onnx": onnx0 } },
+];

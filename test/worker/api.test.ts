@@ -235,22 +235,35 @@ describe("info routes", () => {
 });
 
 describe("golden replay", () => {
-  it("reproduces golden.jsonl ids exactly and probabilities within 1e-5", async () => {
-    const rows = readFileSync("test/fixtures/bundles/fixture-tiny/golden.jsonl", "utf8").trim().split("\n").map((l) => GoldenRow.parse(JSON.parse(l)));
+  // The fixture plus every production bundle embedded in src/worker/embedded-bundles.ts.
+  const bundles = [
+    { id: "fixture-tiny", dir: "test/fixtures/bundles/fixture-tiny" },
+    ...readFileSync("src/worker/embedded-bundles.ts", "utf8")
+      .split("\n")
+      .flatMap((l) => {
+        const m = /from "\.\.\/\.\.\/(artifacts\/([^/]+))\/manifest\.json"/.exec(l);
+        return m ? [{ id: m[2], dir: m[1] }] : [];
+      }),
+  ];
+  let big: Miniflare;
+  beforeAll(async () => {
+    big = await startWorker({ AUTH: "disabled", MAX_BODY_BYTES: "1000000" });
+  });
+  afterAll(async () => big?.dispose());
+
+  it.each(bundles)("$id: ids exactly and probabilities within 1e-5 of golden.jsonl", async ({ id, dir }) => {
+    const rows = readFileSync(`${dir}/golden.jsonl`, "utf8").trim().split("\n").map((l) => GoldenRow.parse(JSON.parse(l)));
     expect(rows.length).toBeGreaterThan(5);
-    const big = await startWorker({ AUTH: "disabled", MAX_BODY_BYTES: "1000000" });
-    try {
-      for (const g of rows) {
-        const t = await call(big, "POST", "/v1/tokenize", { body: { prompt: g.prompt } });
-        expect(t.body.ids).toEqual(g.ids);
-        expect(t.body.truncated).toBe(g.truncated);
-        expect(t.body.input_tokens).toBe(g.input_tokens);
-        const r = await call(big, "POST", "/v1/route", { body: { prompt: g.prompt } });
-        expect(r.status).toBe(200);
-        for (const c of r.body.candidates) expect(Math.abs(c.p_success - g.p[c.model])).toBeLessThan(1e-5);
-      }
-    } finally {
-      await big.dispose();
+    const headers = { "x-preflight-bundle": id };
+    for (const g of rows) {
+      const t = await call(big, "POST", "/v1/tokenize", { body: { prompt: g.prompt }, headers });
+      expect(t.body.ids).toEqual(g.ids);
+      expect(t.body.truncated).toBe(g.truncated);
+      expect(t.body.input_tokens).toBe(g.input_tokens);
+      const r = await call(big, "POST", "/v1/route", { body: { prompt: g.prompt }, headers });
+      expect(r.status).toBe(200);
+      expect(r.body.artifact.id).toBe(id);
+      for (const c of r.body.candidates) expect(Math.abs(c.p_success - g.p[c.model])).toBeLessThan(1e-5);
     }
   });
 });

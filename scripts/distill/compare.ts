@@ -9,7 +9,7 @@ import { featurize } from "../../src/core/featurizer.js";
 import { closeSession, loadSession, runSession } from "../lib/ort-node.js";
 import { IO } from "../onnx/export-student.js";
 import { runDistill } from "../commands/distill.js";
-import { packBatch } from "./batch.js";
+import { packBatch } from "../../src/core/batch.js";
 import { type DistillInputRow, toDistillRow } from "./dataset.js";
 import { evaluateSplit } from "./evaluate.js";
 import { TEACHER, attachTeacher } from "./sweep.js";

@@ -14,7 +14,7 @@ import { closeSession, loadSession, runSession } from "../lib/ort-node.js";
 import { IO, exportStudent } from "../onnx/export-student.js";
 import { runDistill, type DistillResult } from "../commands/distill.js";
 import { DEFAULT_FEATURIZER, type DistillInputRow, type DistillRow, toDistillRow } from "./dataset.js";
-import { packBatch } from "./batch.js";
+import { packBatch } from "../../src/core/batch.js";
 import type { TrainConfigInput } from "./trainer.js";
 
 export interface SweepCandidate {

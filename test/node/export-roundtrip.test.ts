@@ -11,7 +11,7 @@ import { gaussian, mulberry32 } from "../../src/core/random.js";
 import { forward, type StudentWeights } from "../../src/core/student.js";
 import { IO, exportStudent, type WeightDtype } from "../../scripts/onnx/export-student.js";
 import { closeSession, loadSession, runSession, type Session } from "../../scripts/lib/ort-node.js";
-import { packBatch, type PromptFeatures } from "../../scripts/distill/batch.js";
+import { packBatch, type PromptFeatures } from "../../src/core/batch.js";
 import { weightsFromOnnx } from "../../scripts/distill/weights-io.js";
 import { trainStudent } from "../../scripts/distill/trainer.js";
 import { TF_KEYS, tfZeros } from "../../scripts/distill/transformer.js";

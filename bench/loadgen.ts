@@ -26,6 +26,7 @@ export interface RunResult {
   requests: number;
   wall_s: number;
   rps: number;
+  min_us: number;
   p50_us: number;
   p99_us: number;
   mean_us: number;
@@ -115,6 +116,7 @@ export async function runLoad(port: number, t: Target, o: LoadOptions): Promise<
       requests,
       wall_s,
       rps: requests / wall_s,
+      min_us: Math.min(...us),
       p50_us: quantile(us, 0.5),
       p99_us: quantile(us, 0.99),
       mean_us: us.reduce((a, b) => a + b, 0) / us.length,

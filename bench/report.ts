@@ -7,6 +7,7 @@ export interface Cell {
   name: string;
   tokens: number | null;
   conns: number;
+  min_us: number;
   p50_us: number;
   p99_us: number;
   rps: number;
@@ -22,8 +23,9 @@ export interface BenchResult {
   prompts: { tokens: number; chars: number; input_tokens: number; feature_ids: number; truncated: boolean; artifact: string }[];
   cells: Cell[];
   in_worker_score_us: { tokens: number; p50_us: number; mean_us: number; max_us: number; distinct_values: number[]; n: number }[];
-  node_score_us: { tokens: number; featurize_p50_us: number; run_p50_us: number; total_p50_us: number; total_p99_us: number; total_cpu_p50_us: number; iterations: number; runs: number }[];
+  node_score_us: { tokens: number; featurize_p50_us: number; run_p50_us: number; total_p50_us: number; total_p99_us: number; total_cpu_p50_us: number; featurize_min_us: number; run_min_us: number; total_min_us: number; iterations: number; runs: number }[];
   cold_start_ms: { median: number; all: number[]; workerd_cpu_median: number; workerd_cpu_all: number[]; first_hello_median: number; first_hello_all: number[] };
+  baseline_cold_start: { name: string; median_ms: number; all_ms: number[]; cpu_median_ms: number; cpu_all_ms: number[] }[];
   bundle_size: { raw_bytes: number; gzip9_bytes: number; files: { file: string; bytes: number; gzip9_bytes: number }[]; wrangler_total_upload: string | null; out_dir: string };
   memory_kib: { idle_rss_median: number; after_load_rss: number; after_load_hwm: number };
   duration_s: number;
@@ -66,17 +68,17 @@ export function renderMarkdown(r: BenchResult): string {
   L.push(`Machine: ${r.machine.cpus} CPUs (${r.machine.cpu_model}), Node ${r.machine.node}; load average before ${r.machine.loadavg_before.map((x) => x.toFixed(1)).join("/")}, after ${r.machine.loadavg_after.map((x) => x.toFixed(1)).join("/")} (shared with other work).`);
   L.push(`Method: ${r.params.runs} runs per cell, each ${r.params.warmup} warm-up + up to ${r.params.requests} measured requests (and at most ${r.params.cell_seconds} s), closed loop; the table shows the median over runs of each run's p50/p99/throughput. Whole bench took ${r.duration_s.toFixed(0)} s.`, "");
   L.push("## Latency and throughput (client-side, loopback)", "");
-  L.push("| route | prompt tokens | conns | p50 | p99 | req/s | p50 ÷ floor p50 | workerd CPU / req | requests measured per run |", "|---|---|---|---|---|---|---|---|---|");
+  L.push("| route | prompt tokens | conns | min | p50 | p99 | req/s | p50 ÷ floor p50 | workerd CPU / req | requests measured per run |", "|---|---|---|---|---|---|---|---|---|---|");
   for (const c of r.cells) {
     const floor = r.cells.find((x) => x.tokens === null && x.conns === c.conns)!;
-    L.push(`| ${c.name} | ${c.tokens ?? "–"} | ${c.conns} | ${us(c.p50_us)} | ${us(c.p99_us)} | ${Math.round(c.rps)} | ${(c.p50_us / floor.p50_us).toFixed(1)}× | ${us(c.server_cpu_us_per_req)} | ${c.runs.map((x) => x.requests).join(", ")} |`);
+    L.push(`| ${c.name} | ${c.tokens ?? "–"} | ${c.conns} | ${us(c.min_us)} | ${us(c.p50_us)} | ${us(c.p99_us)} | ${Math.round(c.rps)} | ${(c.p50_us / floor.p50_us).toFixed(1)}× | ${us(c.server_cpu_us_per_req)} | ${c.runs.map((x) => x.requests).join(", ")} |`);
   }
   L.push("", "## Scoring time", "");
-  L.push("| prompt tokens | feature ids (worker) | truncated | Node: featurize p50 | Node: ORT run p50 | Node: total p50 | Node: total p99 | Node: CPU p50 | in-worker `timing.score_us` p50 / mean | in-worker values seen |", "|---|---|---|---|---|---|---|---|---|---|");
+  L.push("| prompt tokens | feature ids (worker) | truncated | Node: featurize p50 | Node: ORT run p50 | Node: total p50 | Node: total p99 | Node: CPU p50 | Node: best (featurize + run = total) | in-worker `timing.score_us` p50 / mean | in-worker values seen |", "|---|---|---|---|---|---|---|---|---|---|---|");
   for (const p of r.prompts) {
     const n = r.node_score_us.find((x) => x.tokens === p.tokens)!;
     const w = r.in_worker_score_us.find((x) => x.tokens === p.tokens)!;
-    L.push(`| ${p.tokens} (input_tokens ${p.input_tokens}) | ${p.feature_ids} | ${p.truncated} | ${us(n.featurize_p50_us)} | ${us(n.run_p50_us)} | ${us(n.total_p50_us)} | ${us(n.total_p99_us)} | ${us(n.total_cpu_p50_us)} | ${w.p50_us} / ${w.mean_us} µs | ${w.distinct_values.join(", ")}${w.distinct_values.length >= 10 ? ", …" : ""} |`);
+    L.push(`| ${p.tokens} (input_tokens ${p.input_tokens}) | ${p.feature_ids} | ${p.truncated} | ${us(n.featurize_p50_us)} | ${us(n.run_p50_us)} | ${us(n.total_p50_us)} | ${us(n.total_p99_us)} | ${us(n.total_cpu_p50_us)} | ${us(n.featurize_min_us)} + ${us(n.run_min_us)} = ${us(n.total_min_us)} | ${w.p50_us} / ${w.mean_us} µs | ${w.distinct_values.join(", ")}${w.distinct_values.length >= 10 ? ", …" : ""} |`);
   }
   L.push("", "Node: onnxruntime-web WASM (1 thread, SIMD build, as in the worker) on the same ONNX with the src/core featurizer, timed with hrtime (wall) and process.cpuUsage (CPU); \"total\" = featurize + tensor packing + ORT run, the span `score_us` covers. In-worker: the worker's own `timing.score_us` (= server-timing `score;dur`), read from every measured response; workerd's clock has 1 ms resolution, so each value is a multiple of 1000 µs — only the mean over many requests carries sub-ms information, and under CPU contention it includes time the isolate was preempted.", "");
   L.push("## Start-up, size, memory", "");
@@ -84,6 +86,9 @@ export function renderMarkdown(r: BenchResult): string {
   L.push(`| cold start, spawn → first 200 on /healthz (median of ${r.cold_start_ms.all.length}) | ${r.cold_start_ms.median.toFixed(0)} ms (${r.cold_start_ms.all.map((x) => x.toFixed(0)).join(", ")}) |`);
   L.push(`| of which: spawn → first 200 on /hello (isolate up, bundles not awaited) | ${r.cold_start_ms.first_hello_median.toFixed(0)} ms (${r.cold_start_ms.first_hello_all.map((x) => x.toFixed(0)).join(", ")}) |`);
   L.push(`| workerd user+sys CPU used by then (10 ms ticks) | ${r.cold_start_ms.workerd_cpu_median.toFixed(0)} ms (${r.cold_start_ms.workerd_cpu_all.map((x) => x.toFixed(0)).join(", ")}) |`);
+  for (const b of r.baseline_cold_start) {
+    L.push(`| baseline cold start: ${b.name} | ${b.median_ms.toFixed(0)} ms wall (${b.all_ms.map((x) => x.toFixed(0)).join(", ")}); CPU ${b.cpu_median_ms.toFixed(0)} ms |`);
+  }
   L.push(`| bundle raw (uploaded modules, no .map) | ${mib(r.bundle_size.raw_bytes)} (${r.bundle_size.raw_bytes} B) |`);
   L.push(`| bundle gzip -9 (sum over files) | ${mib(r.bundle_size.gzip9_bytes)} (${r.bundle_size.gzip9_bytes} B) |`);
   L.push(`| wrangler's own "Total Upload" | ${r.bundle_size.wrangler_total_upload ?? "?"} |`);

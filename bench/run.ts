@@ -10,6 +10,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { dirname, resolve } from "node:path";
 import { runLoad, type RunResult, type Target } from "./loadgen.js";
+import { baselineColdStarts } from "./baseline.js";
 import { makePrompt } from "./prompts.js";
 import { renderMarkdown, type BenchResult, type Cell } from "./report.js";
 import { scoreInNode, type ScoreStats } from "./score-node.js";
@@ -134,6 +135,7 @@ async function main() {
           name: tg.name,
           tokens: tg.tokens,
           conns,
+          min_us: Math.min(...rs.map((x) => x.min_us)),
           p50_us: median(rs.map((x) => x.p50_us)),
           p99_us: median(rs.map((x) => x.p99_us)),
           rps: median(rs.map((x) => x.rps)),
@@ -147,6 +149,8 @@ async function main() {
       return { tokens: t, p50_us: median(xs), mean_us: Math.round(xs.reduce((a, b) => a + b, 0) / xs.length), max_us: Math.max(...xs), distinct_values: [...new Set(xs)].sort((a, b) => a - b).slice(0, 10), n: xs.length };
     });
     await stopWorkerd(run);
+    log("baseline cold starts (trivial worker, trivial worker + ORT wasm)");
+    const baselines = await baselineColdStarts(outDir, PORT, COLD);
     log("scoring in Node (onnxruntime-web WASM, same featurizer)");
     const nodeRuns: ScoreStats[][] = [];
     for (let r = 0; r < RUNS; r++) nodeRuns.push(await scoreInNode(bundle.dir, prompts, SCORE_ITERS, 20, CELL_SECONDS / 2));
@@ -157,6 +161,9 @@ async function main() {
       total_p50_us: median(nodeRuns.map((x) => x[i].total_p50_us)),
       total_p99_us: median(nodeRuns.map((x) => x[i].total_p99_us)),
       total_cpu_p50_us: median(nodeRuns.map((x) => x[i].total_cpu_p50_us)),
+      featurize_min_us: Math.min(...nodeRuns.map((x) => x[i].featurize_min_us)),
+      run_min_us: Math.min(...nodeRuns.map((x) => x[i].run_min_us)),
+      total_min_us: Math.min(...nodeRuns.map((x) => x[i].total_min_us)),
       iterations: Math.min(...nodeRuns.map((x) => x[i].iterations)),
       runs: RUNS,
     }));
@@ -171,6 +178,7 @@ async function main() {
       in_worker_score_us: inWorker,
       node_score_us: nodeScore,
       cold_start_ms: { median: median(colds), all: colds, workerd_cpu_median: median(coldCpu), workerd_cpu_all: coldCpu, first_hello_median: median(helloFirst), first_hello_all: helloFirst },
+      baseline_cold_start: baselines.map((b) => ({ name: b.name, median_ms: median(b.cold_ms), all_ms: b.cold_ms, cpu_median_ms: median(b.cpu_ms), cpu_all_ms: b.cpu_ms })),
       bundle_size: { ...size, wrangler_total_upload: wranglerTotal, out_dir: outDir },
       memory_kib: { idle_rss_median: median(idle.map((m) => m.rss_kib)), after_load_rss: after.rss_kib, after_load_hwm: after.hwm_kib },
       duration_s: (Date.now() - t0) / 1000,

@@ -18,6 +18,10 @@ export interface ScoreStats {
   total_p99_us: number;
   /** Process CPU (user+sys, all threads) per scoring, p50: less sensitive to preemption on a shared machine. */
   total_cpu_p50_us: number;
+  /** Fastest iteration: the closest to an uncontended run on a shared machine. */
+  featurize_min_us: number;
+  run_min_us: number;
+  total_min_us: number;
   iterations: number;
 }
 
@@ -78,6 +82,9 @@ export async function scoreInNode(bundleDir: string, prompts: { tokens: number; 
       total_p50_us: Math.round(q(tot, 0.5)),
       total_p99_us: Math.round(q(tot, 0.99)),
       total_cpu_p50_us: Math.round(q(cpu, 0.5)),
+      featurize_min_us: Math.round(Math.min(...fz)),
+      run_min_us: Math.round(Math.min(...run)),
+      total_min_us: Math.round(Math.min(...tot)),
       iterations: tot.length,
     });
   }

@@ -14,6 +14,7 @@ const main = defineCommand({
     ingest: lazy(() => import("./commands/ingest.js")),
     probes: lazy(() => import("./commands/probes.js")),
     distill: lazy(() => import("./commands/distill.js")),
+    "distill-sweep": lazy(() => import("./distill/sweep.js")),
     export: lazy(() => import("./commands/export.js")),
     evaluate: lazy(() => import("./commands/evaluate.js")),
     promote: lazy(() => import("./commands/promote.js")),

@@ -3,7 +3,8 @@
  * ids int64 [B,L], mask float [B,L] (1 = real id), dense float [B,F], with
  * L = the longest prompt (at least 1). An empty prompt becomes a single id 0
  * with mask 0, which the graph pools to a zero vector, exactly as forward().
- * Pure data layout; no onnxruntime here (runners pass the arrays on).
+ * Pure data layout shared by the worker and the pipeline, so both feed ORT
+ * byte-identical tensors; no onnxruntime here (runners pass the arrays on).
  */
 export interface PromptFeatures {
   ids: ArrayLike<number>;

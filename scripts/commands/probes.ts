@@ -21,7 +21,8 @@ import { permutation, mulberry32 } from "../../src/core/random.js";
 import { fitPlatt } from "../lib/calibration-fit.js";
 import { matrixFromRows, scoreRows, type DenseMatrix } from "../lib/linear/dense.js";
 import { fitMajorityBaseline, fitScalarBaseline, predictScalar, logLength } from "../lib/linear/baselines.js";
-import { presentRows, selectProbes, type SelectionModel, type SelectionRow } from "../lib/linear/select.js";
+import { presentRows, selectProbes, type SelectionModel, type SelectionOptions, type SelectionResult, type SelectionRow } from "../lib/linear/select.js";
+import { selectProbesParallel, sharedFloat32 } from "../lib/linear/parallel.js";
 import type { StandardizerJSON } from "../lib/linear/standardizer.js";
 import { probabilityMetrics, regressionMetrics, type MetricSet, type RegressionSet } from "../lib/stats/report.js";
 import { subsetCsr } from "../lib/linear/sparse.js";
@@ -116,7 +117,8 @@ export function carveCalibration(train: ArrayLike<number>, fraction: number, see
   return { fit, cal };
 }
 
-export function runProbes(input: ProbesInput): ProbesResult {
+/** Validated layers and the row roles; shared by the sync and worker-thread entry points. */
+function prepare(input: ProbesInput) {
   const opts: ProbesOptions = { ...DEFAULT_PROBES_OPTIONS, ...input.options };
   const log = input.onProgress ?? (() => {});
   const layers = input.layers.map((l) => ({ layer: l.layer, matrix: toMatrix(l.features) }));
@@ -127,10 +129,7 @@ export function runProbes(input: ProbesInput): ProbesResult {
   const { fit, cal } = given
     ? { fit: Array.from(input.splits.train), cal: Array.from(input.splits.cal!) }
     : carveCalibration(input.splits.train, opts.calFraction, opts.seed);
-  const val = Array.from(input.splits.val);
-  const test = Array.from(input.splits.test);
-
-  const sel = selectProbes(layers, fit, val, input.models, {
+  const selOpts: SelectionOptions = {
     logisticLambdas: opts.logisticLambdas,
     ridgeLambdas: opts.ridgeLambdas,
     rtol: opts.rtol,
@@ -138,8 +137,27 @@ export function runProbes(input: ProbesInput): ProbesResult {
     patience: opts.patience,
     now: input.now,
     onProgress: ({ layer, model, seconds }) => log(`layer ${layer} · ${model}: ${seconds.toFixed(1)} s`),
-  });
+  };
+  return { opts, log, layers, nRows, given, fit, cal, val: Array.from(input.splits.val), test: Array.from(input.splits.test), selOpts };
+}
 
+/** Single-threaded run. */
+export function runProbes(input: ProbesInput): ProbesResult {
+  const p = prepare(input);
+  return finish(input, p, selectProbes(p.layers, p.fit, p.val, input.models, p.selOpts));
+}
+
+/**
+ * Same result as runProbes, with layer selection spread over `threads` worker
+ * threads (the expensive part); calibration, baselines and metrics stay here.
+ */
+export async function runProbesParallel(input: ProbesInput, threads: number): Promise<ProbesResult> {
+  const p = prepare(input);
+  return finish(input, p, await selectProbesParallel(p.layers, p.fit, p.val, input.models, p.selOpts, threads));
+}
+
+function finish(input: ProbesInput, p: ReturnType<typeof prepare>, sel: SelectionResult): ProbesResult {
+  const { opts, log, layers, nRows, given, fit, cal, val, test } = p;
   // Shared text features: vocabulary from train texts only, transformed once for all rows.
   const texts = input.texts;
   const clock = input.now ?? (() => 0);
@@ -243,7 +261,7 @@ export async function loadProbesInput(a: { dataset: string; activations: string;
   let d = 0;
   for await (const batch of streamActivations({ dir: a.activations, model: a.teacher, layers: a.layers, batchRows: 1024 })) {
     d = batch.d;
-    for (const l of a.layers) if (!mats.has(l)) mats.set(l, new Float32Array(rows.length * d));
+    for (const l of a.layers) if (!mats.has(l)) mats.set(l, sharedFloat32(rows.length * d)); // shared: worker threads read it in place
     batch.ids.forEach((id, k) => {
       const i = at.get(id);
       if (i === undefined) return; // activations for prompts outside this dataset are irrelevant here
@@ -281,6 +299,7 @@ export default defineCommand({
     out: { type: "string", required: true, description: "output probes.json" },
     seed: { type: "string", description: "seed for calibration carving and bootstrap" },
     reps: { type: "string", description: "bootstrap resamples (default 1000)" },
+    threads: { type: "string", description: "worker threads for layer selection (default 2)" },
   },
   async run({ args }) {
     const layers = args.layers.split(",").map((s) => Number(s.trim()));
@@ -290,7 +309,8 @@ export default defineCommand({
     if (args.seed !== undefined) options.seed = Number(args.seed);
     if (args.reps !== undefined) options.bootstrapReps = Number(args.reps);
     const t0 = performance.now();
-    const result = runProbes({ ...input, options, onProgress: (m) => console.error(m), now: () => performance.now() });
+    const threads = args.threads === undefined ? 2 : Number(args.threads);
+    const result = await runProbesParallel({ ...input, options, onProgress: (m) => console.error(m), now: () => performance.now() }, threads);
     await writeFile(args.out, JSON.stringify(result));
     console.error(`probes: ${Object.keys(result.models).length} models in ${((performance.now() - t0) / 1000).toFixed(1)} s → ${args.out}`);
   },

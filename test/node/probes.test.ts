@@ -1,7 +1,7 @@
 // runProbes end to end on small synthetic data with a planted answer:
 // layer 7 carries the signal, layer 3 is noise; two models, one with masked rows.
 import { describe, expect, it } from "vitest";
-import { carveCalibration, runProbes, type ProbesInput } from "../../scripts/commands/probes.js";
+import { carveCalibration, runProbes, runProbesParallel, type ProbesInput } from "../../scripts/commands/probes.js";
 import { fitPlatt } from "../../scripts/lib/calibration-fit.js";
 import { Standardizer } from "../../scripts/lib/linear/standardizer.js";
 import { gaussian, mulberry32 } from "../../src/core/random.js";
@@ -99,6 +99,10 @@ describe("runProbes", () => {
   it("is JSON-serialisable and deterministic", () => {
     expect(JSON.parse(JSON.stringify(res))).toEqual(res);
     expect(runProbes(synth())).toEqual(res);
+  });
+
+  it("gives the identical result with layer selection on two worker threads", async () => {
+    expect(await runProbesParallel(synth(), 2)).toEqual(res);
   });
 
   it("uses a given calibration split as is", () => {

@@ -54,47 +54,81 @@ export interface LayerInput {
 export const presentRows = (rows: ArrayLike<number>, mask: ArrayLike<number>): number[] =>
   Array.from(rows).filter((r) => mask[r] === 1);
 
+/** One layer's best logistic and ridge fit per model (val-selected over λ only). */
+export interface LayerSelection {
+  layer: number;
+  standardizer: Standardizer;
+  logistic: Map<string, SelectedLinear>;
+  ridge: Map<string, SelectedLinear>;
+}
+
+export type SelectionResult = {
+  standardizers: Map<number, Standardizer>;
+  logistic: Map<string, SelectedLinear>;
+  ridge: Map<string, SelectedLinear>;
+};
+
+export function selectLayer(
+  { layer, matrix }: LayerInput,
+  fitRows: ArrayLike<number>,
+  valRows: ArrayLike<number>,
+  models: SelectionModel[],
+  opts: SelectionOptions,
+): LayerSelection {
+  const std = Standardizer.fit(matrix, fitRows);
+  const out: LayerSelection = { layer, standardizer: std, logistic: new Map(), ridge: new Map() };
+  for (const m of models) {
+    const t0 = opts.now?.() ?? 0;
+    const fit = presentRows(fitRows, m.mask);
+    const val = presentRows(valRows, m.mask);
+    if (fit.length === 0 || val.length === 0) throw new Error(`probes: model ${m.id} has no train or no val rows`);
+    const trainOp = new StandardizedRows(matrix, fit, std);
+    const valOp = new StandardizedRows(matrix, val, std);
+    for (const kind of ["logistic", "ridge"] as const) {
+      const y = kind === "logistic" ? m.majority : m.rate;
+      const lambdas = kind === "logistic" ? opts.logisticLambdas : opts.ridgeLambdas;
+      const path = fitPath(kind, trainOp, fit.map((r) => y[r]), valOp, val.map((r) => y[r]), lambdas, opts);
+      const { lambda, w, b, val: v } = path.best;
+      const tried = path.steps.map((s) => ({ layer, lambda: s.lambda, val_loss: s.val, iterations: s.iterations, converged: s.converged }));
+      out[kind].set(m.id, { kind, layer, lambda, val_loss: v, w, b, tried });
+    }
+    opts.onProgress?.({ layer, model: m.id, seconds: ((opts.now?.() ?? 0) - t0) / 1000 });
+  }
+  return out;
+}
+
+/**
+ * Best (layer, λ) per model across per-layer selections, taken in the order
+ * given so ties go to the earlier layer whatever order workers finished in.
+ */
+export function mergeSelections(perLayer: LayerSelection[], models: SelectionModel[]): SelectionResult {
+  const res: SelectionResult = { standardizers: new Map(), logistic: new Map(), ridge: new Map() };
+  for (const sel of perLayer) res.standardizers.set(sel.layer, sel.standardizer);
+  for (const m of models) {
+    for (const kind of ["logistic", "ridge"] as const) {
+      let best: SelectedLinear | undefined;
+      const tried: SelectionRow[] = [];
+      for (const sel of perLayer) {
+        const c = sel[kind].get(m.id)!;
+        tried.push(...c.tried);
+        if (!best || c.val_loss < best.val_loss) best = c;
+      }
+      res[kind].set(m.id, { ...best!, tried });
+    }
+  }
+  return res;
+}
+
+/** Single-threaded selection over all layers (see parallel.ts for the worker version). */
 export function selectProbes(
   layers: LayerInput[],
   fitRows: ArrayLike<number>,
   valRows: ArrayLike<number>,
   models: SelectionModel[],
   opts: SelectionOptions,
-): { standardizers: Map<number, Standardizer>; logistic: Map<string, SelectedLinear>; ridge: Map<string, SelectedLinear> } {
-  const standardizers = new Map<number, Standardizer>();
-  const best = { logistic: new Map<string, SelectedLinear>(), ridge: new Map<string, SelectedLinear>() };
-  const rowsOf = models.map((m) => ({ fit: presentRows(fitRows, m.mask), val: presentRows(valRows, m.mask) }));
-  for (const { layer, matrix } of layers) {
-    const std = Standardizer.fit(matrix, fitRows);
-    standardizers.set(layer, std);
-    models.forEach((m, mi) => {
-      const t0 = opts.now?.() ?? 0;
-      const { fit, val } = rowsOf[mi];
-      if (fit.length === 0 || val.length === 0) throw new Error(`probes: model ${m.id} has no train or no val rows`);
-      const trainOp = new StandardizedRows(matrix, fit, std);
-      const valOp = new StandardizedRows(matrix, val, std);
-      for (const kind of ["logistic", "ridge"] as const) {
-        const y = kind === "logistic" ? m.majority : m.rate;
-        const lambdas = kind === "logistic" ? opts.logisticLambdas : opts.ridgeLambdas;
-        const path = fitPath(
-          kind,
-          trainOp,
-          fit.map((r) => y[r]),
-          valOp,
-          val.map((r) => y[r]),
-          lambdas,
-          opts,
-        );
-        const rows = path.steps.map((s) => ({ layer, lambda: s.lambda, val_loss: s.val, iterations: s.iterations, converged: s.converged }));
-        const prev = best[kind].get(m.id);
-        const tried = [...(prev?.tried ?? []), ...rows];
-        if (!prev || path.best.val < prev.val_loss) {
-          const { lambda, w, b, val: v } = path.best;
-          best[kind].set(m.id, { kind, layer, lambda, val_loss: v, w, b, tried });
-        } else prev.tried = tried;
-      }
-      opts.onProgress?.({ layer, model: m.id, seconds: ((opts.now?.() ?? 0) - t0) / 1000 });
-    });
-  }
-  return { standardizers, ...best };
+): SelectionResult {
+  return mergeSelections(
+    layers.map((l) => selectLayer(l, fitRows, valRows, models, opts)),
+    models,
+  );
 }

@@ -10,16 +10,16 @@ import { BUILD_DIR } from "./global-setup.js";
 export const KEY = "pf_test_key_123";
 export const KEY_SHA = "__computed__";
 
-export async function startWorker(bindings: Record<string, string>): Promise<Miniflare> {
+export async function startWorker(bindings: Record<string, string>, buildDir = BUILD_DIR): Promise<Miniflare> {
   const mf = new Miniflare({
     // ORT contains a dynamic import Miniflare cannot follow, so list the modules
     // wrangler emitted ourselves, typed as the wrangler.toml rules type them.
-    modulesRoot: BUILD_DIR,
-    modules: readdirSync(BUILD_DIR)
+    modulesRoot: buildDir,
+    modules: readdirSync(buildDir)
       .filter((f) => !f.endsWith(".map") && f !== "README.md")
       .sort((a, b) => (a === "entry.js" ? -1 : b === "entry.js" ? 1 : a.localeCompare(b)))
       .map((f) => ({
-        path: `${BUILD_DIR}/${f}`,
+        path: `${buildDir}/${f}`,
         type: f.endsWith(".js") ? "ESModule" : f.endsWith(".wasm") ? "CompiledWasm" : f.endsWith(".onnx") ? "Data" : "Text",
       })) as { path: string; type: "ESModule" | "CompiledWasm" | "Data" | "Text" }[],
     compatibilityDate: "2026-04-20",

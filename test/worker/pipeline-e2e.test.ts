@@ -1,0 +1,104 @@
+/**
+ * End to end on the small committed fixture (test/fixtures/e2e): ingest →
+ * per-model probes on each model's own activations → teacher logits →
+ * distill with unlabelled rows (probe-distilled) → calibrate → evaluate →
+ * bundle → promote checks → the bundle served by a freshly built worker in
+ * real workerd, replaying its golden file.
+ */
+import { execFileSync } from "node:child_process";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Miniflare } from "miniflare";
+import { afterAll, describe, expect, it } from "vitest";
+import { GoldenRow, type Manifest } from "../../src/core/manifest.js";
+import { BuildConfig } from "../../scripts/build/config.js";
+import { writeRegistry } from "../../scripts/bundle/registry.js";
+import { runBuild } from "../../scripts/commands/build.js";
+import { runIngest } from "../../scripts/commands/ingest.js";
+import { loadProbesInput, runProbes, type ProbesResult } from "../../scripts/commands/probes.js";
+import { verifyBundle } from "../../scripts/commands/promote.js";
+import { teacherRows } from "../../scripts/commands/teacher-logits.js";
+import { writeJsonl } from "../../scripts/lib/jsonl.js";
+import { call, startWorker } from "./harness.js";
+
+const FIX = "test/fixtures/e2e";
+const WORK = ".cache/e2e";
+const MODELS = ["tiny-lm", "big-lm"];
+let mf: Miniflare | undefined;
+afterAll(async () => mf?.dispose());
+
+describe("pipeline end to end", () => {
+  let manifest: Manifest;
+  let bundleDir: string;
+
+  it("builds a probe-distilled bundle from outcomes and activations", async () => {
+    rmSync(WORK, { recursive: true, force: true });
+    mkdirSync(WORK, { recursive: true });
+    const ingest = await runIngest({ outcomes: `${FIX}/outcomes.jsonl`, pool: `${FIX}/pool.json`, cacheDir: WORK, force: true });
+    const dataset = join(ingest.dir, "dataset.jsonl");
+    const probes: Record<string, ProbesResult> = {};
+    for (const m of MODELS) {
+      const input = await loadProbesInput({ dataset, activations: `${FIX}/activations`, teacher: m, layers: [0, 1] });
+      probes[m] = runProbes({ ...input, options: { bootstrapReps: 100, tfidf: false } });
+      // Layer 1 carries the signal, layer 0 is noise: selection on validation must find it.
+      expect(probes[m].models[m].probe.layer).toBe(1);
+      expect(probes[m].models[m].test.probe.auroc.estimate).toBeGreaterThan(0.7);
+    }
+    const teacher = teacherRows(probes);
+    expect(teacher.length).toBe(1000); // labelled and unlabelled rows alike
+    await writeJsonl(`${WORK}/teacher.jsonl`, teacher);
+
+    const cfg = BuildConfig.parse({
+      bundle_id: "e2e-v1",
+      description: "end-to-end test bundle (synthetic fixture)",
+      data: `${FIX}/outcomes.jsonl`,
+      pool: `${FIX}/pool.json`,
+      teacher: { logits: `${WORK}/teacher.jsonl`, layers: MODELS.map((m) => ({ model: m, layer: probes[m].models[m].probe.layer })), alpha: 0.8 },
+      featurizer: { kind: "hashed-ngram-v1", buckets: 2048, word_ngrams: [1, 2], char_ngrams: [2, 3], max_features: 128, lowercase: true, seed: 5 },
+      train: { dim: 16, hidden: 16, maxEpochs: 30, patience: 5, lr: 0.01 },
+      dtype: "float32",
+      out: `${WORK}/artifacts`,
+      golden_extra: 10,
+    });
+    const out = await runBuild(cfg, { createdAt: "2026-11-29T00:00:00.000Z", progress: "none" });
+    manifest = out.manifest;
+    bundleDir = out.dir;
+    expect(manifest.provenance.mode).toBe("probe-distilled");
+    expect(manifest.provenance.teacher).toEqual([{ model: "tiny-lm", layer: 1 }, { model: "big-lm", layer: 1 }]);
+    expect(Number(manifest.provenance.trainer.unlabelled_used)).toBe(400);
+    for (const m of MODELS) expect(manifest.metrics.per_model[m].auroc).toBeGreaterThan(0.6);
+    await verifyBundle(bundleDir); // sha256s, schema and golden replay through onnxruntime-node
+  }, 300_000);
+
+  it("is served by the worker in workerd and replays its golden file", async () => {
+    const reg = `${WORK}/registry.ts`;
+    writeRegistry(reg, [bundleDir], "test/worker/pipeline-e2e.test.ts");
+    const entry = `${WORK}/entry.ts`;
+    writeFileSync(
+      entry,
+      [
+        'import { env } from "cloudflare:workers";',
+        'import { createApp } from "../../src/worker/app.js";',
+        'import { initRuntime } from "../../src/worker/runtime.js";',
+        'import { EMBEDDED_BUNDLES } from "./registry.js";',
+        "export default createApp({ runtime: initRuntime(env as never, EMBEDDED_BUNDLES), now: () => performance.now(), newId: () => crypto.randomUUID() });",
+        "",
+      ].join("\n"),
+    );
+    const build = `${WORK}/build`;
+    execFileSync(process.execPath, ["node_modules/wrangler/bin/wrangler.js", "deploy", "--dry-run", "--outdir", build, entry], {
+      stdio: "pipe",
+      env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "1" },
+    });
+    mf = await startWorker({ AUTH: "disabled" }, build);
+    const h = await call(mf, "GET", "/healthz");
+    expect(h.status).toBe(200);
+    expect(h.body.default_bundle).toBe("e2e-v1");
+    const rows = (await import("node:fs")).readFileSync(`${bundleDir}/golden.jsonl`, "utf8").trim().split("\n").map((l) => GoldenRow.parse(JSON.parse(l)));
+    for (const g of rows.filter((r) => r.prompt.length < 10_000)) {
+      const r = await call(mf, "POST", "/v1/route", { body: { prompt: g.prompt } });
+      expect(r.status).toBe(200);
+      for (const c of r.body.candidates) expect(Math.abs(c.p_success - g.p[c.model])).toBeLessThan(1e-5);
+    }
+  }, 180_000);
+});

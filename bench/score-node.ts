@@ -8,6 +8,7 @@
 import { readFileSync } from "node:fs";
 import * as ort from "onnxruntime-web/wasm";
 import { quantile as q } from "./loadgen.js";
+import { packBatch } from "../src/core/batch.js";
 import { DENSE_FEATURES, featurize, type FeaturizerSpec } from "../src/core/featurizer.js";
 
 export interface ScoreStats {
@@ -51,19 +52,13 @@ export async function scoreInNode(bundleDir: string, prompts: { tokens: number; 
       if (i === warmup) deadline = performance.now() + maxSeconds * 1000;
       const c0 = process.cpuUsage();
       const t0 = process.hrtime.bigint();
-      const f = featurize(p.text, m.featurizer);
-      const L = Math.max(1, f.ids.length);
-      const ids = new BigInt64Array(L);
-      const mask = new Float32Array(L);
-      for (let t = 0; t < f.ids.length; t++) {
-        ids[t] = BigInt(f.ids[t]);
-        mask[t] = 1;
-      }
+      // As src/worker/scorer.ts: featurize, then the shared core packer.
+      const b = packBatch([featurize(p.text, m.featurizer)], DENSE_FEATURES);
       const t1 = process.hrtime.bigint();
       const res = await session.run({
-        [m.onnx.inputs.ids]: new ort.Tensor("int64", ids, [1, L]),
-        [m.onnx.inputs.mask]: new ort.Tensor("float32", mask, [1, L]),
-        [m.onnx.inputs.dense]: new ort.Tensor("float32", f.dense, [1, DENSE_FEATURES]),
+        [m.onnx.inputs.ids]: new ort.Tensor("int64", b.ids, [b.batch, b.length]),
+        [m.onnx.inputs.mask]: new ort.Tensor("float32", b.mask, [b.batch, b.length]),
+        [m.onnx.inputs.dense]: new ort.Tensor("float32", b.dense, [b.batch, b.denseWidth]),
       });
       void res[m.onnx.output].data;
       const t2 = process.hrtime.bigint();

@@ -78,6 +78,50 @@ function modelSection(r: EvalResult): ReportSection {
   };
 }
 
+/** Smallest frontier cost reaching `acc`, and best frontier accuracy at cost ≤ `cost` (lookups on the sweep's frontier). */
+function against(frontier: { cost: number; accuracy: number }[], acc: number, cost: number): { costAt: number | null; accWithin: number | null } {
+  let costAt: number | null = null;
+  let accWithin: number | null = null;
+  for (const q of frontier) {
+    if (q.accuracy >= acc - 1e-12 && (costAt === null || q.cost < costAt)) costAt = q.cost;
+    if (q.cost <= cost + 1e-12 && (accWithin === null || q.accuracy > accWithin)) accWithin = q.accuracy;
+  }
+  return { costAt, accWithin };
+}
+
+function frontierSection(r: EvalResult): ReportSection {
+  const kind = r.routing.headline_kind;
+  const singles = [...r.routing.sims.student.singles].sort((a, b) => a.cost - b.cost);
+  const rows = singles.map((q) => ({ q, by: Object.fromEntries(SCORERS.map((s) => [s, against(r.routing.sweeps[s][kind].frontier, q.accuracy, q.cost)])) }));
+  const pct = (c: number | null, ref: number) => (c === null || !(ref > 0) ? "not reached" : fmtPct(c / ref, 1));
+  const table = mdTableOf(rows, [
+    { header: "single model", value: (x) => x.q.label },
+    { header: "accuracy", value: (x) => fmtPct(x.q.accuracy), align: "right" },
+    { header: "cost / query", value: (x) => fmtUsd(x.q.cost), align: "right" },
+    ...SCORERS.flatMap((s) => [
+      { header: `${SCORER_LABEL[s]}: cost at its accuracy`, value: (x: (typeof rows)[number]) => pct(x.by[s].costAt, x.q.cost), align: "right" as const },
+      { header: `${SCORER_LABEL[s]}: best acc. within its cost`, value: (x: (typeof rows)[number]) => fmtPct(x.by[s].accWithin), align: "right" as const },
+    ]),
+  ]);
+  const h = r.routing.sweeps.student[kind].headlines;
+  const b = h.bestSingle;
+  const frontier = mdTableOf(r.routing.sweeps.student[kind].frontier, [
+    { header: "param", value: (q) => (q.param === undefined ? "—" : fmtNum(q.param)) },
+    { header: "accuracy", value: (q) => fmtPct(q.accuracy), align: "right" },
+    { header: "cost / query", value: (q) => fmtUsd(q.cost), align: "right" },
+    { header: "% of best single's cost", value: (q) => (b.cost > 0 ? fmtPct(q.cost / b.cost, 1) : "—"), align: "right" },
+  ]);
+  return {
+    title: "Routing: Pareto frontier against every single model",
+    body:
+      `For each single model (cheapest first): the cheapest point of each router's ${kind} sweep frontier on the ${r.split} rows that reaches that model's accuracy (as % of that model's cost), and the best accuracy any frontier point reaches at no more than that model's cost. ` +
+      `Descriptive (the sweep is read on the evaluation rows); the validation-chosen operating point is in the next section.\n\n` +
+      `**Headline (student, ${kind}):** best single model \`${b.label}\` ${fmtPct(b.accuracy)} at ${fmtUsd(b.cost)}; ` +
+      `cost at its accuracy: ${h.costAtBestSingleAccuracyPct === null ? "not reached" : `${fmtNum(h.costAtBestSingleAccuracyPct, 1)}% of its cost`}; ` +
+      `best accuracy within its cost: ${fmtPct(h.accuracyWithinBestSingleCost)}.\n\n${table}\n\nStudent ${kind} frontier:\n\n${frontier}`,
+  };
+}
+
 function routingSections(r: EvalResult): ReportSection[] {
   const sim = r.routing.sims.student;
   const best = r.routing.sweeps.student[r.routing.headline_kind].headlines.bestSingle;
@@ -92,6 +136,7 @@ function routingSections(r: EvalResult): ReportSection[] {
       title: "Routing: sweep headlines (descriptive)",
       body: `Best over each parameter sweep on the ${r.split} rows themselves — an upper bound on what a parameter chosen in advance achieves. AUC: normalised area under the accuracy–cost step curve up to the most expensive single model's cost.\n\n${headlinesTable(hl)}`,
     },
+    frontierSection(r),
   ];
   const sel = r.routing.selections;
   if (sel) {

@@ -5,7 +5,7 @@
  * Must stay pure: no I/O, no env, no onnxruntime.
  */
 import { z } from "zod";
-import { fnv1a32 } from "./hash.js";
+import { fnvUpdate } from "./hash.js";
 
 export const FeaturizerSpec = z
   .object({
@@ -43,10 +43,6 @@ export function pretokenize(text: string): string[] {
   return text.match(PIECE) ?? [];
 }
 
-function bucket(key: string, spec: FeaturizerSpec): number {
-  return fnv1a32(key, spec.seed) % spec.buckets;
-}
-
 /**
  * Truncation rule: when there are more ids than max_features, keep the first
  * half and the last half (rounded up), dropping the middle. The question in a
@@ -59,29 +55,87 @@ export function truncateHeadTail(ids: number[], max: number): { ids: number[]; t
   return { ids: ids.slice(0, head).concat(ids.slice(ids.length - tail)), truncated: true };
 }
 
+/**
+ * Feature ids of one piece, in emission order: word n-grams starting at the
+ * piece (for each n in word_ngrams), then char n-grams of "<piece>" (for each n).
+ * Keys are hashed incrementally (prefix state + text), never concatenated.
+ */
+function pieceIds(pieces: string[], i: number, spec: FeaturizerSpec, prefix: Map<string, number>, out: number[]): void {
+  for (const n of spec.word_ngrams) {
+    if (i + n > pieces.length) continue;
+    let h = prefix.get(`w${n}|`)!;
+    for (let k = 0; k < n; k++) {
+      if (k > 0) h = fnvUpdate(h, " ");
+      h = fnvUpdate(h, pieces[i + k]);
+    }
+    out.push((h >>> 0) % spec.buckets);
+  }
+  if (spec.char_ngrams.length === 0) return;
+  const padded = `<${pieces[i]}>`;
+  for (const n of spec.char_ngrams) {
+    const base = prefix.get(`c${n}|`)!;
+    // Whole pieces shorter than n are already covered by the word unigram.
+    for (let j = 0; j + n <= padded.length; j++) out.push((fnvUpdate(base, padded, j, j + n) >>> 0) % spec.buckets);
+  }
+}
+
+function pieceCount(pieces: string[], i: number, spec: FeaturizerSpec): number {
+  let c = 0;
+  for (const n of spec.word_ngrams) if (i + n <= pieces.length) c++;
+  const len = pieces[i].length + 2;
+  for (const n of spec.char_ngrams) c += Math.max(0, len - n + 1);
+  return c;
+}
+
+const prefixCache = new WeakMap<FeaturizerSpec, Map<string, number>>();
+function prefixes(spec: FeaturizerSpec): Map<string, number> {
+  let m = prefixCache.get(spec);
+  if (!m) {
+    m = new Map();
+    for (const n of spec.word_ngrams) m.set(`w${n}|`, fnvUpdate(spec.seed >>> 0, `w${n}|`));
+    for (const n of spec.char_ngrams) m.set(`c${n}|`, fnvUpdate(spec.seed >>> 0, `c${n}|`));
+    prefixCache.set(spec, m);
+  }
+  return m;
+}
+
+/**
+ * Only the ids that survive truncation are hashed: the head is produced from
+ * the first pieces and the tail from the last ones, which gives exactly
+ * truncateHeadTail(allIds) at a cost bounded by max_features.
+ */
+function hashedIds(pieces: string[], spec: FeaturizerSpec): { ids: number[]; truncated: boolean } {
+  const pre = prefixes(spec);
+  let total = 0;
+  for (let i = 0; i < pieces.length; i++) total += pieceCount(pieces, i, spec);
+  const out: number[] = [];
+  if (total <= spec.max_features) {
+    for (let i = 0; i < pieces.length; i++) pieceIds(pieces, i, spec, pre, out);
+    return { ids: out, truncated: false };
+  }
+  const head = Math.floor(spec.max_features / 2);
+  const tail = spec.max_features - head;
+  for (let i = 0; i < pieces.length && out.length < head; i++) pieceIds(pieces, i, spec, pre, out);
+  out.length = head;
+  let start = pieces.length;
+  let have = 0;
+  while (have < tail) have += pieceCount(pieces, --start, spec);
+  const back: number[] = [];
+  for (let i = start; i < pieces.length; i++) pieceIds(pieces, i, spec, pre, back);
+  return { ids: out.concat(back.slice(back.length - tail)), truncated: true };
+}
+
 export function featurize(text: string, spec: FeaturizerSpec): Features {
   const normal = spec.lowercase ? text.toLowerCase() : text;
   const pieces = pretokenize(normal);
-  const out: number[] = [];
-  for (let i = 0; i < pieces.length; i++) {
-    for (const n of spec.word_ngrams) {
-      if (i + n > pieces.length) continue;
-      out.push(bucket(`w${n}|${pieces.slice(i, i + n).join(" ")}`, spec));
-    }
-    if (spec.char_ngrams.length > 0) {
-      const padded = `<${pieces[i]}>`;
-      for (const n of spec.char_ngrams) {
-        for (let j = 0; j + n <= padded.length; j++) {
-          // Whole pieces shorter than n are already covered by the word unigram.
-          out.push(bucket(`c${n}|${padded.slice(j, j + n)}`, spec));
-        }
-      }
-    }
-  }
-  const { ids, truncated } = truncateHeadTail(out, spec.max_features);
+  const { ids, truncated } = hashedIds(pieces, spec);
   let digits = 0;
-  for (const ch of text) if (ch >= "0" && ch <= "9") digits++;
-  const lines = text.split("\n").length;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 48 && c <= 57) digits++;
+  }
+  let lines = 1;
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) lines++;
   const dense = new Float32Array([
     Math.log1p(pieces.length),
     Math.log1p(text.length),

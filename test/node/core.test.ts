@@ -45,6 +45,36 @@ describe("featurizer", () => {
     expect(long.ids.length).toBe(64);
     expect(long.truncated).toBe(true);
   });
+  it("hashes only surviving ids, yet equals hashing everything then truncating", () => {
+    // Reference: the plain definition (string keys, whole-text hashing, then head+tail cut).
+    const naive = (text: string, sp: FeaturizerSpec) => {
+      const pieces = pretokenize(sp.lowercase ? text.toLowerCase() : text);
+      const all: number[] = [];
+      pieces.forEach((_, i) => {
+        for (const n of sp.word_ngrams) if (i + n <= pieces.length) all.push(fnv1a32(`w${n}|${pieces.slice(i, i + n).join(" ")}`, sp.seed) % sp.buckets);
+        const padded = `<${pieces[i]}>`;
+        for (const n of sp.char_ngrams) for (let j = 0; j + n <= padded.length; j++) all.push(fnv1a32(`c${n}|${padded.slice(j, j + n)}`, sp.seed) % sp.buckets);
+      });
+      return truncateHeadTail(all, sp.max_features).ids;
+    };
+    const words = ["alpha", "β", "12345", "x", "日本語", "🙂", "\ud800", "é", "=", "carry"];
+    for (let seed = 1; seed <= 40; seed++) {
+      const n = seed * 7;
+      const text = Array.from({ length: n }, (_, i) => words[(i * seed + (i >> 2)) % words.length]).join(i2s(seed));
+      expect(Array.from(featurize(text, spec).ids)).toEqual(naive(text, spec));
+    }
+    function i2s(k: number) {
+      return k % 3 === 0 ? " " : k % 3 === 1 ? "\n" : "";
+    }
+  });
+  it("matches TextEncoder-based FNV-1a on astral characters and lone surrogates", () => {
+    const ref = (t: string) => {
+      let h = 0x811c9dc5;
+      for (const b of new TextEncoder().encode(t)) h = Math.imul(h ^ b, 0x01000193) >>> 0;
+      return h >>> 0;
+    };
+    for (const t of ["𝔘nicode", "a\ud800b", "\udc00", "日本語", "é", ""]) expect(fnv1a32(t)).toBe(ref(t));
+  });
   it("handles empty and whitespace-only prompts", () => {
     const f = featurize(" \n ", spec);
     expect(f.ids.length).toBe(0);

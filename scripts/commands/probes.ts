@@ -1,8 +1,10 @@
 /**
  * `probes` stage: linear probes on teacher activations, one per pool model.
- * runProbes() is the programmatic API over in-memory matrices; the default
- * export is the citty command (wired by scripts/cli.ts) that loads
- * dataset.jsonl + an activation store and writes probes.json.
+ * runProbes() (single thread) and runProbesParallel() (layer selection on
+ * worker threads, identical result) are the programmatic API over in-memory
+ * matrices; loadProbesInput() + the default export (the citty command, wired
+ * by scripts/cli.ts) load dataset.jsonl + an activation store and write
+ * probes.json.
  *
  * Protocol, per model (rows where the model's outcome is missing are masked):
  *   train → fit logistic (majority label) and ridge (success rate) per layer × λ
@@ -34,6 +36,7 @@ import { formatMessages } from "../../src/core/messages.js";
 
 export interface ProbesOptions {
   seed: number;
+  /** λ in mean-loss + (λ/2)·‖w‖² on standardised features (sklearn's C = 1/(λ·n_train)). */
   logisticLambdas: number[];
   ridgeLambdas: number[];
   /** Share of train carved out for calibration when no cal split is given. */

@@ -7,6 +7,7 @@ import { StandardizedRows, matrixFromRows, scoreRows } from "../../scripts/lib/l
 import { SmallDenseOperator } from "../../scripts/lib/linear/operator.js";
 import { fitLogistic, sigmoid } from "../../scripts/lib/linear/logistic.js";
 import { fitRidge } from "../../scripts/lib/linear/ridge.js";
+import { fitPath } from "../../scripts/lib/linear/path.js";
 import { gaussian, mulberry32 } from "../../src/core/random.js";
 
 /** Gaussian elimination with partial pivoting; test-only reference solver. */
@@ -162,5 +163,40 @@ describe("logistic", () => {
     expect(new Set([order[0][1], order[1][1]])).toEqual(new Set([3, 9]));
     expect(fit.w[3]).toBeGreaterThan(0);
     expect(fit.w[9]).toBeLessThan(0);
+  });
+});
+
+describe("fitPath", () => {
+  const n = 300;
+  const d = 40;
+  const rows = randomRows(n, d, 9);
+  const rng = mulberry32(10);
+  const y = rows.map((x) => (rng() < sigmoid(0.8 * (x[0] - 1)) ? 1 : 0));
+  const X = matrixFromRows(rows, d);
+  const tr = Array.from({ length: 200 }, (_, i) => i);
+  const va = Array.from({ length: 100 }, (_, i) => 200 + i);
+  const std = Standardizer.fit(X, tr);
+  const trOp = new StandardizedRows(X, tr, std);
+  const vaOp = new StandardizedRows(X, va, std);
+  const grid = [1e-4, 10, 1e-2, 1, 1e-3, 0.1, 3, 0.3, 0.03];
+
+  it("walks λ downward, keeps the lowest validation loss, and stops once it rises", () => {
+    const p = fitPath("logistic", trOp, tr.map((i) => y[i]), vaOp, va.map((i) => y[i]), grid);
+    const lambdas = p.steps.map((s) => s.lambda);
+    expect(lambdas).toEqual([...grid].sort((a, b) => b - a).slice(0, lambdas.length));
+    expect(p.best.val).toBe(Math.min(...p.steps.map((s) => s.val)));
+    expect(p.steps.length).toBeLessThan(grid.length); // 40 noisy features, 200 rows: small λ overfits
+    const last = p.steps[p.steps.length - 1];
+    expect(last.val).toBeGreaterThan(p.best.val);
+    // The returned validation margins are the chosen fit's.
+    const z = new Float64Array(100);
+    vaOp.forward(p.best.w, z);
+    expect(p.best.valMargins[7]).toBeCloseTo(z[7] + p.best.b, 10);
+  });
+  it("ridge path returns the same answer as a direct fit at the chosen λ", async () => {
+    const yr = tr.map((i) => rows[i][0] + 0.1 * rows[i][1]);
+    const p = fitPath("ridge", trOp, yr, vaOp, va.map((i) => rows[i][0] + 0.1 * rows[i][1]), grid, { rtol: 1e-9, maxIter: 2000 });
+    const direct = fitRidge(trOp, yr, { lambda: p.best.lambda, gtol: 1e-12, maxIter: 2000 });
+    for (const j of [0, 1, 5]) expect(p.best.w[j]).toBeCloseTo(direct.w[j], 6);
   });
 });

@@ -2,8 +2,8 @@
  * Regularisation path with validation selection for one (layer, target):
  * fits λ from largest to smallest, warm-starting each fit from the previous
  * solution, scores every fit on the validation rows (log-loss for logistic,
- * MSE for ridge) and stops early once `patience` consecutive λs fail to beat
- * the best. Owns λ-path policy only; never sees test rows.
+ * MSE for ridge) and stops early once `patience` consecutive λs are worse
+ * than the best by more than a flat-region tolerance. Owns λ-path policy only; never sees test rows.
  */
 import { maxAbs } from "./lbfgs.js";
 import { fitLogistic, meanOf, sigmoid, softplus, type LinearFit } from "./logistic.js";
@@ -17,6 +17,8 @@ export interface PathOptions {
   rtol?: number;
   maxIter?: number;
   patience?: number;
+  /** Relative val-loss rise treated as "flat" rather than "worse" (default 1e-4). */
+  flatTol?: number;
 }
 
 export interface PathStep {
@@ -56,7 +58,7 @@ export function fitPath(
   val: LinearOperator,
   yVal: ArrayLike<number>,
   lambdas: number[],
-  { rtol = 1e-3, maxIter = 300, patience = 1 }: PathOptions = {},
+  { rtol = 1e-3, maxIter = 300, patience = 1, flatTol = 1e-4 }: PathOptions = {},
 ): PathResult {
   if (lambdas.length === 0) throw new Error("fitPath: empty lambda grid");
   const grid = [...lambdas].sort((a, b) => b - a);
@@ -76,7 +78,9 @@ export function fitPath(
     if (best === null || v < best.val) {
       best = { lambda, w: f.w, b: f.b, val: v, trainMargins: f.margins, valMargins: Float64Array.from(zVal) };
       worse = 0;
-    } else if (++worse >= patience) break;
+    } else if (v > best.val * (1 + flatTol) && ++worse >= patience) break;
+    // A rise within flatTol does not count: at the top of the grid w ≈ 0 and the
+    // val loss is flat, so noise there must not end the path before any signal is fitted.
     prev = f;
   }
   return { kind, best: best!, steps };

@@ -1,0 +1,289 @@
+/**
+ * The experiments dashboard page, server-rendered with hono/jsx from
+ * ExperimentReport objects passed in as props: variants table, differences
+ * vs control, reliability plots, success-vs-cost scatter and OPE curves.
+ * Self-contained HTML (inline CSS + SVG, no scripts, no external assets).
+ * Must not fetch data, read env or a clock (generatedAt is a prop).
+ */
+/** @jsxImportSource hono/jsx */
+import type { ExperimentReport } from "../core/report/experiment-report.js";
+import type { Policy } from "../core/policy.js";
+import type { Interval } from "../core/report/stats.js";
+import type { VariantStats } from "../core/report/variant-stats.js";
+import { colourOf, fmtPct, fmtUsd, OpeCurve, ReliabilityPlot, SuccessCostScatter } from "./dashboard-charts.js";
+
+const CSS = `
+*{box-sizing:border-box}
+body{margin:0;font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1f2937;background:#f8fafc}
+header{background:#0f172a;color:#f8fafc;padding:14px 28px}
+header h1{margin:0;font-size:20px}
+header p{margin:2px 0 0;color:#cbd5e1;font-size:12px}
+main{padding:16px 28px;max-width:1400px}
+section.exp{background:#fff;border:1px solid #e2e8f0;border-radius:8px;padding:16px 20px;margin:0 0 24px}
+h2{margin:0 0 4px;font-size:18px}
+h3{margin:18px 0 6px;font-size:15px;color:#334155}
+.meta{color:#64748b;font-size:12px;margin:0 0 8px}
+.note{background:#fef9c3;border:1px solid #fde68a;border-radius:6px;padding:6px 10px;font-size:12px;margin:8px 0}
+table{border-collapse:collapse;width:100%;font-size:13px}
+th,td{padding:5px 6px;border-bottom:1px solid #e2e8f0;text-align:right;white-space:nowrap;vertical-align:middle}
+th{background:#f1f5f9;font-weight:600;color:#334155;white-space:normal}
+td.w{white-space:normal;min-width:110px}
+th:first-child,td:first-child,td.l,th.l{text-align:left}
+td .ci{color:#64748b;font-size:11px}
+td.n .ci{display:block}
+.tw{overflow-x:auto}
+.sw{display:inline-block;width:10px;height:10px;border-radius:2px;margin-right:6px;vertical-align:-1px}
+.pos{color:#15803d}.neg{color:#b91c1c}.ns{color:#64748b}
+.charts{display:flex;flex-wrap:wrap;gap:12px}
+svg.chart{background:#fff;border:1px solid #e2e8f0;border-radius:6px}
+svg .ct{font-size:12px;font-weight:600;fill:#1f2937;text-anchor:middle}
+svg .tk{font-size:9px;fill:#64748b}
+svg .al{font-size:10px;fill:#475569}
+svg .pl{font-size:10px;font-weight:600}
+svg .grid{stroke:#f1f5f9;stroke-width:1}
+svg .axis{stroke:#94a3b8;stroke-width:1}
+svg .diag{stroke:#94a3b8;stroke-dasharray:3 3}
+svg .frontier{fill:none;stroke:#64748b;stroke-width:1.5;stroke-dasharray:5 3}
+svg .empty{font-size:11px;fill:#94a3b8}
+.mix{display:flex;height:10px;width:120px;border-radius:3px;overflow:hidden;background:#e2e8f0}
+.mixlbl{font-size:11px;color:#475569;white-space:normal;max-width:170px;text-align:left}
+footer{color:#64748b;font-size:12px;padding:0 28px 24px;max-width:1100px}
+`;
+
+export function describePolicy(p: Policy | null): string {
+  if (p === null) return "—";
+  switch (p.type) {
+    case "utility":
+      return p.value_usd !== undefined ? `utility(value=$${p.value_usd})` : `utility(λ=${p.lambda ?? 0})`;
+    case "threshold":
+      return `threshold(min_p=${p.min_p})`;
+    case "budget":
+      return `budget(≤$${p.max_cost_usd})`;
+    case "fixed":
+      return `fixed(${p.model})`;
+  }
+}
+
+function Ci(p: { i: Interval; fmt: (v: number | null) => string }) {
+  return (
+    <>
+      {p.fmt(p.i.value)}{" "}
+      <span class="ci">[{p.fmt(p.i.lo)}, {p.fmt(p.i.hi)}]</span>
+    </>
+  );
+}
+
+const MIX_COLOURS = ["#0ea5e9", "#f59e0b", "#10b981", "#8b5cf6", "#f43f5e", "#84cc16", "#64748b"];
+
+function ModelMix(p: { v: VariantStats }) {
+  const top = p.v.model_mix.slice(0, 6);
+  return (
+    <div>
+      <div class="mix" title="model mix">
+        {top.map((m, i) => (
+          <span style={`width:${(m.share * 100).toFixed(2)}%;background:${m.model === null ? "#cbd5e1" : MIX_COLOURS[i % MIX_COLOURS.length]}`} />
+        ))}
+      </div>
+      <div class="mixlbl">{top.map((m) => `${m.model ?? "abstain"} ${fmtPct(m.share, 0)}`).join(" · ")}</div>
+    </div>
+  );
+}
+
+function VariantsTable(p: { r: ExperimentReport }) {
+  return (
+    <div class="tw">
+    <table>
+      <thead>
+        <tr>
+          <th>variant</th>
+          <th class="l">policy</th>
+          <th>requests</th>
+          <th>feedback</th>
+          <th>success [95% CI]</th>
+          <th>mean cost [95% CI]</th>
+          <th>cost / success</th>
+          <th>ECE</th>
+          <th>explored</th>
+          <th class="l">model mix</th>
+        </tr>
+      </thead>
+      <tbody>
+        {p.r.variants.map((v, i) => (
+          <tr>
+            <td>
+              <span class="sw" style={`background:${colourOf(i)}`} />
+              {v.variant}
+              {v.variant === p.r.control ? <span class="ci"> (control)</span> : null}
+            </td>
+            <td class="l w">{describePolicy(v.policy)}</td>
+            <td>{v.requests}</td>
+            <td>{v.with_feedback} <span class="ci">({fmtPct(v.feedback_share, 0)})</span></td>
+            <td class="n"><Ci i={v.success} fmt={(x) => fmtPct(x)} /></td>
+            <td class="n"><Ci i={v.mean_cost} fmt={fmtUsd} /></td>
+            <td>{fmtUsd(v.cost_per_success)}</td>
+            <td>{v.calibration.ece === null ? "—" : v.calibration.ece.toFixed(3)}</td>
+            <td class="n">{v.explored}{v.min_propensity !== null && v.min_propensity < 1 ? <span class="ci">min propensity {v.min_propensity.toFixed(3)}</span> : null}</td>
+            <td class="l"><ModelMix v={v} /></td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+    </div>
+  );
+}
+
+const signed = (f: (v: number | null) => string) => (v: number | null) => (v === null ? "—" : v > 0 ? `+${f(v)}` : v < 0 ? `−${f(-v)}` : f(v));
+const verdict = (i: Interval, betterWhenUp: boolean) => {
+  if (i.lo === null || i.hi === null) return <span class="ns">—</span>;
+  if (i.lo > 0) return <span class={betterWhenUp ? "pos" : "neg"}>higher</span>;
+  if (i.hi < 0) return <span class={betterWhenUp ? "neg" : "pos"}>lower</span>;
+  return <span class="ns">not significant</span>;
+};
+
+function DifferencesTable(p: { r: ExperimentReport }) {
+  if (p.r.differences.length === 0) return <p class="meta">Only one variant: nothing to compare.</p>;
+  return (
+    <table>
+      <thead>
+        <tr>
+          <th>variant vs {p.r.control}</th>
+          <th>Δ success [95% CI]</th>
+          <th class="l">success</th>
+          <th>Δ mean cost [95% CI]</th>
+          <th class="l">cost</th>
+        </tr>
+      </thead>
+      <tbody>
+        {p.r.differences.map((d) => (
+          <tr>
+            <td>{d.variant}</td>
+            <td><Ci i={d.success_diff} fmt={signed((x) => fmtPct(x))} /></td>
+            <td class="l">{verdict(d.success_diff, true)}</td>
+            <td><Ci i={d.mean_cost_diff} fmt={signed(fmtUsd)} /></td>
+            <td class="l">{verdict(d.mean_cost_diff, false)}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+function OpeSection(p: { r: ExperimentReport }) {
+  const ope = p.r.ope;
+  if (ope === null) return <p class="note">Off-policy estimates: {p.r.ope_note ?? "not available"}</p>;
+  const s = ope.grid.sample;
+  return (
+    <>
+      <p class="meta">
+        From {s.rows_used} logged decisions of {ope.variants.join(", ")} (excluded: {s.excluded_no_feedback} without feedback,{" "}
+        {s.excluded_zero_propensity} with zero propensity, {s.excluded_abstain} abstains). Solid line and band: doubly-robust estimate with 95% CI;
+        dashed: IPS.
+      </p>
+      {p.r.ope_note ? <p class="note">{p.r.ope_note}</p> : null}
+      <div class="charts">
+        <OpeCurve title="Success vs λ (utility)" points={ope.grid.utility} metric="success" xKind="lambda" />
+        <OpeCurve title="Cost vs λ (utility)" points={ope.grid.utility} metric="cost" xKind="lambda" />
+        <OpeCurve title="Success vs min_p (threshold)" points={ope.grid.threshold} metric="success" xKind="threshold" />
+        <OpeCurve title="Cost vs min_p (threshold)" points={ope.grid.threshold} metric="cost" xKind="threshold" />
+      </div>
+      <h3>Logged policies re-estimated off-policy</h3>
+      <table>
+        <thead>
+          <tr>
+            <th>variant</th>
+            <th class="l">policy</th>
+            <th>measured success</th>
+            <th>DR success [95% CI]</th>
+            <th>DR cost [95% CI]</th>
+            <th>match rate</th>
+          </tr>
+        </thead>
+        <tbody>
+          {ope.logged_policies.map((l) => (
+            <tr>
+              <td>{l.variant}</td>
+              <td class="l">{describePolicy(l.policy)}</td>
+              <td>{fmtPct(p.r.variants.find((v) => v.variant === l.variant)?.success.value ?? null)}</td>
+              <td><Ci i={l.success.dr} fmt={(x) => fmtPct(x)} /></td>
+              <td><Ci i={l.cost.dr} fmt={fmtUsd} /></td>
+              <td>{fmtPct(l.match_rate)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </>
+  );
+}
+
+export function ExperimentSection(p: { r: ExperimentReport }) {
+  const r = p.r;
+  const frontier = (r.ope?.grid.utility ?? [])
+    .filter((g) => g.cost.dr.value !== null && g.success.dr.value !== null)
+    .map((g) => ({ cost: g.cost.dr.value!, success: g.success.dr.value! }));
+  const points = r.variants.map((v, i) => ({
+    label: v.variant,
+    colour: colourOf(i),
+    cost: v.mean_cost.value,
+    costLo: v.mean_cost.lo,
+    costHi: v.mean_cost.hi,
+    success: v.success.value,
+    successLo: v.success.lo,
+    successHi: v.success.hi,
+  }));
+  return (
+    <section class="exp" id={`exp-${r.experiment}`}>
+      <h2>{r.experiment}</h2>
+      <p class="meta">
+        {r.generated_from.rows} decisions, {r.generated_from.with_feedback} with feedback · control: {r.control ?? "—"} · bootstrap seed {r.generated_from.seed}
+      </p>
+      <h3>Variants</h3>
+      <VariantsTable r={r} />
+      <h3>Difference vs control</h3>
+      <DifferencesTable r={r} />
+      <h3>Success vs cost{frontier.length > 1 ? " (dashed: OPE utility frontier, DR)" : ""}</h3>
+      <div class="charts">
+        <SuccessCostScatter title="Variants: success vs mean cost" points={points} frontier={frontier} />
+      </div>
+      <h3>Calibration (reliability of the chosen model's p)</h3>
+      <div class="charts">
+        {r.variants.map((v, i) => (
+          <ReliabilityPlot title={`${v.variant} · ECE ${v.calibration.ece === null ? "—" : v.calibration.ece.toFixed(3)} · n=${v.calibration.n}`} cal={v.calibration} colour={colourOf(i)} />
+        ))}
+      </div>
+      <h3>Off-policy estimates</h3>
+      <OpeSection r={r} />
+    </section>
+  );
+}
+
+/** The whole dashboard document. */
+export function DashboardPage(props: { reports: ExperimentReport[]; generatedAt: string }) {
+  return (
+    <html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <title>Preflight · experiments</title>
+        <style dangerouslySetInnerHTML={{ __html: CSS }} />
+      </head>
+      <body>
+        <header>
+          <h1>Preflight · experiments</h1>
+          <p>Generated {props.generatedAt} · {props.reports.length} experiment{props.reports.length === 1 ? "" : "s"}</p>
+        </header>
+        <main>
+          {props.reports.length === 0 ? <p class="note">No experiments have logged decisions yet.</p> : null}
+          {props.reports.map((r) => (
+            <ExperimentSection r={r} />
+          ))}
+        </main>
+        <footer>
+          Success rates use decisions with feedback (Wilson 95% intervals); mean cost uses every routed decision (realised cost, else the logged
+          expected cost). Differences: two-proportion normal interval for success, seeded percentile bootstrap for cost. Off-policy estimates
+          (IPS, doubly-robust with the logged calibrated p and expected cost as the outcome model) assume the logged propensities are the true
+          probabilities of the exploring policy and that feedback is missing at random; variants that never explore give no support and are left out.
+        </footer>
+      </body>
+    </html>
+  );
+}

@@ -7,11 +7,10 @@
 import { Hono } from "hono";
 import { createApp } from "../src/worker/app.js";
 import type { EmbeddedBundle } from "../src/worker/bundle-loader.js";
-import { initRuntime } from "../src/worker/runtime.js";
+import { workerDeps } from "../src/worker/deps.js";
 
 export function benchApp(env: Record<string, unknown>, bundles: EmbeddedBundle[]) {
-  const runtime = initRuntime(env, bundles);
-  const app = createApp({ runtime, now: () => performance.now(), newId: () => crypto.randomUUID() });
+  const app = createApp(workerDeps(env, bundles));
   const outer = new Hono();
   outer.get("/hello", (c) => c.text("hello"));
   outer.all("*", (c) => app.fetch(c.req.raw, c.env, c.executionCtx));

@@ -67,6 +67,7 @@ export type Decision = z.infer<typeof Decision>;
 export const RouteResponse = z
   .object({
     request_id: z.string(),
+    decision_id: z.string().meta({ description: "Quote it in POST /v1/feedback." }),
     decision: Decision,
     candidates: z.array(Candidate),
     artifact: z.object({ id: z.string(), sha256: z.string() }),

@@ -14,6 +14,9 @@ export const Variant = z
     bundle: z.string().min(1).optional(),
     policy: Policy.optional(),
     model: z.string().min(1).optional().meta({ description: "Fixed control model (shorthand for a fixed policy)." }),
+    epsilon: z.number().min(0).max(1).optional().meta({
+      description: "ε-greedy exploration: with probability ε route uniformly at random; logs true propensities for off-policy estimates.",
+    }),
   })
   .refine((v) => v.bundle !== undefined || v.policy !== undefined || v.model !== undefined, {
     message: "a variant needs a bundle, a policy or a model",

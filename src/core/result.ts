@@ -18,6 +18,9 @@ export type Reason =
   | { reason: "unknown_variant"; experiment: string; variant: string; valid: string[] }
   | { reason: "unknown_bundle"; bundle: string; valid: string[] }
   | { reason: "bundle_unavailable"; detail: string }
+  | { reason: "rate_limited"; key_id: string; retry_after_s: number }
+  | { reason: "unknown_decision"; unknown: string[] }
+  | { reason: "log_unavailable"; detail: string }
   | { reason: "internal"; request_id: string };
 
 export type Result<T> = { ok: true; value: T } | { ok: false; error: Reason };

@@ -9,7 +9,10 @@ import { BatchRouteRequest, RouteRequest, TokenizeRequest } from "../core/api-sc
 import { featurize } from "../core/featurizer.js";
 import { formatMessages } from "../core/messages.js";
 import type { Reason } from "../core/result.js";
-import { authenticate, type Scope } from "./auth.js";
+import { authenticate, type Principal, type Scope } from "./auth.js";
+import type { DecisionLogger } from "./decision-log.js";
+import { logDecisions } from "./routes/log-decisions.js";
+import { registerLoopRoutes } from "./routes/loop.js";
 import { openApiDocument } from "./openapi.js";
 import { problemResponse } from "./problem.js";
 import { readJsonBody } from "./request-body.js";
@@ -17,7 +20,7 @@ import { artifactBody, healthBody, modelsBody } from "./routes/info.js";
 import { routeMany, type RouteOutcome } from "./routes/route.js";
 import { bundleFor, type Runtime } from "./runtime.js";
 
-type Env = { Variables: { requestId: string; rt: Runtime } };
+export type Env = { Variables: { requestId: string; rt: Runtime; principal: Principal } };
 
 const ROUTES: Record<string, string[]> = {
   "/v1/route": ["POST"],
@@ -27,12 +30,24 @@ const ROUTES: Record<string, string[]> = {
   "/v1/artifact": ["GET"],
   "/healthz": ["GET"],
   "/openapi.json": ["GET"],
+  "/v1/feedback": ["POST"],
+  "/dashboard": ["GET"],
 };
 
 export interface AppDeps {
   runtime: Promise<Runtime>;
+  /** Monotonic ms clock for timings. */
   now: () => number;
+  /** Wall clock (ms since epoch) for the decision log. */
+  wallClock: () => number;
   newId: () => string;
+  random: () => number;
+  /** Present when a D1 binding is configured. */
+  logger?: DecisionLogger;
+  db?: D1Database;
+  rateLimiter?: RateLimit;
+  /** Seconds a client should wait after a 429 (the limiter's period). */
+  rateLimitPeriod?: number;
 }
 
 export function createApp(deps: AppDeps) {
@@ -51,10 +66,29 @@ export function createApp(deps: AppDeps) {
     const rt = c.get("rt");
     if (rt.config === null) return fail(c, { reason: "bundle_unavailable", detail: `configuration invalid: ${rt.configErrors.join("; ")}` });
     const who = await authenticate(rt.config, c.req.header("authorization"), scope);
-    return who.ok ? null : fail(c, who.error);
+    if (!who.ok) return fail(c, who.error);
+    c.set("principal", who.value);
+    if (deps.rateLimiter) {
+      const { success } = await deps.rateLimiter.limit({ key: who.value.keyId });
+      if (!success) {
+        const period = String(deps.rateLimitPeriod ?? 60);
+        return problemResponse({ reason: "rate_limited", key_id: who.value.keyId, retry_after_s: Number(period) }, c.get("requestId"), { "retry-after": period });
+      }
+    }
+    return null;
   }
 
+  const routeCtx = (c: Context<Env>) => ({
+    rt: c.get("rt"),
+    headers: c.req.raw.headers,
+    requestId: c.get("requestId"),
+    now: deps.now,
+    random: deps.random,
+    newId: deps.newId,
+  });
+
   function routeHeaders(c: Context<Env>, out: RouteOutcome) {
+    c.header("x-preflight-decision", out.results[0].decision_id);
     const first = out.results[0];
     c.header("x-preflight-model", first.decision.type === "route" ? first.decision.model : "abstain");
     c.header("x-preflight-variant", out.selection.experiment?.variant ?? "none");
@@ -67,10 +101,10 @@ export function createApp(deps: AppDeps) {
     if (denied) return denied;
     const body = await readJsonBody(c.req.raw, RouteRequest, c.get("rt").config!.maxBodyBytes);
     if (!body.ok) return fail(c, body.error);
-    const ctx = { rt: c.get("rt"), headers: c.req.raw.headers, requestId: c.get("requestId"), now: deps.now };
-    const out = await routeMany(ctx, [body.value], []);
+    const out = await routeMany(routeCtx(c), [body.value], []);
     if (!out.ok) return fail(c, out.error);
     routeHeaders(c, out.value);
+    await logDecisions(c, deps, out.value);
     return c.json(out.value.results[0]);
   });
 
@@ -79,10 +113,10 @@ export function createApp(deps: AppDeps) {
     if (denied) return denied;
     const body = await readJsonBody(c.req.raw, BatchRouteRequest, c.get("rt").config!.maxBodyBytes);
     if (!body.ok) return fail(c, body.error);
-    const ctx = { rt: c.get("rt"), headers: c.req.raw.headers, requestId: c.get("requestId"), now: deps.now };
-    const out = await routeMany(ctx, body.value.requests, ["requests"]);
+    const out = await routeMany(routeCtx(c), body.value.requests, ["requests"]);
     if (!out.ok) return fail(c, out.error);
     routeHeaders(c, out.value);
+    await logDecisions(c, deps, out.value);
     return c.json({ request_id: c.get("requestId"), results: out.value.results });
   });
 
@@ -118,6 +152,8 @@ export function createApp(deps: AppDeps) {
   });
 
   app.get("/openapi.json", (c) => c.json(openApiDocument() as object));
+
+  registerLoopRoutes(app, deps, guard, fail);
 
   app.notFound((c) => {
     const allowed = ROUTES[c.req.path];

@@ -21,6 +21,7 @@ export const ApiKeyEntry = z.object({
   id: z.string().min(1),
   sha256: z.string().regex(/^[0-9a-f]{64}$/),
   scopes: z.array(ApiKeyScope).min(1).default(["route", "feedback", "report"]),
+  store_prompts: z.boolean().default(false).meta({ description: "Opt in to storing prompt text in the decision log." }),
 });
 export type ApiKeyEntry = z.infer<typeof ApiKeyEntry>;
 
@@ -31,6 +32,7 @@ export const WorkerEnv = z.object({
   EXPERIMENTS: z.string().optional(),
   MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(10_000_000).default(262_144),
   DEFAULT_BUNDLE: z.string().optional(),
+  PROMPT_HMAC_KEY: z.string().min(16).optional(),
 });
 
 export interface Config {
@@ -40,6 +42,8 @@ export interface Config {
   experiments: Experiment[];
   maxBodyBytes: number;
   defaultBundle: string | undefined;
+  /** Secret for the prompt HMAC in the decision log; a fixed dev key when AUTH=disabled. */
+  promptHmacKey: string | undefined;
 }
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; errors: string[] };
@@ -86,6 +90,7 @@ export function loadConfig(env: Record<string, unknown>): ConfigResult {
       experiments,
       maxBodyBytes: e.MAX_BODY_BYTES,
       defaultBundle: e.DEFAULT_BUNDLE,
+      promptHmacKey: e.PROMPT_HMAC_KEY ?? (e.AUTH === "disabled" ? "preflight-local-dev-only-key" : undefined),
     },
   };
 }

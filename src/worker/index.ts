@@ -5,15 +5,7 @@
  */
 import { env } from "cloudflare:workers";
 import { createApp } from "./app.js";
+import { workerDeps } from "./deps.js";
 import { EMBEDDED_BUNDLES } from "./embedded-bundles.js";
-import { initRuntime } from "./runtime.js";
 
-const runtime = initRuntime(env as unknown as Record<string, unknown>, EMBEDDED_BUNDLES);
-
-const app = createApp({
-  runtime,
-  now: () => performance.now(),
-  newId: () => crypto.randomUUID(),
-});
-
-export default app;
+export default createApp(workerDeps(env as unknown as Record<string, unknown>, EMBEDDED_BUNDLES));

@@ -63,6 +63,16 @@ export function toProblem(r: Reason, requestId: string): Problem {
       );
     case "bundle_unavailable":
       return withId(body("bundle-unavailable", "Service Unavailable", 503, r.detail));
+    case "rate_limited":
+      return withId(body("rate-limited", "Too Many Requests", 429, `rate limit reached for key ${r.key_id}; retry after ${r.retry_after_s} s`, { retry_after_s: r.retry_after_s }));
+    case "unknown_decision":
+      return withId(
+        body("unknown-decision", "Unknown decision", 404, `unknown decision_id: ${r.unknown.slice(0, 10).join(", ")}${r.unknown.length > 10 ? ", …" : ""}`, {
+          errors: r.unknown.map((id) => ({ path: "decision_id", message: `unknown decision ${id}` })),
+        }),
+      );
+    case "log_unavailable":
+      return withId(body("log-unavailable", "Service Unavailable", 503, r.detail));
     case "internal":
       return withId(body("internal", "Internal Server Error", 500, `unexpected error; quote request id ${r.request_id}`));
   }

@@ -12,6 +12,8 @@ export interface Selection {
   experiment: { name: string; variant: string } | null;
   bundleId: string | undefined;
   policy: Policy | undefined;
+  /** ε-greedy exploration rate of the variant (0 = none). */
+  epsilon: number;
 }
 
 export function selectVariant(
@@ -25,7 +27,7 @@ export function selectVariant(
     return err({ reason: "unknown_bundle", bundle: direct, valid: bundleIds });
   }
   const name = headers.get("x-preflight-experiment");
-  if (name === null) return ok({ experiment: null, bundleId: direct, policy: undefined });
+  if (name === null) return ok({ experiment: null, bundleId: direct, policy: undefined, epsilon: 0 });
   const exp = experiments.find((e) => e.name === name);
   if (!exp) return err({ reason: "unknown_experiment", experiment: name, valid: experiments.map((e) => e.name) });
   const forced = headers.get("x-preflight-variant");
@@ -42,5 +44,5 @@ export function selectVariant(
     return err({ reason: "unknown_bundle", bundle: variant.bundle, valid: bundleIds });
   }
   const policy: Policy | undefined = variant.model !== undefined ? { type: "fixed", model: variant.model } : variant.policy;
-  return ok({ experiment: { name, variant: variant.name }, bundleId: variant.bundle ?? direct, policy });
+  return ok({ experiment: { name, variant: variant.name }, bundleId: variant.bundle ?? direct, policy, epsilon: variant.epsilon ?? 0 });
 }

@@ -6,7 +6,7 @@
 import { env } from "cloudflare:workers";
 import { createApp } from "../../src/worker/app.js";
 import { EMBEDDED_BUNDLES } from "../../src/worker/embedded-bundles.js";
-import { initRuntime } from "../../src/worker/runtime.js";
+import { workerDeps } from "../../src/worker/deps.js";
 import { EMBEDDED_BUNDLES as FIXTURES } from "./fixture-bundles.js";
 
 // A deliberately broken copy of the fixture (wrong bytes for student.onnx) proves
@@ -16,6 +16,4 @@ const corrupt = {
   files: { "student.onnx": new ArrayBuffer(16) },
 };
 
-const runtime = initRuntime(env as unknown as Record<string, unknown>, [...FIXTURES, corrupt, ...EMBEDDED_BUNDLES]);
-
-export default createApp({ runtime, now: () => performance.now(), newId: () => crypto.randomUUID() });
+export default createApp(workerDeps(env as unknown as Record<string, unknown>, [...FIXTURES, corrupt, ...EMBEDDED_BUNDLES]));

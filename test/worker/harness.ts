@@ -3,14 +3,24 @@
  * bindings (vars/secrets), and offers a small fetch helper. One Miniflare per
  * configuration; ORT start-up costs ~0.3 s, so tests share instances.
  */
-import { readdirSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { Miniflare } from "miniflare";
 import { BUILD_DIR } from "./global-setup.js";
 
 export const KEY = "pf_test_key_123";
 export const KEY_SHA = "__computed__";
 
-export async function startWorker(bindings: Record<string, string>, buildDir = BUILD_DIR): Promise<Miniflare> {
+export interface WorkerOptions {
+  buildDir?: string;
+  /** Bind a real local D1 (SQLite) as DB with migrations/ applied. */
+  d1?: boolean;
+  /** Bind the rate limiter with this limit per period. */
+  rateLimit?: { limit: number; period: 10 | 60 };
+}
+
+export async function startWorker(bindings: Record<string, string>, buildDirOrOpts: string | WorkerOptions = {}): Promise<Miniflare> {
+  const opts: WorkerOptions = typeof buildDirOrOpts === "string" ? { buildDir: buildDirOrOpts } : buildDirOrOpts;
+  const buildDir = opts.buildDir ?? BUILD_DIR;
   const mf = new Miniflare({
     // ORT contains a dynamic import Miniflare cannot follow, so list the modules
     // wrangler emitted ourselves, typed as the wrangler.toml rules type them.
@@ -24,9 +34,19 @@ export async function startWorker(bindings: Record<string, string>, buildDir = B
       })) as { path: string; type: "ESModule" | "CompiledWasm" | "Data" | "Text" }[],
     compatibilityDate: "2026-04-20",
     cf: false, // offline: never fetch Request.cf data
-    bindings,
+    bindings: opts.rateLimit ? { ...bindings, RATE_LIMIT_PERIOD: String(opts.rateLimit.period) } : bindings,
+    ...(opts.d1 ? { d1Databases: { DB: "preflight-test" } } : {}),
+    ...(opts.rateLimit ? { ratelimits: { RATE_LIMITER: { simple: opts.rateLimit } } } : {}),
   });
   await mf.ready;
+  if (opts.d1) {
+    // Same files wrangler's D1 tooling applies; statements run one by one in order.
+    const db = await mf.getD1Database("DB");
+    for (const f of readdirSync("migrations").filter((x) => x.endsWith(".sql")).sort()) {
+      const sql = readFileSync(`migrations/${f}`, "utf8").replace(/--.*$/gm, "");
+      for (const stmt of sql.split(";").map((x) => x.trim()).filter(Boolean)) await db.prepare(stmt).run();
+    }
+  }
   return mf;
 }
 

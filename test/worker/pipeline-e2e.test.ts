@@ -79,9 +79,9 @@ describe("pipeline end to end", () => {
       [
         'import { env } from "cloudflare:workers";',
         'import { createApp } from "../../src/worker/app.js";',
-        'import { initRuntime } from "../../src/worker/runtime.js";',
+        'import { workerDeps } from "../../src/worker/deps.js";',
         'import { EMBEDDED_BUNDLES } from "./registry.js";',
-        "export default createApp({ runtime: initRuntime(env as never, EMBEDDED_BUNDLES), now: () => performance.now(), newId: () => crypto.randomUUID() });",
+        "export default createApp(workerDeps(env as never, EMBEDDED_BUNDLES));",
         "",
       ].join("\n"),
     );

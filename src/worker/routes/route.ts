@@ -4,6 +4,7 @@
  * returned as core Reasons and mapped by problem.ts.
  */
 import { RouteRequest, type RouteResponse, type BatchRouteRequest } from "../../core/api-schemas.js";
+import { epsilonGreedy } from "../../core/explore.js";
 import { formatMessages } from "../../core/messages.js";
 import { decide, selectCandidates, type RuntimeModel } from "../../core/route.js";
 import { err, ok, type Result } from "../../core/result.js";
@@ -18,6 +19,17 @@ export interface RouteContext {
   headers: Headers;
   requestId: string;
   now: () => number;
+  /** Uniform [0,1) draws for exploration; the worker passes crypto-backed ones. */
+  random: () => number;
+  newId: () => string;
+}
+
+/** What the decision log needs beyond the response body. */
+export interface LogInfo {
+  policy: Policy;
+  text: string;
+  propensity: number;
+  explored: boolean;
 }
 
 interface Prepared {
@@ -37,6 +49,7 @@ function prepare(bundle: LoadedBundle, sel: Selection, req: RouteRequest): Resul
 
 export interface RouteOutcome {
   results: RouteResponse[];
+  logs: LogInfo[];
   bundle: LoadedBundle;
   selection: Selection;
   scoreMs: number;
@@ -62,6 +75,7 @@ export async function routeMany(ctx: RouteContext, reqs: RouteRequest[], pathPre
   const t0 = ctx.now();
   const scored = await scoreTexts(bundle.value, prepared.map((p) => p.text));
   const scoreMs = ctx.now() - t0;
+  const logs: LogInfo[] = [];
   const results = prepared.map((p, i): RouteResponse => {
     const s = scored[i];
     const { decision, candidates } = decide({
@@ -71,8 +85,22 @@ export async function routeMany(ctx: RouteContext, reqs: RouteRequest[], pathPre
       request: p.req,
       policy: p.policy,
     });
+    let propensity = 1;
+    let explored = false;
+    if (decision.type === "route" && sel.value.epsilon > 0) {
+      const x = epsilonGreedy(decision.model, p.cands.map((m) => m.id), sel.value.epsilon, ctx.random(), ctx.random());
+      propensity = x.propensity;
+      explored = x.explored;
+      if (x.model !== decision.model) {
+        decision.model = x.model;
+        decision.provider = p.cands.find((m) => m.id === x.model)!.provider;
+        decision.reason = `ε-greedy exploration (ε=${sel.value.epsilon})`;
+      }
+    }
+    logs.push({ policy: p.policy, text: p.text, propensity, explored });
     return {
       request_id: reqs.length > 1 || pathPrefix.length ? `${ctx.requestId}/${i}` : ctx.requestId,
+      decision_id: ctx.newId(),
       decision,
       candidates,
       artifact: { id: bundle.value.id, sha256: bundle.value.sha256 },
@@ -81,7 +109,7 @@ export async function routeMany(ctx: RouteContext, reqs: RouteRequest[], pathPre
       timing: { score_us: Math.round((scoreMs * 1000) / reqs.length) },
     };
   });
-  return ok({ results, bundle: bundle.value, selection: sel.value, scoreMs });
+  return ok({ results, logs, bundle: bundle.value, selection: sel.value, scoreMs });
 }
 
 export type { BatchRouteRequest };

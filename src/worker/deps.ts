@@ -1,0 +1,37 @@
+/**
+ * Builds the app's dependencies from the Worker env: clocks, ids,
+ * crypto-backed randomness, and the optional D1 decision log and rate
+ * limiter bindings. Every entry point (production, tests, bench) uses this,
+ * so they differ only in which bundles they embed.
+ */
+import type { AppDeps } from "./app.js";
+import type { EmbeddedBundle } from "./bundle-loader.js";
+import { DecisionLogger } from "./decision-log.js";
+import { initRuntime } from "./runtime.js";
+
+export interface PreflightBindings {
+  DB?: D1Database;
+  RATE_LIMITER?: RateLimit;
+  RATE_LIMIT_PERIOD?: string;
+}
+
+function cryptoRandom(): number {
+  const a = new Uint32Array(2);
+  crypto.getRandomValues(a);
+  return (a[0] * 2 ** 21 + (a[1] >>> 11)) / 2 ** 53;
+}
+
+export function workerDeps(env: Record<string, unknown>, bundles: EmbeddedBundle[]): AppDeps {
+  const b = env as PreflightBindings;
+  return {
+    runtime: initRuntime(env, bundles),
+    now: () => performance.now(),
+    wallClock: () => Date.now(),
+    newId: () => crypto.randomUUID(),
+    random: cryptoRandom,
+    db: b.DB,
+    logger: b.DB ? new DecisionLogger(b.DB) : undefined,
+    rateLimiter: b.RATE_LIMITER,
+    rateLimitPeriod: b.RATE_LIMIT_PERIOD ? Number(b.RATE_LIMIT_PERIOD) : 60,
+  };
+}

@@ -1,0 +1,39 @@
+/**
+ * Closing the loop: POST /v1/feedback (single or batch of ≤ 500, idempotent
+ * upsert on (decision_id, model), 404 for unknown decisions), the experiment
+ * report and the dashboard. Must not compute statistics (core/report does).
+ */
+import type { Context, Hono } from "hono";
+import { z } from "zod";
+import { FeedbackItem } from "../../core/decision-record.js";
+import type { Reason } from "../../core/result.js";
+import type { AppDeps, Env } from "../app.js";
+import type { Scope } from "../auth.js";
+import { unknownDecisions, upsertFeedback } from "../feedback-store.js";
+import { readJsonBody } from "../request-body.js";
+
+export const FeedbackRequest = z
+  .union([FeedbackItem, z.object({ items: z.array(FeedbackItem).min(1).max(500) }).strict()])
+  .meta({ id: "FeedbackRequest" });
+
+export const FeedbackResponse = z.object({ accepted: z.number().int(), request_id: z.string() }).meta({ id: "FeedbackResponse" });
+
+type Guard = (c: Context<Env>, scope: Scope) => Promise<Response | null>;
+type Fail = (c: Context<Env>, r: Reason) => Response;
+
+export function registerLoopRoutes(app: Hono<Env>, deps: AppDeps, guard: Guard, fail: Fail): void {
+  app.post("/v1/feedback", async (c) => {
+    const denied = await guard(c, "feedback");
+    if (denied) return denied;
+    if (!deps.db || !deps.logger) return fail(c, { reason: "log_unavailable", detail: "no D1 binding (DB) is configured, so there is no decision log" });
+    const body = await readJsonBody(c.req.raw, FeedbackRequest, c.get("rt").config!.maxBodyBytes);
+    if (!body.ok) return fail(c, body.error);
+    const items = "items" in body.value ? body.value.items : [body.value];
+    // Decisions of this isolate may still sit in the logger's queue.
+    await deps.logger.flush();
+    const unknown = await unknownDecisions(deps.db, items.map((i) => i.decision_id));
+    if (unknown.length > 0) return fail(c, { reason: "unknown_decision", unknown });
+    await upsertFeedback(deps.db, items, deps.wallClock());
+    return c.json({ accepted: items.length, request_id: c.get("requestId") });
+  });
+}

@@ -1,0 +1,147 @@
+/**
+ * Decision log and feedback in real workerd against a real local D1
+ * (SQLite, migrations/ applied): logging via waitUntil, privacy, ε-greedy
+ * propensities, feedback idempotency and errors, key scopes, rate limiting.
+ */
+import { createHash } from "node:crypto";
+import type { Miniflare } from "miniflare";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { call, startWorker } from "./harness.js";
+
+const sha = (s: string) => createHash("sha256").update(s).digest("hex");
+const KEYS = [
+  { id: "app", sha256: sha("k-app"), scopes: ["route", "feedback", "report"] },
+  { id: "logger", sha256: sha("k-text"), scopes: ["route"], store_prompts: true },
+];
+const EXPERIMENTS = [
+  {
+    name: "explore",
+    variants: [
+      { name: "greedy", weight: 1, policy: { type: "threshold", min_p: 0.5 } },
+      { name: "eps", weight: 1, policy: { type: "threshold", min_p: 0.5 }, epsilon: 1 },
+    ],
+  },
+];
+const auth = (k: string) => ({ authorization: `Bearer ${k}` });
+
+let mf: Miniflare;
+let limited: Miniflare;
+beforeAll(async () => {
+  mf = await startWorker({ AUTH: "required", API_KEYS: JSON.stringify(KEYS), EXPERIMENTS: JSON.stringify(EXPERIMENTS), PROMPT_HMAC_KEY: "test-hmac-key-0123456789" }, { d1: true });
+  limited = await startWorker({ AUTH: "disabled" }, { rateLimit: { limit: 3, period: 60 } });
+});
+afterAll(async () => {
+  await mf?.dispose();
+  await limited?.dispose();
+});
+
+async function rows(sql: string, ...args: unknown[]) {
+  const db = await mf.getD1Database("DB");
+  return (await db.prepare(sql).bind(...args).all()).results as Record<string, unknown>[];
+}
+async function waitFor<T>(f: () => Promise<T | undefined>): Promise<T> {
+  for (let i = 0; i < 100; i++) {
+    const v = await f();
+    if (v !== undefined) return v;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error("timed out waiting for the decision log");
+}
+const route = (body: unknown, key = "k-app", headers: Record<string, string> = {}) =>
+  call(mf, "POST", "/v1/route", { body, headers: { ...auth(key), ...headers } });
+const feedback = (body: unknown, key = "k-app") => call(mf, "POST", "/v1/feedback", { body, headers: auth(key) });
+
+describe("decision log", () => {
+  it("logs every decision with a decision_id, without prompt text by default", async () => {
+    const r = await route({ prompt: "What is 17 * 23?" });
+    expect(r.status).toBe(200);
+    expect(r.body.decision_id).toMatch(/[0-9a-f-]{36}/);
+    expect(r.headers.get("x-preflight-decision")).toBe(r.body.decision_id);
+    const [rec] = await waitFor(async () => {
+      const x = await rows("SELECT * FROM decisions WHERE decision_id = ?", r.body.decision_id);
+      return x.length ? x : undefined;
+    });
+    expect(rec).toMatchObject({ key_id: "app", chosen: r.body.decision.model, propensity: 1, explored: 0, prompt_text: null, input_tokens: 6 });
+    expect(String(rec.prompt_hmac)).toMatch(/^[0-9a-f]{64}$/);
+    expect(JSON.parse(String(rec.candidates))).toHaveLength(3);
+  });
+  it("stores prompt text only for keys that opted in", async () => {
+    const r = await route({ prompt: "keep me" }, "k-text");
+    const [rec] = await waitFor(async () => {
+      const x = await rows("SELECT prompt_text FROM decisions WHERE decision_id = ?", r.body.decision_id);
+      return x.length ? x : undefined;
+    });
+    expect(rec.prompt_text).toBe("keep me");
+  });
+  it("logs true propensities under ε-greedy exploration", async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 12; i++) {
+      const r = await route({ prompt: `question ${i}` }, "k-app", { "x-preflight-experiment": "explore", "x-preflight-variant": "eps" });
+      ids.push(r.body.decision_id);
+    }
+    const logged = await waitFor(async () => {
+      const x = await rows(`SELECT propensity, explored, chosen FROM decisions WHERE variant = 'eps'`);
+      return x.length >= 12 ? x : undefined;
+    });
+    // ε = 1 over K = 3 candidates: every model has propensity 1/3, and every row explored.
+    for (const r of logged) {
+      expect(r.propensity).toBeCloseTo(1 / 3, 12);
+      expect(r.explored).toBe(1);
+    }
+  });
+});
+
+describe("feedback", () => {
+  it("is idempotent per (decision_id, model) and updates in place", async () => {
+    const r = await route({ prompt: "feedback target" });
+    const id = r.body.decision_id;
+    const model = r.body.decision.model;
+    expect((await feedback({ decision_id: id, model, success: true, output_tokens: 12 })).status).toBe(200);
+    const again = await feedback({ decision_id: id, model, success: false, cost_usd: 0.002, latency_ms: 850 });
+    expect(again.status).toBe(200);
+    const fb = await rows("SELECT * FROM feedback WHERE decision_id = ?", id);
+    expect(fb).toHaveLength(1);
+    expect(fb[0]).toMatchObject({ reward: 0, success: 0, cost_usd: 0.002, latency_ms: 850, output_tokens: null });
+  });
+  it("accepts a batch and rejects unknown decisions with 404", async () => {
+    const a = await route({ prompt: "one" });
+    const b = await route({ prompt: "two" });
+    const ok = await feedback({ items: [{ decision_id: a.body.decision_id, model: "fixture-small", score: 0.5 }, { decision_id: b.body.decision_id, model: "fixture-large", success: true }] });
+    expect(ok.status).toBe(200);
+    expect(ok.body.accepted).toBe(2);
+    const nf = await feedback({ items: [{ decision_id: a.body.decision_id, model: "fixture-small", success: true }, { decision_id: "nope", model: "x", success: true }] });
+    expect(nf.status).toBe(404);
+    expect(nf.body.errors[0].message).toMatch(/nope/);
+    // The rejected batch changed nothing.
+    const fb = await rows("SELECT reward FROM feedback WHERE decision_id = ? AND model = 'fixture-small'", a.body.decision_id);
+    expect(fb[0].reward).toBe(0.5);
+  });
+  it("422 names the failing field; batches are capped at 500", async () => {
+    const bad = await feedback({ decision_id: "x", model: "m", score: 2 });
+    expect(bad.status).toBe(422);
+    expect(bad.body.errors.some((e: { path: string }) => e.path.includes("score"))).toBe(true);
+    const both = await feedback({ decision_id: "x", model: "m", success: true, score: 1 });
+    expect(both.status).toBe(422);
+    const big = await feedback({ items: Array.from({ length: 501 }, () => ({ decision_id: "x", model: "m", success: true })) });
+    expect(big.status).toBe(422);
+  });
+  it("needs the feedback scope", async () => {
+    const r = await feedback({ decision_id: "x", model: "m", success: true }, "k-text");
+    expect(r.status).toBe(403);
+  });
+});
+
+describe("rate limiting", () => {
+  it("answers 429 with Retry-After once a key exceeds its limit", async () => {
+    const statuses: number[] = [];
+    let last;
+    for (let i = 0; i < 5; i++) {
+      last = await call(limited, "POST", "/v1/route", { body: { prompt: "hi" } });
+      statuses.push(last.status);
+    }
+    expect(statuses.slice(0, 3)).toEqual([200, 200, 200]);
+    expect(statuses[4]).toBe(429);
+    expect(last!.headers.get("retry-after")).toBe("60");
+    expect(last!.headers.get("content-type")).toBe("application/problem+json");
+  });
+});

@@ -46,6 +46,8 @@ svg .diag{stroke:#94a3b8;stroke-dasharray:3 3}
 svg .frontier{fill:none;stroke:#64748b;stroke-width:1.5;stroke-dasharray:5 3}
 svg .empty{font-size:11px;fill:#94a3b8}
 .mix{display:flex;height:10px;width:120px;border-radius:3px;overflow:hidden;background:#e2e8f0}
+.mi{margin-right:8px;white-space:nowrap;display:inline-block}
+.dot{display:inline-block;width:7px;height:7px;border-radius:50%;margin-right:3px}
 .mixlbl{font-size:11px;color:#475569;white-space:normal;max-width:170px;text-align:left}
 footer{color:#64748b;font-size:12px;padding:0 28px 24px;max-width:1100px}
 `;
@@ -73,23 +75,39 @@ function Ci(p: { i: Interval; fmt: (v: number | null) => string }) {
   );
 }
 
-const MIX_COLOURS = ["#0ea5e9", "#f59e0b", "#10b981", "#8b5cf6", "#f43f5e", "#84cc16", "#64748b"];
+const MIX_COLOURS = ["#0ea5e9", "#f59e0b", "#10b981", "#8b5cf6", "#f43f5e", "#84cc16", "#14b8a6", "#a16207"];
+const ABSTAIN_COLOUR = "#cbd5e1";
 
-function ModelMix(p: { v: VariantStats }) {
-  const top = p.v.model_mix.slice(0, 6);
+/** One colour per model across the experiment, so a model looks the same in every variant's mix. */
+export function modelColours(r: ExperimentReport): Map<string, string> {
+  const models = [...new Set(r.variants.flatMap((v) => v.model_mix.map((m) => m.model).filter((m): m is string => m !== null)))].sort();
+  return new Map(models.map((m, i) => [m, MIX_COLOURS[i % MIX_COLOURS.length]]));
+}
+
+function ModelMix(p: { v: VariantStats; colours: Map<string, string> }) {
+  const colour = (m: string | null) => (m === null ? ABSTAIN_COLOUR : (p.colours.get(m) ?? "#64748b"));
   return (
     <div>
       <div class="mix" title="model mix">
-        {top.map((m, i) => (
-          <span style={`width:${(m.share * 100).toFixed(2)}%;background:${m.model === null ? "#cbd5e1" : MIX_COLOURS[i % MIX_COLOURS.length]}`} />
+        {p.v.model_mix.map((m) => (
+          <span style={`width:${(m.share * 100).toFixed(2)}%;background:${colour(m.model)}`} />
         ))}
       </div>
-      <div class="mixlbl">{top.map((m) => `${m.model ?? "abstain"} ${fmtPct(m.share, 0)}`).join(" · ")}</div>
+      <div class="mixlbl">
+        {p.v.model_mix.slice(0, 6).map((m) => (
+          <span class="mi">
+            <span class="dot" style={`background:${colour(m.model)}`} />
+            {m.model ?? "abstain"} {fmtPct(m.share, 0)}
+          </span>
+        ))}
+        {p.v.model_mix.length > 6 ? <span class="mi">+{p.v.model_mix.length - 6} more</span> : null}
+      </div>
     </div>
   );
 }
 
 function VariantsTable(p: { r: ExperimentReport }) {
+  const colours = modelColours(p.r);
   return (
     <div class="tw">
     <table>
@@ -123,7 +141,7 @@ function VariantsTable(p: { r: ExperimentReport }) {
             <td>{fmtUsd(v.cost_per_success)}</td>
             <td>{v.calibration.ece === null ? "—" : v.calibration.ece.toFixed(3)}</td>
             <td class="n">{v.explored}{v.min_propensity !== null && v.min_propensity < 1 ? <span class="ci">min propensity {v.min_propensity.toFixed(3)}</span> : null}</td>
-            <td class="l"><ModelMix v={v} /></td>
+            <td class="l"><ModelMix v={v} colours={colours} /></td>
           </tr>
         ))}
       </tbody>

@@ -4,6 +4,7 @@
  */
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from "@asteasolutions/zod-to-openapi";
 import { z } from "zod";
+import { FeedbackRequest, FeedbackResponse } from "./routes/loop.js";
 import {
   ArtifactResponse,
   BatchRouteRequest,
@@ -67,6 +68,14 @@ export function openApiDocument(): unknown {
   });
   r.registerPath({ method: "get", path: "/v1/models", summary: "Pool and prices", security: [{ bearer: [] }], responses: { 200: json(ModelsResponse, "Pool"), ...errors } });
   r.registerPath({ method: "get", path: "/v1/artifact", summary: "Bundle summary and metrics", security: [{ bearer: [] }], responses: { 200: json(ArtifactResponse, "Artifact"), ...errors } });
+  r.registerPath({
+    method: "post",
+    path: "/v1/feedback",
+    summary: "Report the outcome of a routed call (idempotent per decision_id and model); one item or {items: [...]} up to 500",
+    security: [{ bearer: [] }],
+    request: { body: { content: { "application/json": { schema: FeedbackRequest } } } },
+    responses: { 200: json(FeedbackResponse, "Stored"), 404: problem("Unknown decision_id"), 429: problem("Rate limited"), ...errors },
+  });
   r.registerPath({ method: "get", path: "/healthz", summary: "Health", responses: { 200: json(Health, "Healthy"), 503: json(Health, "Unhealthy") } });
   cached = new OpenApiGeneratorV31(r.definitions).generateDocument({
     openapi: "3.1.0",

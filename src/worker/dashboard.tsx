@@ -6,6 +6,7 @@
  * Must not fetch data, read env or a clock (generatedAt is a prop).
  */
 /** @jsxImportSource hono/jsx */
+import { raw } from "hono/html";
 import type { ExperimentReport } from "../core/report/experiment-report.js";
 import type { Policy } from "../core/policy.js";
 import type { Interval } from "../core/report/stats.js";
@@ -274,9 +275,11 @@ export function ExperimentSection(p: { r: ExperimentReport }) {
   );
 }
 
-/** The whole dashboard document. */
+/** The whole dashboard document, doctype included (serve it with c.html(String(...)) or c.html(<DashboardPage .../>)). */
 export function DashboardPage(props: { reports: ExperimentReport[]; generatedAt: string }) {
   return (
+    <>
+    {raw("<!doctype html>")}
     <html lang="en">
       <head>
         <meta charset="utf-8" />
@@ -303,5 +306,6 @@ export function DashboardPage(props: { reports: ExperimentReport[]; generatedAt:
         </footer>
       </body>
     </html>
+    </>
   );
 }

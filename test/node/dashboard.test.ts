@@ -71,7 +71,7 @@ describe("DashboardPage HTML", () => {
   const html = render();
 
   it("is a self-contained document", () => {
-    expect(html.startsWith("<html")).toBe(true);
+    expect(html.startsWith("<!doctype html><html")).toBe(true);
     expect(html).toContain("<title>Preflight · experiments</title>");
     expect(html).toContain("2026-05-01T12:00:00Z");
     expect(html).not.toMatch(/<script|<link|src="http|href="http|@import/);
@@ -180,7 +180,7 @@ describe("DashboardPage in a real browser", () => {
     try {
       const htmlPath = join(dir, "dashboard.html");
       const png = join(dir, "dashboard.png");
-      writeFileSync(htmlPath, `<!doctype html>${render()}`);
+      writeFileSync(htmlPath, render());
       execFileSync(
         CHROMIUM,
         [

@@ -232,3 +232,21 @@ describe("experimentReport", () => {
     expect(() => ExperimentReport.parse(r)).not.toThrow();
   });
 });
+
+describe("OpenAPI", () => {
+  it("ExperimentReport generates an OpenAPI 3.1 component", async () => {
+    const { OpenAPIRegistry, OpenApiGeneratorV31 } = await import("@asteasolutions/zod-to-openapi");
+    const r = new OpenAPIRegistry();
+    r.registerPath({
+      method: "get",
+      path: "/v1/experiments/{name}/report",
+      responses: { 200: { description: "report", content: { "application/json": { schema: ExperimentReport } } } },
+    });
+    const doc = new OpenApiGeneratorV31(r.definitions).generateDocument({ openapi: "3.1.0", info: { title: "t", version: "1" } });
+    const schemas = (doc.components?.schemas ?? {}) as Record<string, { properties?: Record<string, unknown> }>;
+    expect(Object.keys(schemas)).toEqual(expect.arrayContaining(["ExperimentReport", "VariantStats"]));
+    expect(Object.keys(schemas.ExperimentReport.properties ?? {})).toEqual(
+      expect.arrayContaining(["experiment", "variants", "differences", "ope", "generated_from"]),
+    );
+  });
+});

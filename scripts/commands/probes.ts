@@ -302,7 +302,7 @@ export default defineCommand({
     out: { type: "string", required: true, description: "output probes.json" },
     seed: { type: "string", description: "seed for calibration carving and bootstrap" },
     reps: { type: "string", description: "bootstrap resamples (default 1000)" },
-    threads: { type: "string", description: "worker threads for layer selection (default 2)" },
+    threads: { type: "string", description: "worker threads for layer selection (default 1; see bench/probes-speed.md)" },
   },
   async run({ args }) {
     const layers = args.layers.split(",").map((s) => Number(s.trim()));
@@ -312,7 +312,7 @@ export default defineCommand({
     if (args.seed !== undefined) options.seed = Number(args.seed);
     if (args.reps !== undefined) options.bootstrapReps = Number(args.reps);
     const t0 = performance.now();
-    const threads = args.threads === undefined ? 2 : Number(args.threads);
+    const threads = args.threads === undefined ? 1 : Number(args.threads);
     const result = await runProbesParallel({ ...input, options, onProgress: (m) => console.error(m), now: () => performance.now() }, threads);
     await writeFile(args.out, JSON.stringify(result));
     console.error(`probes: ${Object.keys(result.models).length} models in ${((performance.now() - t0) / 1000).toFixed(1)} s → ${args.out}`);

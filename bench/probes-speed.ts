@@ -18,7 +18,7 @@ import { runProbesParallel } from "../scripts/commands/probes.js";
 import { sharedFloat32 } from "../scripts/lib/linear/parallel.js";
 import { gaussian, mulberry32 } from "../src/core/random.js";
 
-const [rows = 10_000, d = 4096, nLayers = 4, nModels = 1, reps = 1000, threads = 2] = process.argv.slice(2).map(Number);
+const [rows = 10_000, d = 4096, nLayers = 4, nModels = 1, reps = 1000, threads = 1] = process.argv.slice(2).map(Number);
 const K = 16;
 const rng = mulberry32(12345);
 

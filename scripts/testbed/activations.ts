@@ -1,0 +1,37 @@
+/**
+ * Testbed step 4: end-of-input activations of every pool member, for every
+ * layer (hidden_0 = embeddings … hidden_L), over every prompt (labelled and
+ * unlabelled), written by the pipeline's own form (b) extractor
+ * (scripts/lib/activations/onnx-teacher.ts) into <world>/activations/<model>/.
+ * F32 here (the committed fixture stores float16 of the chosen layers).
+ *
+ * Usage: npx tsx scripts/testbed/activations.ts [--world .cache/testbed] [--models a,b]
+ */
+import { join } from "node:path";
+import { runOnnxTeacher } from "../lib/activations/onnx-teacher.js";
+import { arg, loadMembers } from "./gen-data.js";
+import { readProblems } from "./rollouts.js";
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const world = arg("world", ".cache/testbed");
+  const only = arg("models", loadMembers().models.map((m) => m.id).join(",")).split(",");
+  const prompts = readProblems(world).map((p) => ({ id: p.id, text: p.prompt }));
+  for (const m of only) {
+    const t0 = performance.now();
+    const res = await runOnnxTeacher({
+      config: {
+        model: m,
+        onnx: join(world, "models", `${m}.onnx`),
+        tokenizer: join(world, "models", `${m}.vocab.json`),
+        padSide: "right",
+        batchSize: 256,
+        maxTokens: 48,
+        dtype: "F32",
+      },
+      prompts,
+      outDir: join(world, "activations"),
+      onProgress: (d, t) => { if (d % 25600 < 256) console.error(`${m}: ${d}/${t}`); },
+    });
+    console.error(`${m}: ${res.rows} rows, d=${res.d}, layers ${res.layers.join(",")}, ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+  }
+}

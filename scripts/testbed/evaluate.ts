@@ -1,0 +1,176 @@
+/**
+ * Testbed evaluation, shared by report.ts (full world → docs/testbed.md) and
+ * test/node/testbed.test.ts (committed fixture → assertions): baselines,
+ * probe + human features, student scoring, routing on val → test. Uses the
+ * pipeline's own pieces (probes, tfidf, linear solvers, metrics, routing).
+ * Must not: write files or pick anything on test rows.
+ */
+import { calibrate, logit } from "../../src/core/calibration.js";
+import type { Manifest } from "../../src/core/manifest.js";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { nodeScorer } from "../bundle/score-node.js";
+import { majorityLabel, successRate, type OutcomeRow, type PoolConfig } from "../formats/outcomes.js";
+import { fitScalarBaseline, logLength, predictScalar } from "../lib/linear/baselines.js";
+import { SmallDenseOperator } from "../lib/linear/operator.js";
+import { fitPath, probability } from "../lib/linear/path.js";
+import { subsetCsr } from "../lib/linear/sparse.js";
+import { probabilityMetrics, type MetricSet } from "../lib/stats/report.js";
+import { selectOnValidation, type ValidationSelection } from "../lib/routing/select.js";
+import { simulate, type RoutingData, type Simulation, type SweepKind } from "../lib/routing/simulate.js";
+import { TfidfVectorizer, fitTfidfBaseline } from "../lib/tfidf.js";
+
+export const HUMAN_KEYS = ["len_a", "len_b", "max_len", "carries", "carry_chain", "answer_len"] as const;
+export const OPS = ["add", "sub", "mul", "eq", "word"] as const;
+const LAMBDAS = [10, 3, 1, 0.3, 0.1, 0.03, 0.01, 0.003, 0.001];
+
+export interface Splits { train: number[]; val: number[]; cal: number[]; test: number[] }
+
+export function splitsOf(rows: OutcomeRow[]): Splits {
+  const s: Splits = { train: [], val: [], cal: [], test: [] };
+  rows.forEach((r, i) => { if (r.split && r.split in s) s[r.split as keyof Splits].push(i); });
+  return s;
+}
+
+/** Human-difficulty design: operator one-hots, the features, and operator × feature interactions. */
+export function humanRow(r: OutcomeRow): number[] {
+  const f = r.human_features ?? {};
+  const base = HUMAN_KEYS.map((k) => f[k] ?? 0);
+  const op = OPS.map((o) => (r.source === o ? 1 : 0));
+  return [...op, ...base, ...op.flatMap((o) => base.map((b) => o * b))];
+}
+
+export interface DenseLogistic { lambda: number; predict: (rows: number[]) => Float64Array }
+
+/** Standardised dense logistic regression, λ chosen on val log-loss (pipeline's fitPath). */
+export function fitDenseLogistic(X: (i: number) => ArrayLike<number>, d: number, y: ArrayLike<number>, train: number[], val: number[]): DenseLogistic {
+  const mean = new Float64Array(d);
+  const sd = new Float64Array(d);
+  for (const i of train) { const x = X(i); for (let j = 0; j < d; j++) mean[j] += x[j] / train.length; }
+  for (const i of train) { const x = X(i); for (let j = 0; j < d; j++) sd[j] += (x[j] - mean[j]) ** 2 / train.length; }
+  for (let j = 0; j < d; j++) sd[j] = sd[j] > 1e-12 ? Math.sqrt(sd[j]) : 1;
+  const op = (rows: number[]) => {
+    const data = new Float64Array(rows.length * d);
+    rows.forEach((i, k) => { const x = X(i); for (let j = 0; j < d; j++) data[k * d + j] = (x[j] - mean[j]) / sd[j]; });
+    return new SmallDenseOperator(data, rows.length, d);
+  };
+  const path = fitPath("logistic", op(train), train.map((i) => y[i]), op(val), val.map((i) => y[i]), LAMBDAS, { rtol: 1e-4, maxIter: 300, patience: 2 });
+  const { w, b, lambda } = path.best;
+  return {
+    lambda,
+    predict(rows) {
+      const o = op(rows);
+      const z = new Float64Array(rows.length);
+      o.forward(w, z);
+      return z.map((v) => probability(v + b));
+    },
+  };
+}
+
+export interface Labels { y: number[]; rate: number[]; has: boolean[] }
+export function labelsOf(rows: OutcomeRow[], model: string): Labels {
+  return {
+    y: rows.map((r) => (r.outcomes[model] ? majorityLabel(r.outcomes[model]) : 0)),
+    rate: rows.map((r) => (r.outcomes[model] ? successRate(r.outcomes[model]) : 0)),
+    has: rows.map((r) => r.outcomes[model] !== undefined),
+  };
+}
+
+/** P(success) on every row from the text/feature baselines, fitted on train, λ/C on val. */
+export function baselineScores(rows: OutcomeRow[], s: Splits, lab: Labels, shared: { vec: TfidfVectorizer; tfidfAll: ReturnType<TfidfVectorizer["transform"]> }) {
+  const all = rows.map((_, i) => i);
+  const texts = rows.map((r) => r.prompt ?? "");
+  const lm = fitScalarBaseline(s.train.map((i) => logLength(texts[i])), s.train.map((i) => lab.y[i]));
+  const length = Float64Array.from(texts, (t) => predictScalar(lm, logLength(t)));
+  const tf = fitTfidfBaseline([], s.train.map((i) => lab.y[i]), [], s.val.map((i) => lab.y[i]), {
+    vectorizer: shared.vec,
+    trainMatrix: subsetCsr(shared.tfidfAll, s.train),
+    valMatrix: subsetCsr(shared.tfidfAll, s.val),
+  });
+  const tfidf = tf.predictMatrix(shared.tfidfAll);
+  const H = rows.map(humanRow);
+  const hm = fitDenseLogistic((i) => H[i], H[0].length, lab.y, s.train, s.val);
+  const human = hm.predict(all);
+  return { length, tfidf, human, notes: { tfidf: `C=${tf.C}, vocab=${tf.vocabSize}`, human: `λ=${hm.lambda}, ${H[0].length} features` } };
+}
+
+export function sharedTfidf(rows: OutcomeRow[], s: Splits) {
+  const texts = rows.map((r) => r.prompt ?? "");
+  const vec = TfidfVectorizer.fit(s.train.map((i) => texts[i]));
+  return { vec, tfidfAll: vec.transform(texts) };
+}
+
+/** Probe + human features: logistic on [standardised activations of the probe's layer, human design]. */
+export function probePlusHuman(rows: OutcomeRow[], s: Splits, lab: Labels, acts: Float32Array, d: number): Float64Array {
+  const H = rows.map(humanRow);
+  const h = H[0].length;
+  const X = (i: number) => {
+    const x = new Float64Array(d + h);
+    for (let j = 0; j < d; j++) x[j] = acts[i * d + j];
+    x.set(H[i], d);
+    return x;
+  };
+  return fitDenseLogistic(X, d + h, lab.y, s.train, s.val).predict(rows.map((_, i) => i));
+}
+
+export function metricsOn(p: ArrayLike<number>, lab: Labels, rowsIdx: number[], groups: string[], reps: number, seed = 7): MetricSet {
+  const r = rowsIdx.filter((i) => lab.has[i]);
+  return probabilityMetrics(r.map((i) => p[i]), r.map((i) => lab.y[i]), r.map((i) => lab.rate[i]), { seed, reps, groups: r.map((i) => groups[i]) });
+}
+
+/** Student logits (raw) and calibrated P for every row, scored with onnxruntime-node like the golden replay. */
+export async function studentScores(bundleDir: string, rows: OutcomeRow[]): Promise<{ models: string[]; logits: number[][]; p: number[][] }> {
+  const manifest: Manifest = JSON.parse(readFileSync(join(bundleDir, "manifest.json"), "utf8"));
+  const onnx = readFileSync(join(bundleDir, manifest.onnx.file));
+  const scorer = await nodeScorer(onnx, manifest.featurizer, { ...manifest.onnx.inputs, output: manifest.onnx.output });
+  const models = manifest.outputs.map((o) => o.model);
+  const logits: number[][] = [];
+  for (let s = 0; s < rows.length; s += 256) {
+    const out = await scorer.score(rows.slice(s, s + 256).map((r) => r.prompt ?? ""));
+    for (const o of out) logits.push(manifest.outputs.map((x) => o.logits[x.index]));
+  }
+  const p = logits.map((l) => l.map((z, j) => calibrate(z, manifest.calibration[models[j]])));
+  return { models, logits, p };
+}
+
+/** Expected cost per row and model: (input tokens + mean train output tokens) × price. */
+export function costMatrix(rows: OutcomeRow[], pool: PoolConfig, train: number[]): number[][] {
+  const outTok = pool.models.map((m) => {
+    const t = train.flatMap((i) => (rows[i].outcomes[m.id]?.output_tokens !== undefined ? [rows[i].outcomes[m.id].output_tokens!] : []));
+    return t.length ? t.reduce((a, b) => a + b, 0) / t.length : m.default_output_tokens;
+  });
+  return rows.map((r) => {
+    const inTok = [...(r.prompt ?? "")].length + 1; // char tokens + BOS
+    return pool.models.map((m, j) => (inTok * m.input_per_mtok + outTok[j] * m.output_per_mtok) / 1e6);
+  });
+}
+
+export function routingData(rows: OutcomeRow[], idx: number[], models: string[], p: ArrayLike<number>[] /* per model, all rows */, cost: number[][]): RoutingData {
+  return {
+    models,
+    p: idx.map((i) => models.map((_, j) => p[j][i])),
+    success: idx.map((i) => models.map((m) => (rows[i].outcomes[m] ? majorityLabel(rows[i].outcomes[m]) : NaN))),
+    cost: idx.map((i) => cost[i]),
+  };
+}
+
+export interface RouterResult { label: string; selections: Record<SweepKind, ValidationSelection>; chosen: ValidationSelection; testSim: Simulation }
+
+/**
+ * Threshold and utility sweeps chosen on val; the headline kind is also chosen
+ * on val (reaches the best single there at the lower cost, else higher val accuracy).
+ */
+export function routeEval(label: string, rows: OutcomeRow[], s: Splits, models: string[], p: ArrayLike<number>[], cost: number[][]): RouterResult {
+  const val = routingData(rows, s.val, models, p, cost);
+  const test = routingData(rows, s.test, models, p, cost);
+  const kinds: SweepKind[] = ["threshold", "utility"];
+  const selections = {} as Record<SweepKind, ValidationSelection>;
+  for (const k of kinds) selections[k] = selectOnValidation(val, test, k);
+  const score = (v: ValidationSelection) => (v.rule === "reaches-best-single" ? 2 : 1) * 10 - v.val.point.cost / v.val.bestSingle.cost - (v.rule === "reaches-best-single" ? 0 : 10 * (v.val.bestSingle.accuracy - v.val.point.accuracy));
+  const chosen = kinds.map((k) => selections[k]).sort((a, b) => score(b) - score(a))[0];
+  return { label, selections, chosen, testSim: simulate(test, { grids: { threshold: chosen.grid, utility: selections.utility.grid } }) };
+}
+
+/** Uses probabilities already calibrated elsewhere; this helper turns raw logits + Platt into P. */
+export const plattP = (z: ArrayLike<number>, c: { kind: "platt"; a: number; b: number }) => Float64Array.from(z, (v) => calibrate(v, c));
+export { logit };

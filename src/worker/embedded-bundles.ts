@@ -6,7 +6,10 @@
 import type { EmbeddedBundle } from "./bundle-loader.js";
 import manifest0 from "../../artifacts/llmrouter-v1/manifest.json";
 import onnx0 from "../../artifacts/llmrouter-v1/student.onnx";
+import manifest1 from "../../artifacts/routellm-v1/manifest.json";
+import onnx1 from "../../artifacts/routellm-v1/student.onnx";
 
 export const EMBEDDED_BUNDLES: EmbeddedBundle[] = [
   { manifestText: manifest0 as unknown as string, files: { "student.onnx": onnx0 } },
+  { manifestText: manifest1 as unknown as string, files: { "student.onnx": onnx1 } },
 ];

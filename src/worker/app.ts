@@ -22,6 +22,7 @@ import { bundleFor, type Runtime } from "./runtime.js";
 
 export type Env = { Variables: { requestId: string; rt: Runtime; principal: Principal } };
 
+// Static paths only; parametrised ones (/v1/experiments/:name/report) 404 on a wrong method.
 const ROUTES: Record<string, string[]> = {
   "/v1/route": ["POST"],
   "/v1/route/batch": ["POST"],

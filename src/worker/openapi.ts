@@ -4,6 +4,7 @@
  */
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from "@asteasolutions/zod-to-openapi";
 import { z } from "zod";
+import { ExperimentReport } from "../core/report/experiment-report.js";
 import { FeedbackRequest, FeedbackResponse } from "./routes/loop.js";
 import {
   ArtifactResponse,
@@ -75,6 +76,21 @@ export function openApiDocument(): unknown {
     security: [{ bearer: [] }],
     request: { body: { content: { "application/json": { schema: FeedbackRequest } } } },
     responses: { 200: json(FeedbackResponse, "Stored"), 404: problem("Unknown decision_id"), 429: problem("Rate limited"), ...errors },
+  });
+  r.registerPath({
+    method: "get",
+    path: "/v1/experiments/{name}/report",
+    summary: "Per-variant success, cost, model mix, calibration, differences with CIs, and IPS/DR off-policy estimates",
+    security: [{ bearer: [] }],
+    request: { params: z.object({ name: z.string() }) },
+    responses: { 200: json(ExperimentReport, "Report"), 404: problem("Unknown experiment"), ...errors },
+  });
+  r.registerPath({
+    method: "get",
+    path: "/dashboard",
+    summary: "HTML dashboard of every configured experiment's report",
+    security: [{ bearer: [] }],
+    responses: { 200: { description: "HTML page", content: { "text/html": { schema: z.string() } } }, ...errors },
   });
   r.registerPath({ method: "get", path: "/healthz", summary: "Health", responses: { 200: json(Health, "Healthy"), 503: json(Health, "Unhealthy") } });
   cached = new OpenApiGeneratorV31(r.definitions).generateDocument({

@@ -15,6 +15,13 @@ const KEYS = [
 ];
 const EXPERIMENTS = [
   {
+    name: "ab",
+    variants: [
+      { name: "control", weight: 1, model: "fixture-small" },
+      { name: "treatment", weight: 1, model: "fixture-large" },
+    ],
+  },
+  {
     name: "explore",
     variants: [
       { name: "greedy", weight: 1, policy: { type: "threshold", min_p: 0.5 } },
@@ -128,6 +135,49 @@ describe("feedback", () => {
   it("needs the feedback scope", async () => {
     const r = await feedback({ decision_id: "x", model: "m", success: true }, "k-text");
     expect(r.status).toBe(403);
+  });
+});
+
+describe("experiment report", () => {
+  it("matches a hand-computed example", async () => {
+    const h = (variant: string) => ({ "x-preflight-experiment": "ab", "x-preflight-variant": variant });
+    const ids: Record<string, string[]> = { control: [], treatment: [] };
+    for (const v of ["control", "treatment"]) {
+      for (let i = 0; i < 4; i++) ids[v].push((await route({ prompt: `ab ${v} ${i}` }, "k-app", h(v))).body.decision_id);
+    }
+    // control: 3 of 4 succeed at $0.001 each; treatment: 2 of 4 at $0.01 each.
+    const items = [
+      ...ids.control.map((id, i) => ({ decision_id: id, model: "fixture-small", success: i < 3, cost_usd: 0.001 })),
+      ...ids.treatment.map((id, i) => ({ decision_id: id, model: "fixture-large", success: i < 2, cost_usd: 0.01 })),
+    ];
+    expect((await feedback({ items })).status).toBe(200);
+    const r = await call(mf, "GET", "/v1/experiments/ab/report", { headers: auth("k-app") });
+    expect(r.status).toBe(200);
+    const [c, t] = r.body.variants;
+    expect(c).toMatchObject({ variant: "control", requests: 4, with_feedback: 4, feedback_share: 1, abstains: 0 });
+    expect(c.success.value).toBeCloseTo(0.75, 12);
+    // Wilson 95% for 3/4: centre (0.75 + 1.96²/8)/(1 + 1.96²/4), half-width 1.96·√(0.75·0.25/4 + 1.96²/64)/(1 + 1.96²/4).
+    expect(c.success.lo).toBeCloseTo(0.3006, 3);
+    expect(c.success.hi).toBeCloseTo(0.9544, 3);
+    expect(c.mean_cost.value).toBeCloseTo(0.001, 12);
+    expect(c.cost_per_success).toBeCloseTo(0.004 / 3, 12);
+    expect(c.model_mix).toEqual([expect.objectContaining({ model: "fixture-small", count: 4, share: 1 })]);
+    expect(t.success.value).toBeCloseTo(0.5, 12);
+    expect(t.cost_per_success).toBeCloseTo(0.04 / 2, 12);
+    const d = r.body.differences[0];
+    expect(d).toMatchObject({ variant: "treatment", control: "control" });
+    expect(d.success_diff.value).toBeCloseTo(-0.25, 12);
+    expect(d.mean_cost_diff.value).toBeCloseTo(0.009, 12);
+    const missing = await call(mf, "GET", "/v1/experiments/nope/report", { headers: auth("k-app") });
+    expect(missing.status).toBe(404);
+    expect((await call(mf, "GET", "/v1/experiments/ab/report", { headers: auth("k-text") })).status).toBe(403);
+  });
+  it("serves the dashboard as HTML", async () => {
+    const r = await call(mf, "GET", "/dashboard", { headers: auth("k-app") });
+    expect(r.status).toBe(200);
+    expect(r.headers.get("content-type")).toMatch(/text\/html/);
+    expect(r.text).toContain("treatment");
+    expect(r.text).toContain("<svg");
   });
 });
 

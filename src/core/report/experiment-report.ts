@@ -7,7 +7,7 @@
 import { z } from "zod";
 import type { JoinedDecision } from "../decision-record.js";
 import { Policy } from "../policy.js";
-import { evaluatePolicy, OpeGrid, opeGrid, opeRows, PolicyEstimate } from "./ope.js";
+import { evaluatePolicy, OpeGrid, opeGridPrepared, opeRows, PolicyEstimate } from "./ope.js";
 import { variantDifference, VariantDifference, variantStats, VariantStats } from "./variant-stats.js";
 
 export const NO_VARIANT = "(none)";
@@ -80,12 +80,11 @@ export function experimentReport(name: string, rows: JoinedDecision[], opts: Rep
   if (exploring.length === 0) {
     note = "no variant logged exploration (explored rows or propensity < 1); deterministic logging gives no support for off-policy estimates";
   } else {
-    const opeInput = exploring.flatMap(rowsOf);
-    const grid = opeGrid(opeInput, { lambdaGrid: opts.lambdaGrid, thresholdGrid: opts.thresholdGrid });
+    const prep = opeRows(exploring.flatMap(rowsOf));
+    const grid = opeGridPrepared(prep, { lambdaGrid: opts.lambdaGrid, thresholdGrid: opts.thresholdGrid });
     if (grid.sample.rows_used === 0) {
       note = `exploring variants (${exploring.join(", ")}) have no rows with feedback and propensity > 0 yet`;
     } else {
-      const prepared = opeRows(opeInput).rows;
       const logged: { variant: string; policy: Policy }[] = [];
       for (const v of order) {
         const first = rowsOf(v)[0];
@@ -94,7 +93,7 @@ export function experimentReport(name: string, rows: JoinedDecision[], opts: Rep
       ope = {
         variants: exploring,
         grid,
-        logged_policies: logged.map((l) => ({ variant: l.variant, ...evaluatePolicy(prepared, l.policy) })),
+        logged_policies: logged.map((l) => ({ variant: l.variant, ...evaluatePolicy(prep.rows, l.policy) })),
       };
       if (exploring.length < order.length) note = `OPE uses only the exploring variants: ${exploring.join(", ")}`;
     }

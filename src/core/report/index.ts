@@ -4,6 +4,7 @@
  */
 export { ExperimentReport, experimentReport, logsExploration, NO_VARIANT, type ReportOptions } from "./experiment-report.js";
 export {
+  BOOTSTRAP_MAX_N,
   calibration,
   chosenP,
   ModelShare,
@@ -14,5 +15,5 @@ export {
   VariantStats,
   variantStats,
 } from "./variant-stats.js";
-export { DEFAULT_THRESHOLD_GRID, defaultLambdaGrid, Estimate, evaluatePolicy, GridPoint, OpeGrid, opeGrid, opeRows, type OpeRow, PolicyEstimate } from "./ope.js";
-export { diffBootstrap, diffNormal, Interval, meanInterval, wilson, Z95 } from "./stats.js";
+export { DEFAULT_THRESHOLD_GRID, defaultLambdaGrid, Estimate, evaluatePolicy, GridPoint, targetModel, OpeGrid, opeGrid, opeGridPrepared, opeRows, type OpeRow, PolicyEstimate } from "./ope.js";
+export { diffBootstrap, diffNormal, diffWelch, Interval, meanInterval, wilson, Z95 } from "./stats.js";

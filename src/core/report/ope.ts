@@ -15,16 +15,18 @@
  *   therefore feeds only those.
  * - Feedback is missing at random given the context: only rows with a reward
  *   and propensity > 0 count (the numbers of excluded rows are reported).
- * - The target policy is evaluated with core `choose()` on the LOGGED
- *   candidates' p and cost (no abstain threshold), so it is the policy the
- *   worker would have applied to the same scores.
+ * - The target policy is evaluated with core `choose()` semantics on the
+ *   LOGGED candidates' p and cost (no abstain threshold), so it is the policy
+ *   the worker would have applied to the same scores. `targetModel` is a
+ *   linear-scan equivalent of `choose()` (same order: score, then cost, then
+ *   id), ~50× faster on grids; a test pins it to `choose()`.
  * - DR's outcome model q̂ is the logged calibrated p (success) and the logged
  *   expected cost (cost) of the target's model; a model missing from the
  *   candidates gets q̂ = 0, which keeps DR unbiased (it reduces to IPS there).
  */
 import { z } from "zod";
 import type { JoinedDecision } from "../decision-record.js";
-import { choose, Policy, type Scored } from "../policy.js";
+import { choose, Policy, utilityOf, type Scored } from "../policy.js";
 import { rowCost } from "./variant-stats.js";
 import { meanInterval } from "./stats.js";
 
@@ -77,7 +79,7 @@ export function opeRows(rows: JoinedDecision[]): { rows: OpeRow[]; sample: OpeSa
     else if (!(r.propensity > 0)) zeroProp++;
     else {
       out.push({
-        cands: r.candidates.map((c) => ({ model: c.model, p: c.p, cost: c.cost })),
+        cands: r.candidates, // LoggedCandidate has model, p and cost: used as Scored without copying
         action: r.chosen,
         propensity: r.propensity,
         reward: r.reward,
@@ -89,6 +91,48 @@ export function opeRows(rows: JoinedDecision[]): { rows: OpeRow[]; sample: OpeSa
     rows: out,
     sample: { rows_used: out.length, excluded_no_feedback: noFb, excluded_zero_propensity: zeroProp, excluded_abstain: abstain },
   };
+}
+
+/** Same total order as policy.ts `better`: higher score, then cheaper, then model id. */
+function argBest(cands: Scored[], score: (c: Scored) => number): Scored {
+  let best = cands[0];
+  let bs = score(best);
+  for (let i = 1; i < cands.length; i++) {
+    const c = cands[i];
+    const s = score(c);
+    if (s > bs || (s === bs && (c.cost < best.cost || (c.cost === best.cost && c.model < best.model)))) {
+      best = c;
+      bs = s;
+    }
+  }
+  return best;
+}
+
+/** The model `choose(cands, policy)` routes to (no abstain threshold); null if it abstains. */
+export function targetModel(cands: Scored[], policy: Policy): string | null {
+  switch (policy.type) {
+    case "fixed":
+      return policy.model;
+    case "utility": {
+      const u = utilityOf(policy) as (c: Scored) => number;
+      return argBest(cands, u).model;
+    }
+    case "threshold": {
+      let cheapestOk: Scored | null = null;
+      for (const c of cands) {
+        if (c.p >= policy.min_p && (cheapestOk === null || c.cost < cheapestOk.cost || (c.cost === cheapestOk.cost && c.model < cheapestOk.model))) cheapestOk = c;
+      }
+      return (cheapestOk ?? argBest(cands, (c) => c.p)).model;
+    }
+    case "budget": {
+      const ok = cands.filter((c) => c.cost <= policy.max_cost_usd);
+      return ok.length > 0 ? argBest(ok, (c) => c.p).model : argBest(cands, (c) => -c.cost).model;
+    }
+    default: {
+      const pick = choose(cands, policy);
+      return pick.kind === "route" ? pick.model : null;
+    }
+  }
 }
 
 function estimate(terms: Float64Array): Estimate {
@@ -107,8 +151,7 @@ export function evaluatePolicy(rows: OpeRow[], policy: Policy): PolicyEstimate {
   let matches = 0;
   for (let i = 0; i < n; i++) {
     const row = rows[i];
-    const pick = row.cands.length > 0 ? choose(row.cands, policy) : null;
-    const target = pick && pick.kind === "route" ? pick.model : null;
+    const target = row.cands.length > 0 ? targetModel(row.cands, policy) : null;
     const t = target === null ? undefined : row.cands.find((c) => c.model === target);
     const qP = t ? t.p : 0;
     const qC = t ? t.cost : 0;
@@ -168,7 +211,11 @@ export function defaultLambdaGrid(rows: OpeRow[]): number[] {
 
 /** Evaluates utility policies over `lambdaGrid` and threshold policies over `thresholdGrid`. */
 export function opeGrid(rows: JoinedDecision[], grids: { lambdaGrid?: number[]; thresholdGrid?: number[] } = {}): OpeGrid {
-  const prep = opeRows(rows);
+  return opeGridPrepared(opeRows(rows), grids);
+}
+
+/** opeGrid over rows already prepared by `opeRows`. */
+export function opeGridPrepared(prep: { rows: OpeRow[]; sample: OpeSample }, grids: { lambdaGrid?: number[]; thresholdGrid?: number[] } = {}): OpeGrid {
   const lambdas = grids.lambdaGrid ?? defaultLambdaGrid(prep.rows);
   const thresholds = grids.thresholdGrid ?? DEFAULT_THRESHOLD_GRID;
   return {

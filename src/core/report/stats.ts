@@ -75,6 +75,16 @@ export function diffNormal(a: ArrayLike<number>, b: ArrayLike<number>, z = Z95):
   return { value: d, lo: d - z * se, hi: d + z * se };
 }
 
+/** Welch (unpooled, sample-variance) normal 95% interval for mean(b) − mean(a). */
+export function diffWelch(a: ArrayLike<number>, b: ArrayLike<number>, z = Z95): Interval {
+  const ma = moments(a);
+  const mb = moments(b);
+  if (ma.n === 0 || mb.n === 0) return NULL_INTERVAL;
+  const d = mb.mean - ma.mean;
+  const se = Math.sqrt(ma.varSample / ma.n + mb.varSample / mb.n);
+  return { value: d, lo: d - z * se, hi: d + z * se };
+}
+
 /** q-th quantile (0..1) of a sorted array by linear interpolation (type 7). */
 export function quantileSorted(sorted: ArrayLike<number>, q: number): number {
   const n = sorted.length;

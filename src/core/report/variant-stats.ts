@@ -14,7 +14,7 @@
 import { z } from "zod";
 import type { JoinedDecision } from "../decision-record.js";
 import { Policy } from "../policy.js";
-import { diffBootstrap, diffNormal, finiteOrNull, Interval, meanInterval, NULL_INTERVAL, wilson } from "./stats.js";
+import { diffBootstrap, diffNormal, diffWelch, finiteOrNull, Interval, meanInterval, NULL_INTERVAL, wilson } from "./stats.js";
 
 export const ReliabilityBin = z.object({
   bin_lo: z.number(),
@@ -68,7 +68,10 @@ export const VariantDifference = z.object({
   variant: z.string(),
   control: z.string(),
   success_diff: Interval.meta({ description: "success(variant) − success(control), two-proportion normal 95% interval" }),
-  mean_cost_diff: Interval.meta({ description: "mean_cost(variant) − mean_cost(control), seeded percentile bootstrap 95%" }),
+  mean_cost_diff: Interval.meta({ description: "mean_cost(variant) − mean_cost(control), 95% interval" }),
+  mean_cost_method: z.enum(["bootstrap", "welch"]).meta({
+    description: "seeded percentile bootstrap up to BOOTSTRAP_MAX_N costs in all, Welch normal approximation beyond (CLT holds there; bootstrap cost grows with n)",
+  }),
 });
 export type VariantDifference = z.infer<typeof VariantDifference>;
 
@@ -179,7 +182,10 @@ export function variantStats(variant: string, rows: JoinedDecision[]): VariantSt
   };
 }
 
-/** variant − control for success rate (normal approx) and mean cost (seeded bootstrap). */
+/** Above this many cost observations (both groups together) the cost difference uses Welch instead of the bootstrap. */
+export const BOOTSTRAP_MAX_N = 20_000;
+
+/** variant − control for success rate (normal approx) and mean cost (seeded bootstrap; Welch for large samples). */
 export function variantDifference(
   control: { name: string; rows: JoinedDecision[] },
   variant: { name: string; rows: JoinedDecision[] },
@@ -192,6 +198,8 @@ export function variantDifference(
     variant: variant.name,
     control: control.name,
     success_diff: diffNormal(a.rewards, b.rewards),
-    mean_cost_diff: diffBootstrap(a.costs, b.costs, seed, reps),
+    ...(a.costs.length + b.costs.length <= BOOTSTRAP_MAX_N
+      ? { mean_cost_diff: diffBootstrap(a.costs, b.costs, seed, reps), mean_cost_method: "bootstrap" as const }
+      : { mean_cost_diff: diffWelch(a.costs, b.costs), mean_cost_method: "welch" as const }),
   };
 }

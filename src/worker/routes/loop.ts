@@ -6,10 +6,13 @@
 import type { Context, Hono } from "hono";
 import { z } from "zod";
 import { FeedbackItem } from "../../core/decision-record.js";
+import type { Experiment } from "../../core/experiment.js";
 import type { Reason } from "../../core/result.js";
 import type { AppDeps, Env } from "../app.js";
 import type { Scope } from "../auth.js";
-import { unknownDecisions, upsertFeedback } from "../feedback-store.js";
+import { experimentReport, type ExperimentReport } from "../../core/report/experiment-report.js";
+import { DashboardPage } from "../dashboard.js";
+import { joinedDecisions, unknownDecisions, upsertFeedback } from "../feedback-store.js";
 import { readJsonBody } from "../request-body.js";
 
 export const FeedbackRequest = z
@@ -35,5 +38,31 @@ export function registerLoopRoutes(app: Hono<Env>, deps: AppDeps, guard: Guard, 
     if (unknown.length > 0) return fail(c, { reason: "unknown_decision", unknown });
     await upsertFeedback(deps.db, items, deps.wallClock());
     return c.json({ accepted: items.length, request_id: c.get("requestId") });
+  });
+
+  // Bootstrap seed is fixed so the same log always yields the same report.
+  const report = async (exp: Experiment): Promise<ExperimentReport> => {
+    await deps.logger!.flush();
+    return experimentReport(exp.name, await joinedDecisions(deps.db!, exp.name), { seed: 1, variants: exp.variants.map((v) => v.name) });
+  };
+
+  app.get("/v1/experiments/:name/report", async (c) => {
+    const denied = await guard(c, "report");
+    if (denied) return denied;
+    if (!deps.db || !deps.logger) return fail(c, { reason: "log_unavailable", detail: "no D1 binding (DB) is configured, so there is no decision log" });
+    const experiments = c.get("rt").config!.experiments;
+    const name = c.req.param("name");
+    const exp = experiments.find((e) => e.name === name);
+    if (!exp) return fail(c, { reason: "not_found", detail: `unknown experiment ${name}; configured: ${experiments.map((e) => e.name).join(", ") || "(none)"}` });
+    return c.json(await report(exp));
+  });
+
+  app.get("/dashboard", async (c) => {
+    const denied = await guard(c, "report");
+    if (denied) return denied;
+    if (!deps.db || !deps.logger) return fail(c, { reason: "log_unavailable", detail: "no D1 binding (DB) is configured, so there is no decision log" });
+    const reports = [];
+    for (const e of c.get("rt").config!.experiments) reports.push(await report(e));
+    return c.html(DashboardPage({ reports, generatedAt: new Date(deps.wallClock()).toISOString() }));
   });
 }

@@ -166,6 +166,26 @@ describe("logistic", () => {
   });
 });
 
+describe("cached warm starts", () => {
+  it("margins + data gradient from a previous fit replace the first products exactly", () => {
+    const rows = randomRows(80, 6, 12);
+    const rng = mulberry32(13);
+    const y = rows.map((x) => (rng() < sigmoid(x[2] - 1) ? 1 : 0));
+    const op = SmallDenseOperator.fromRows(rows);
+    for (const fit of [fitLogistic, fitRidge]) {
+      const prev = fit(op, y, { lambda: 0.5, gtol: 1e-12 });
+      // the reported data gradient is the true one at the solution
+      const z = new Float64Array(80);
+      op.forward(prev.w, z);
+      expect(prev.margins[3]).toBeCloseTo(z[3] + prev.b, 9);
+      const plain = fit(op, y, { lambda: 0.05, gtol: 1e-10, init: { w: prev.w, b: prev.b } });
+      const cached = fit(op, y, { lambda: 0.05, gtol: 1e-10, init: prev });
+      for (let j = 0; j < 6; j++) expect(cached.w[j]).toBeCloseTo(plain.w[j], 7);
+      expect(cached.b).toBeCloseTo(plain.b, 7);
+    }
+  });
+});
+
 describe("fitPath", () => {
   const n = 300;
   const d = 40;

@@ -12,7 +12,11 @@ import type { LinearOperator } from "./operator.js";
 
 export interface FitOptions {
   lambda: number;
-  init?: { w: Float64Array; b: number };
+  /**
+   * Warm start. A previous fit on the same rows may also pass its margins and
+   * data-term gradient, which saves the two matrix products of the first step.
+   */
+  init?: { w: Float64Array; b: number; margins?: Float64Array; dataGrad?: Float64Array };
   /** Stop when max |gradient| ≤ gtol (objective is a mean, so this is scale-free in rows). */
   gtol?: number;
   maxIter?: number;
@@ -27,6 +31,8 @@ export interface LinearFit {
   gradMax: number;
   /** A·w + b on the training rows, kept so callers need no extra product. */
   margins: Float64Array;
+  /** Gradient of the data term alone (no penalty) w.r.t. [w; b] at the solution. */
+  dataGrad: Float64Array;
 }
 
 export function softplus(z: number): number {
@@ -66,8 +72,11 @@ export function fitLogistic(op: LinearOperator, y: ArrayLike<number>, opts: FitO
   if (opts.init) {
     x.set(opts.init.w);
     x[d] = opts.init.b;
-    op.forward(x.subarray(0, d), z);
-    for (let k = 0; k < n; k++) z[k] += x[d];
+    if (opts.init.margins?.length === n) z.set(opts.init.margins);
+    else {
+      op.forward(x.subarray(0, d), z);
+      for (let k = 0; k < n; k++) z[k] += x[d];
+    }
   } else {
     const p = Math.min(1 - 1e-6, Math.max(1e-6, meanOf(y)));
     x[d] = Math.log(p / (1 - p)); // intercept-only optimum: w = 0 is then a good start
@@ -76,10 +85,18 @@ export function fitLogistic(op: LinearOperator, y: ArrayLike<number>, opts: FitO
   const r = new Float64Array(n);
   const q = new Float64Array(n);
   const g = new Float64Array(d + 1);
-  const gradient = (): number => {
+  const gradient = (cached?: Float64Array): number => {
     const f = lossAndResidual(z, y, r);
-    op.adjoint(r, g);
     let ww = 0;
+    if (cached) {
+      for (let j = 0; j < d; j++) {
+        g[j] = cached[j] + lambda * x[j];
+        ww += x[j] * x[j];
+      }
+      g[d] = cached[d];
+      return f + 0.5 * lambda * ww;
+    }
+    op.adjoint(r, g);
     let rs = 0;
     for (let j = 0; j < d; j++) {
       g[j] = g[j] / n + lambda * x[j];
@@ -89,7 +106,8 @@ export function fitLogistic(op: LinearOperator, y: ArrayLike<number>, opts: FitO
     g[d] = rs / n;
     return f + 0.5 * lambda * ww;
   };
-  let f = gradient();
+  const cached = opts.init?.margins?.length === n && opts.init.dataGrad?.length === d + 1 ? opts.init.dataGrad : undefined;
+  let f = gradient(cached);
   const mem = new LbfgsMemory(10);
   let iter = 0;
   let converged = maxAbs(g) <= gtol;
@@ -127,7 +145,9 @@ export function fitLogistic(op: LinearOperator, y: ArrayLike<number>, opts: FitO
     converged = maxAbs(g) <= gtol;
     if (!converged && Math.abs(fOld - f) <= 1e-14 * Math.max(1, Math.abs(f))) break;
   }
-  return { w: x.slice(0, d), b: x[d], iterations: iter, converged, objective: f, gradMax: maxAbs(g), margins: z };
+  const dataGrad = Float64Array.from(g);
+  for (let j = 0; j < d; j++) dataGrad[j] -= lambda * x[j];
+  return { w: x.slice(0, d), b: x[d], iterations: iter, converged, objective: f, gradMax: maxAbs(g), margins: z, dataGrad };
 }
 
 /**

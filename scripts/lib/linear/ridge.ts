@@ -22,8 +22,11 @@ export function fitRidge(op: LinearOperator, y: ArrayLike<number>, opts: FitOpti
   if (opts.init) {
     x.set(opts.init.w);
     x[d] = opts.init.b;
-    op.forward(x.subarray(0, d), z);
-    for (let k = 0; k < n; k++) z[k] += x[d];
+    if (opts.init.margins?.length === n) z.set(opts.init.margins);
+    else {
+      op.forward(x.subarray(0, d), z);
+      for (let k = 0; k < n; k++) z[k] += x[d];
+    }
   } else {
     let s = 0;
     for (let k = 0; k < n; k++) s += y[k];
@@ -43,7 +46,12 @@ export function fitRidge(op: LinearOperator, y: ArrayLike<number>, opts: FitOpti
     for (let j = 0; j < d; j++) res[j] = res[j] / n - lambda * x[j];
     res[d] = es / n;
   };
-  negGradient();
+  const cached = opts.init?.margins?.length === n && opts.init.dataGrad?.length === d + 1 ? opts.init.dataGrad : undefined;
+  if (cached) {
+    // Same rows, new λ: only the penalty part of the gradient changes.
+    for (let j = 0; j < d; j++) res[j] = -cached[j] - lambda * x[j];
+    res[d] = -cached[d];
+  } else negGradient();
   const p = Float64Array.from(res);
   const u = new Float64Array(n);
   const Mp = new Float64Array(d + 1);
@@ -79,7 +87,12 @@ export function fitRidge(op: LinearOperator, y: ArrayLike<number>, opts: FitOpti
   let ww = 0;
   for (let k = 0; k < n; k++) loss += (z[k] - y[k]) ** 2;
   for (let j = 0; j < d; j++) ww += x[j] * x[j];
+  // Data-term gradient Aᵀ(z − y)/n from the CG residual (res = −dataGrad − λw).
+  const dataGrad = new Float64Array(d + 1);
+  for (let j = 0; j < d; j++) dataGrad[j] = -res[j] - lambda * x[j];
+  dataGrad[d] = -res[d];
   return {
+    dataGrad,
     w: x.slice(0, d),
     b: x[d],
     iterations: iter,

@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest";
 import type { JoinedDecision } from "../../src/core/decision-record.js";
 import { choose, type Policy, type Scored } from "../../src/core/policy.js";
 import { mulberry32 } from "../../src/core/random.js";
-import { defaultLambdaGrid, evaluatePolicy, opeGrid, opeRows } from "../../src/core/report/ope.js";
+import { defaultLambdaGrid, evaluatePolicy, opeGrid, opeRows, targetModel } from "../../src/core/report/ope.js";
 
 const MODELS = [
   { model: "small", cost: 0.001, p: (d: number) => 0.9 - 0.7 * d },
@@ -172,5 +172,29 @@ describe("support and exclusions", () => {
     const e = evaluatePolicy([], { type: "threshold", min_p: 0.5 });
     expect(e.match_rate).toBeNull();
     expect(e.success.dr).toEqual({ value: null, lo: null, hi: null, se: null });
+  });
+});
+
+describe("targetModel", () => {
+  it("picks exactly what core choose() picks, ties included", () => {
+    const rng = mulberry32(77);
+    const ids = ["a", "b", "c", "d", "e", "f"];
+    for (let trial = 0; trial < 4000; trial++) {
+      const k = 1 + Math.floor(rng() * ids.length);
+      // coarse grids make ties in p, cost and utility common
+      const cs: Scored[] = ids.slice(0, k).map((model) => ({ model, p: Math.round(rng() * 5) / 5, cost: Math.round(rng() * 3) / 1000 }));
+      if (rng() < 0.5) cs.reverse();
+      const policies: Policy[] = [
+        { type: "utility", lambda: [0, 100, 200, 1000][Math.floor(rng() * 4)] },
+        { type: "utility", value_usd: [0.001, 0.005, 1][Math.floor(rng() * 3)] },
+        { type: "threshold", min_p: Math.round(rng() * 5) / 5 },
+        { type: "budget", max_cost_usd: Math.round(rng() * 3) / 1000 },
+        { type: "fixed", model: "b" },
+      ];
+      for (const pol of policies) {
+        const c = choose(cs, pol);
+        expect(targetModel(cs, pol)).toBe(c.kind === "route" ? c.model : null);
+      }
+    }
   });
 });

@@ -250,3 +250,20 @@ describe("OpenAPI", () => {
     );
   });
 });
+
+describe("large-sample cost difference", () => {
+  it("switches from the bootstrap to Welch above BOOTSTRAP_MAX_N costs", async () => {
+    const { BOOTSTRAP_MAX_N } = await import("../../src/core/report/variant-stats.js");
+    const big = (variant: string, cost: (i: number) => number) =>
+      Array.from({ length: BOOTSTRAP_MAX_N / 2 + 1 }, (_, i) => row(variant, FIXED, "big", { small: 0.5, big: 0.9 }, i % 2, cost(i)));
+    const a = big("control", (i) => 0.01 + (i % 3) * 0.001); // costs .01, .011, .012 equally often
+    const b = big("treat", (i) => 0.02 + (i % 3) * 0.001);
+    const d = variantDifference({ name: "control", rows: a }, { name: "treat", rows: b }, 1);
+    expect(d.mean_cost_method).toBe("welch");
+    expect(d.mean_cost_diff.value).toBeCloseTo(0.01, 4);
+    // Welch se ≈ √(2·var/n) with var ≈ (2/3)e-6
+    const n = a.length;
+    expect(d.mean_cost_diff.hi! - d.mean_cost_diff.value!).toBeCloseTo(1.959963984540054 * Math.sqrt((2 * (2 / 3) * 1e-6 * n) / (n - 1) / n), 6);
+    expect(variantDifference({ name: "control", rows: control }, { name: "treat", rows: treat }, 1).mean_cost_method).toBe("bootstrap");
+  });
+});

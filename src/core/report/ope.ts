@@ -195,10 +195,13 @@ export const DEFAULT_THRESHOLD_GRID: number[] = Array.from({ length: 19 }, (_, i
  * "cost barely matters" to "cost dominates". Falls back to 0…10⁵ with no costs.
  */
 export function defaultLambdaGrid(rows: OpeRow[]): number[] {
-  const costs: number[] = [];
-  for (const r of rows) for (const c of r.cands) if (c.cost > 0) costs.push(c.cost);
-  costs.sort((a, b) => a - b);
-  const med = costs.length > 0 ? costs[Math.floor(costs.length / 2)] : 1e-4;
+  let n = 0;
+  for (const r of rows) n += r.cands.length;
+  const costs = new Float64Array(n);
+  let k = 0;
+  for (const r of rows) for (const c of r.cands) if (c.cost > 0) costs[k++] = c.cost;
+  const pos = costs.subarray(0, k).sort(); // typed-array sort: numeric, no comparator
+  const med = k > 0 ? pos[Math.floor(k / 2)] : 1e-4;
   const lo = Math.floor(Math.log10(0.01 / med));
   const hi = Math.ceil(Math.log10(10 / med));
   const grid = [0];

@@ -168,7 +168,8 @@ function decodePng(buf: Buffer): { width: number; height: number; rgba: Uint8Arr
   return { width, height, rgba };
 }
 
-const CHROMIUM = "/usr/bin/chromium";
+// PREFLIGHT_CHROMIUM overrides the path (e.g. to check the skip path); CI should `apt-get install -y chromium`.
+const CHROMIUM = process.env.PREFLIGHT_CHROMIUM ?? "/usr/bin/chromium";
 const hasChromium = existsSync(CHROMIUM);
 if (!hasChromium) {
   console.warn(`[dashboard.test] SKIPPING the screenshot check: ${CHROMIUM} is missing (apt-get install -y chromium to run it).`);

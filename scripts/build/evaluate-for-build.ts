@@ -11,6 +11,7 @@ import type { Policy } from "../../src/core/policy.js";
 import type { BuildConfig } from "./config.js";
 import type { OutcomeRow } from "../formats/outcomes.js";
 import { evaluateBundle } from "../evaluate/evaluate-bundle.js";
+import { readTeacher, type TeacherMap } from "../evaluate/teacher.js";
 import { ONNX_FILE } from "../bundle/write-bundle.js";
 import { IO, OPSET } from "../onnx/export-student.js";
 import { createHash } from "node:crypto";
@@ -44,11 +45,13 @@ export function draftManifest(cfg: BuildConfig, draft: BuildDraft, onnx: Uint8Ar
   };
 }
 
-export async function evaluateForBuild(a: { cfg: BuildConfig; rows: OutcomeRow[]; draft: BuildDraft; onnx: Uint8Array; dataSha: string }): Promise<{ metrics: Manifest["metrics"]; defaultPolicy: Policy }> {
+export async function evaluateForBuild(a: { cfg: BuildConfig; rows: OutcomeRow[]; draft: BuildDraft; onnx: Uint8Array; dataSha: string; teacher?: TeacherMap }): Promise<{ metrics: Manifest["metrics"]; defaultPolicy: Policy }> {
   const manifest = draftManifest(a.cfg, a.draft, a.onnx);
   const trainRows = a.rows.filter((r) => r.split === "train" || r.split === "val");
   const data = { name: a.cfg.data, sha256: a.dataSha };
-  const res = await evaluateBundle({ manifest, onnx: a.onnx, rows: a.rows, trainRows, split: "test", seed: a.cfg.seed, data });
+  // With a teacher block, the teacher rows (default: re-read from its logits file) add fidelity and teacher-probe figures.
+  const teacher = a.teacher ?? (a.cfg.teacher ? await readTeacher(a.cfg.teacher.logits) : undefined);
+  const res = await evaluateBundle({ manifest, onnx: a.onnx, rows: a.rows, trainRows, split: "test", seed: a.cfg.seed, data, ...(teacher ? { teacher } : {}) });
   // The default policy is the threshold cascade with min_p chosen on validation (never on test).
   const sel = res.routing.selections?.student.threshold;
   if (!sel) throw new Error("evaluate: no validation rows to choose the default threshold on");

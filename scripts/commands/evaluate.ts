@@ -9,6 +9,10 @@
  * manifest's provenance.data, whose `name` is read as a repo-relative path
  * and must match its recorded sha256; else the evaluation file itself (its
  * "train" rows, or its unsplit rows — see scripts/evaluate/baselines.ts).
+ *
+ * --teacher <teacher.jsonl> (probe-distilled bundles): teacher-logits rows
+ * {id, teacher, p?}; adds fidelity, the teacher probe's AUROC and a
+ * teacher-probe router (see scripts/evaluate/teacher.ts).
  */
 import { defineCommand } from "citty";
 import { createHash } from "node:crypto";
@@ -22,6 +26,7 @@ import { readJsonFile, readJsonl, sha256File } from "../lib/jsonl.js";
 import type { WrittenReport } from "../lib/report/markdown.js";
 import { evaluateBundle, type EvalResult, type EvalSplit } from "../evaluate/evaluate-bundle.js";
 import { writeEvalReport } from "../evaluate/report.js";
+import { readTeacher } from "../evaluate/teacher.js";
 
 const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
@@ -35,6 +40,8 @@ export interface RunEvaluateOptions {
   trainData?: string;
   seed?: number;
   reps?: number;
+  /** Teacher JSONL (teacher-logits format) for a probe-distilled bundle. */
+  teacher?: string;
 }
 
 export interface RunEvaluateResult {
@@ -81,6 +88,7 @@ export async function runEvaluate(opts: RunEvaluateOptions): Promise<RunEvaluate
   const rows = await readOutcomes(opts.data);
   const train = await resolveTrainData(opts, manifest, dataSha);
   const trainRows = train.source === "evaluation-file" ? rows : await readOutcomes(train.path);
+  const teacher = opts.teacher ? await readTeacher(opts.teacher) : undefined;
   const result = await evaluateBundle({
     manifest,
     onnx,
@@ -90,7 +98,9 @@ export async function runEvaluate(opts: RunEvaluateOptions): Promise<RunEvaluate
     seed: opts.seed ?? 1,
     reps: opts.reps,
     data: { name: opts.data, sha256: dataSha },
+    ...(teacher ? { teacher } : {}),
   });
+  if (result.teacher && opts.teacher) result.teacher.source = { file: opts.teacher, sha256: await sha256File(opts.teacher) };
   const outDir = resolve(opts.out ?? join(dir, "eval"));
   const report = await writeEvalReport(outDir, result, {
     dataFile: opts.data,
@@ -113,6 +123,7 @@ export default defineCommand({
     "train-data": { type: "string", description: "outcomes JSONL the baselines are fitted on (default: the manifest's provenance data)" },
     seed: { type: "string", description: "bootstrap seed (default 1)" },
     reps: { type: "string", description: "bootstrap resamples (default 1000)" },
+    teacher: { type: "string", description: "teacher JSONL {id, teacher: {model: logit}, p?: {model: prob}} (probe-distilled bundles): fidelity, teacher AUROC, teacher-probe router" },
   },
   async run({ args }) {
     const res = await runEvaluate({
@@ -124,6 +135,7 @@ export default defineCommand({
       trainData: args["train-data"],
       seed: num(args.seed),
       reps: num(args.reps),
+      teacher: args.teacher,
     });
     const h = res.result.manifestMetrics.headline;
     const t = res.result.targets;

@@ -3,15 +3,20 @@
  * joins each pool model's own probe (fitted on that model's activations) into
  * one teacher file {id, teacher: {model: logit}} for distillation. Every row
  * with activations gets a logit, labelled or not: that is what lets
- * unlabelled prompts teach the student.
+ * unlabelled prompts teach the student. Each row also carries `p: {model:
+ * P(success)}`, the logit through that probe's own Platt calibration (fitted
+ * on its held-out calibration split), which `evaluate --teacher` uses for
+ * the teacher-probe router; readers that only want `teacher` ignore it.
  */
 import { defineCommand } from "citty";
 import { readFileSync } from "node:fs";
+import { calibrate } from "../../src/core/calibration.js";
 import type { ProbesResult } from "./probes.js";
 import { writeJsonl } from "../lib/jsonl.js";
 
-export function teacherRows(probes: Record<string, ProbesResult>): { id: string; teacher: Record<string, number> }[] {
+export function teacherRows(probes: Record<string, ProbesResult>): { id: string; teacher: Record<string, number>; p?: Record<string, number> }[] {
   const byId = new Map<string, Record<string, number>>();
+  const pById = new Map<string, Record<string, number>>();
   for (const [model, res] of Object.entries(probes)) {
     const mp = res.models[model];
     if (!mp) throw new Error(`probes for ${model} hold no probe for that model (have: ${Object.keys(res.models).join(", ")})`);
@@ -22,9 +27,16 @@ export function teacherRows(probes: Record<string, ProbesResult>): { id: string;
       const t = byId.get(id) ?? {};
       t[model] = v;
       byId.set(id, t);
+      if (!mp.probe.calibration) return; // older probes files: logits only
+      const p = pById.get(id) ?? {};
+      p[model] = calibrate(v, mp.probe.calibration);
+      pById.set(id, p);
     });
   }
-  return [...byId.entries()].map(([id, teacher]) => ({ id, teacher }));
+  return [...byId.entries()].map(([id, teacher]) => {
+    const p = pById.get(id);
+    return p ? { id, teacher, p } : { id, teacher };
+  });
 }
 
 export default defineCommand({

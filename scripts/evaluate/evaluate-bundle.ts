@@ -14,6 +14,9 @@
  *   else none (no parameter is chosen; router_* headlines are null).
  *   With split "all" the validation rows are also evaluation rows — the
  *   report says so.
+ * Teacher (optional): with `teacher`, the result gains `teacher` and the
+ *   manifest metrics gain teacher_* / fidelity_* keys; without it both are
+ *   exactly as before.
  */
 import type { Manifest } from "../../src/core/manifest.js";
 import type { OutcomeRow } from "../formats/outcomes.js";
@@ -21,6 +24,7 @@ import { fitBaselines, type BaselineInfo } from "./baselines.js";
 import { aurocTargetMet, modelEval, type ModelEval } from "./model-metrics.js";
 import { routingEval, type RoutingEval, type SplitArrays } from "./routing-eval.js";
 import { scoreRows, type ScoredSet } from "./score.js";
+import { teacherEval, teacherHeadlineMetrics, teacherPerModelMetrics, type TeacherEval, type TeacherMap } from "./teacher.js";
 
 /** The manifest's `metrics` block (src/core/manifest.ts exports only the schema). */
 export type Metrics = Manifest["metrics"];
@@ -41,6 +45,8 @@ export interface EvaluateInput {
   reps?: number;
   /** Recorded in metrics as provenance of the numbers. */
   data?: { name: string; sha256: string };
+  /** Probe-distilled bundles: the teacher per row id (see teacher.ts); adds fidelity, teacher AUROC and a teacher-probe router. */
+  teacher?: TeacherMap;
 }
 
 export interface EvalResult {
@@ -61,6 +67,8 @@ export interface EvalResult {
   /** Per-row arrays of the evaluation split (not written to metrics.json). */
   scored: ScoredSet;
   manifestMetrics: Metrics;
+  /** Only when a teacher was given. */
+  teacher?: TeacherEval;
 }
 
 export const COST_TARGET_PCT = 60;
@@ -106,6 +114,7 @@ export async function evaluateBundle(input: EvaluateInput): Promise<EvalResult> 
     );
   });
   const routing = routingEval(ev, valArrays, manifest.default_policy.type);
+  const teacher = input.teacher ? teacherEval(scored, valScored, input.teacher, { seed, reps }) : undefined;
 
   const kind = routing.headline_kind;
   const sweep = routing.sweeps.student[kind];
@@ -145,6 +154,7 @@ export async function evaluateBundle(input: EvaluateInput): Promise<EvalResult> 
       oracle_cost: sim.oracle.cost,
       random_acc: sim.random.accuracy,
       random_cost: sim.random.cost,
+      ...(teacher ? teacherHeadlineMetrics(teacher, kind) : {}),
     },
     per_model: Object.fromEntries(
       models.map((m) => {
@@ -162,6 +172,7 @@ export async function evaluateBundle(input: EvaluateInput): Promise<EvalResult> 
             brier: e.student.brier.estimate,
             ece: e.student.ece.estimate,
             logloss: e.student.logloss.estimate,
+            ...(teacher ? teacherPerModelMetrics(teacher, m) : {}),
           },
         ];
       }),
@@ -186,5 +197,6 @@ export async function evaluateBundle(input: EvaluateInput): Promise<EvalResult> 
     targets,
     scored,
     manifestMetrics,
+    ...(teacher ? { teacher } : {}),
   };
 }

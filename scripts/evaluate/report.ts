@@ -10,6 +10,7 @@ import { fmtCI, fmtNum, fmtPct, fmtUsd, mdTableOf, writeReport, type ReportSecti
 import { headlinesTable, pointsTable, routingFigure, selectionTable, type HeadlineRow, type SelectionRow } from "../lib/report/routing.js";
 import { COST_TARGET_PCT, type EvalResult } from "./evaluate-bundle.js";
 import { KINDS, SCORERS } from "./routing-eval.js";
+import { teacherPlots, teacherSections } from "./report-teacher.js";
 
 export interface ReportInfo {
   /** Evaluation data file as given, and its sha256. */
@@ -215,8 +216,8 @@ export async function writeEvalReport(dir: string, r: EvalResult, info: ReportIn
   return writeReport(dir, {
     title: `Evaluation: ${r.bundle_id}`,
     intro,
-    sections: [targetsSection(r), modelSection(r), ...routingSections(r)],
-    plots: plots(r),
+    sections: [targetsSection(r), modelSection(r), ...routingSections(r), ...teacherSections(r)],
+    plots: teacherPlots(r, plots(r)),
     metrics: metricsJson(r, info),
   });
 }

@@ -10,7 +10,7 @@ import { raw } from "hono/html";
 import type { ExperimentReport } from "../core/report/experiment-report.js";
 import type { Policy } from "../core/policy.js";
 import type { Interval } from "../core/report/stats.js";
-import type { VariantStats } from "../core/report/variant-stats.js";
+import { BOOTSTRAP_MAX_N, type VariantStats } from "../core/report/variant-stats.js";
 import { colourOf, fmtPct, fmtUsd, OpeCurve, ReliabilityPlot, SuccessCostScatter } from "./dashboard-charts.js";
 
 const CSS = `
@@ -178,7 +178,9 @@ function DifferencesTable(p: { r: ExperimentReport }) {
             <td>{d.variant}</td>
             <td><Ci i={d.success_diff} fmt={signed((x) => fmtPct(x))} /></td>
             <td class="l">{verdict(d.success_diff, true)}</td>
-            <td><Ci i={d.mean_cost_diff} fmt={signed(fmtUsd)} /></td>
+            <td title={d.mean_cost_method === "bootstrap" ? "seeded percentile bootstrap" : "Welch normal approximation"}>
+              <Ci i={d.mean_cost_diff} fmt={signed(fmtUsd)} />
+            </td>
             <td class="l">{verdict(d.mean_cost_diff, false)}</td>
           </tr>
         ))}
@@ -300,7 +302,8 @@ export function DashboardPage(props: { reports: ExperimentReport[]; generatedAt:
         </main>
         <footer>
           Success rates use decisions with feedback (Wilson 95% intervals); mean cost uses every routed decision (realised cost, else the logged
-          expected cost). Differences: two-proportion normal interval for success, seeded percentile bootstrap for cost. Off-policy estimates
+          expected cost). Differences: two-proportion normal interval for success; for cost a seeded percentile bootstrap (Welch normal approximation above{" "}
+          {BOOTSTRAP_MAX_N} decisions). Off-policy estimates
           (IPS, doubly-robust with the logged calibrated p and expected cost as the outcome model) assume the logged propensities are the true
           probabilities of the exploring policy and that feedback is missing at random; variants that never explore give no support and are left out.
         </footer>

@@ -69,7 +69,7 @@ function modelSection(r: EvalResult): ReportSection {
     { header: "log-loss", value: (x) => fmtNum(x.e.student.logloss.estimate), align: "right" },
     { header: "majority Brier", value: (x) => fmtNum(x.e.majority.brier), align: "right" },
   ]);
-  const cs = rows.map((x) => `\`${x.m}\` C=${x.info.tfidf_C === null ? "—" : x.info.tfidf_C}`).join(", ");
+  const cs = rows.map((x) => `\`${x.m}\` C=${x.info.tfidf_C === null ? "—" : Number(x.info.tfidf_C.toPrecision(3))}`).join(", ");
   return {
     title: "Per-model prediction quality",
     body:

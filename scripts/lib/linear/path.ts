@@ -6,7 +6,7 @@
  * than the best by more than a flat-region tolerance. Owns λ-path policy only; never sees test rows.
  */
 import { maxAbs } from "./lbfgs.js";
-import { fitLogistic, meanOf, sigmoid, softplus, type LinearFit } from "./logistic.js";
+import { fitLogistic, meanOf, softplus, type LinearFit } from "./logistic.js";
 import type { LinearOperator } from "./operator.js";
 import { fitRidge } from "./ridge.js";
 
@@ -85,6 +85,3 @@ export function fitPath(
   }
   return { kind, best: best!, steps };
 }
-
-/** Probability for a logistic margin (re-exported so callers need one import). */
-export const probability = sigmoid;

@@ -128,7 +128,7 @@ describe("IPS and DR on an ε-greedy log", () => {
     for (const [kind, pts] of [["utility", g.utility], ["threshold", g.threshold]] as const) {
       for (const pt of pts) {
         const pol: Policy = kind === "utility" ? { type: "utility", lambda: pt.x } : { type: "threshold", min_p: pt.x };
-        const t = truth(pol, 10_000);
+        const t = truth(pol, 5_000);
         for (const est of [pt.success.dr, pt.success.ips]) {
           total++;
           if (t.success >= est.lo! && t.success <= est.hi!) covered++;
@@ -179,7 +179,7 @@ describe("targetModel", () => {
   it("picks exactly what core choose() picks, ties included", () => {
     const rng = mulberry32(77);
     const ids = ["a", "b", "c", "d", "e", "f"];
-    for (let trial = 0; trial < 4000; trial++) {
+    for (let trial = 0; trial < 2000; trial++) {
       const k = 1 + Math.floor(rng() * ids.length);
       // coarse grids make ties in p, cost and utility common
       const cs: Scored[] = ids.slice(0, k).map((model) => ({ model, p: Math.round(rng() * 5) / 5, cost: Math.round(rng() * 3) / 1000 }));

@@ -15,7 +15,11 @@ import { readProblems } from "./rollouts.js";
 if (import.meta.url === `file://${process.argv[1]}`) {
   const world = arg("world", ".cache/testbed");
   const only = arg("models", loadMembers().models.map((m) => m.id).join(",")).split(",");
-  const prompts = readProblems(world).map((p) => ({ id: p.id, text: p.prompt }));
+  // Shortest first: batches then hold prompts of similar length (less padding). Order does not
+  // matter to readers, which join by id through index.jsonl.
+  const prompts = readProblems(world)
+    .map((p) => ({ id: p.id, text: p.prompt }))
+    .sort((a, b) => a.text.length - b.text.length || (a.id < b.id ? -1 : 1));
   for (const m of only) {
     const t0 = performance.now();
     const res = await runOnnxTeacher({

@@ -38,7 +38,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const world = arg("world", ".cache/testbed");
   const nLab = Number(arg("labelled", "8000"));
   if (nLab > HOLDOUT) throw new Error(`--labelled must be ≤ ${HOLDOUT}`);
-  const nUnl = Number(arg("unlabelled", "40000"));
+  const nUnl = Number(arg("unlabelled", "12000"));
   mkdirSync(join(world, "train"), { recursive: true });
   writeFileSync(join(world, "vocab.json"), JSON.stringify(vocab(), null, 1));
   const evalProblems = generate(EVAL_SEED, nLab + nUnl);

@@ -10,7 +10,7 @@ WORLD="${1:-.cache/testbed}"
 PY="${PYTHON:-/usr/bin/python3}"
 mkdir -p "$WORLD/logs"
 t0=$(date +%s)
-npx tsx scripts/testbed/gen-data.ts --world "$WORLD" --labelled 8000 --unlabelled 40000
+npx tsx scripts/testbed/gen-data.ts --world "$WORLD" --labelled 8000 --unlabelled 12000
 # At most two trainings at once, one torch thread each: tb-gen in one lane, the rest in the other.
 MODELS=$(node -e 'console.log(require("./scripts/testbed/models.json").models.map(m=>m.id).join(" "))')
 "$PY" scripts/testbed/train.py --world "$WORLD" --model tb-gen > "$WORLD/logs/train-tb-gen.log" 2>&1 &

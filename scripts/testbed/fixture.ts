@@ -1,0 +1,46 @@
+/**
+ * Testbed step 6: the committed fixture (testbed/ at the repo root) that
+ * test/node/testbed.test.ts runs through the pipeline. A subset of the world:
+ * every labelled row, the first --unlabelled (default 12000) unlabelled rows,
+ * the pool, the ONNX models + vocabs + training records, each model's chosen
+ * probe layer (layers.json, chosen on val by report.ts) and float16
+ * activations of that layer only, in the pipeline's form-(a) layout.
+ * Usage: npx tsx scripts/testbed/fixture.ts [--world .cache/testbed] [--out testbed] [--unlabelled 12000]
+ */
+import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { ActivationWriter, streamActivations } from "../lib/activations/store.js";
+import { arg } from "./gen-data.js";
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const world = arg("world", ".cache/testbed");
+  const out = arg("out", "testbed");
+  const nUnl = Number(arg("unlabelled", "12000"));
+  const layers: { model: string; layer: number }[] = JSON.parse(readFileSync(join(world, "layers.json"), "utf8"));
+  const lines = readFileSync(join(world, "outcomes.jsonl"), "utf8").trim().split("\n");
+  let u = 0;
+  const kept = lines.filter((l) => {
+    const r = JSON.parse(l);
+    if (r.split !== "unlabelled") return true;
+    return u++ < nUnl;
+  });
+  const ids = new Set(kept.map((l) => JSON.parse(l).id as string));
+  rmSync(out, { recursive: true, force: true });
+  mkdirSync(join(out, "models"), { recursive: true });
+  writeFileSync(join(out, "outcomes.jsonl"), kept.join("\n") + "\n");
+  copyFileSync(join(world, "pool.json"), join(out, "pool.json"));
+  writeFileSync(join(out, "layers.json"), JSON.stringify(layers, null, 1) + "\n");
+  for (const { model, layer } of layers) {
+    for (const ext of [".onnx", ".vocab.json", ".train.json"]) copyFileSync(join(world, "models", model + ext), join(out, "models", model + ext));
+    const w = await ActivationWriter.create({ dir: join(out, "activations"), model, layers: [layer], totalRows: ids.size, dtype: "F16", metadata: { source: "onnx-teacher", note: "testbed fixture: chosen layer only" } });
+    for await (const b of streamActivations({ dir: join(world, "activations"), model, layers: [layer], batchRows: 4096 })) {
+      const keep = b.ids.flatMap((id, k) => (ids.has(id) ? [k] : []));
+      const data = new Float32Array(keep.length * b.d);
+      keep.forEach((k, r) => data.set(b.layers[layer].subarray(k * b.d, (k + 1) * b.d), r * b.d));
+      await w.append(keep.map((k) => b.ids[k]), { [layer]: data });
+    }
+    const res = await w.close();
+    console.error(`${model}: layer ${layer}, ${res.rows} rows × ${res.d} (F16)`);
+  }
+  console.error(`fixture: ${kept.length} rows → ${out}/`);
+}

@@ -67,6 +67,17 @@ describe("pipeline end to end", () => {
     expect(manifest.provenance.teacher).toEqual([{ model: "tiny-lm", layer: 1 }, { model: "big-lm", layer: 1 }]);
     expect(Number(manifest.provenance.trainer.unlabelled_used)).toBe(400);
     for (const m of MODELS) expect(manifest.metrics.per_model[m].auroc).toBeGreaterThan(0.6);
+    // Teacher figures from the build's evaluation: fidelity, the teacher probe's AUROC, the teacher-probe router (calibrated p).
+    expect(teacher.every((t) => t.p && MODELS.every((m) => t.p![m] > 0 && t.p![m] < 1))).toBe(true);
+    for (const m of MODELS) {
+      const pm = manifest.metrics.per_model[m];
+      console.log(`[e2e] ${m}: student AUROC ${pm.auroc}, teacher AUROC ${pm.teacher_auroc}, fidelity pearson ${pm.fidelity_pearson} spearman ${pm.fidelity_spearman}`);
+      expect(pm.teacher_auroc).toBeGreaterThan(0.7);
+      expect(pm.fidelity_pearson).toBeGreaterThan(0.3);
+      expect(pm.fidelity_spearman).toBeGreaterThan(0.3);
+    }
+    expect(manifest.metrics.headline.teacher_router_param).not.toBeNull();
+    expect(manifest.metrics.headline.teacher_router_acc).not.toBeNull();
     await verifyBundle(bundleDir); // sha256s, schema and golden replay through onnxruntime-node
   }, 300_000);
 
@@ -86,6 +97,7 @@ describe("pipeline end to end", () => {
       ].join("\n"),
     );
     const build = `${WORK}/build`;
+    rmSync(build, { recursive: true, force: true });
     execFileSync(process.execPath, ["node_modules/wrangler/bin/wrangler.js", "deploy", "--dry-run", "--outdir", build, entry], {
       stdio: "pipe",
       env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "1" },

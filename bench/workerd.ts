@@ -6,7 +6,7 @@
  * memory from /proc. Owned by bench/; must not be imported by src/.
  */
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 import { request } from "node:http";
 import { cpuMicros } from "./loadgen.js";
@@ -16,6 +16,7 @@ const COMPAT_DATE = "2026-04-20"; // wrangler.toml compatibility_date
 
 /** Builds `entry` into `outDir` exactly as `wrangler deploy` bundles it. Returns the wrangler output. */
 export function buildWorker(entry: string, outDir: string): string {
+  rmSync(outDir, { recursive: true, force: true }); // wrangler's --outdir keeps stale modules
   return execFileSync(process.execPath, ["node_modules/wrangler/bin/wrangler.js", "deploy", "--dry-run", "--outdir", outDir, entry], {
     encoding: "utf8",
     stdio: "pipe",

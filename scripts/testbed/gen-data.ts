@@ -13,7 +13,8 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { assignSplit } from "../commands/ingest.js";
-import { ALPHABET, EOS, generate, type Op } from "./tasks.js";
+import { mulberry32 } from "../../src/core/random.js";
+import { ALPHABET, EOS, generate, generateOne, type Op } from "./tasks.js";
 
 export const MODELS_FILE = "scripts/testbed/models.json";
 export interface MemberSpec { id: string; d: number; layers: number; heads: number; steps: number; seed: number; mixture: Record<Op, number> }
@@ -37,20 +38,29 @@ export function vocab() {
 if (import.meta.url === `file://${process.argv[1]}`) {
   const world = arg("world", ".cache/testbed");
   const nLab = Number(arg("labelled", "8000"));
-  if (nLab > HOLDOUT) throw new Error(`--labelled must be ≤ ${HOLDOUT}`);
   const nUnl = Number(arg("unlabelled", "12000"));
   mkdirSync(join(world, "train"), { recursive: true });
   writeFileSync(join(world, "vocab.json"), JSON.stringify(vocab(), null, 1));
-  const evalProblems = generate(EVAL_SEED, nLab + nUnl);
+  // Evaluation prompts: the seeded stream, keeping only the first occurrence of each prompt, so
+  // no test prompt is a verbatim copy of a train prompt (1-digit problems recur otherwise).
+  const unique = arg("unique", "1") === "1";
+  const rng = mulberry32(EVAL_SEED);
   const lines: string[] = [];
-  if (nLab + nUnl < HOLDOUT) throw new Error(`--labelled + --unlabelled must be ≥ ${HOLDOUT}`);
-  const seen = new Set<string>();
-  evalProblems.forEach((p, i) => {
-    if (i < HOLDOUT) seen.add(p.prompt);
-    const id = i < nLab ? `tb-${i}` : `tbu-${i - nLab}`;
-    const split = i < nLab ? assignSplit(id) : "unlabelled";
+  const seen = new Set<string>(); // the raw first HOLDOUT prompts: held out of training files
+  const used = new Set<string>();
+  let lab = 0;
+  let unl = 0;
+  for (let raw = 0; lab + unl < nLab + nUnl || raw < HOLDOUT; raw++) {
+    const p = generateOne(rng);
+    if (raw < HOLDOUT) seen.add(p.prompt);
+    if (lab + unl >= nLab + nUnl || (unique && used.has(p.prompt))) continue;
+    used.add(p.prompt);
+    const isLab = lab < nLab;
+    if (isLab && raw >= HOLDOUT) throw new Error(`labelled prompt ${lab} is past the holdout; raise HOLDOUT`);
+    const id = isLab ? `tb-${lab++}` : `tbu-${unl++}`;
+    const split = isLab ? assignSplit(id) : "unlabelled";
     lines.push(JSON.stringify({ id, split, prompt: p.prompt, answer: p.answer, op: p.op, group: p.group, features: p.features }));
-  });
+  }
   writeFileSync(join(world, "problems.jsonl"), lines.join("\n") + "\n");
   const { train_examples, models } = loadMembers();
   for (const m of models) {

@@ -189,6 +189,23 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   w();
   w(mdTable(["group", ...models], allGroups.map((g) => [g, ...models.map((m) => { const v = opsAcc(m).get(g); return v ? fmtNum(v[0] / v[1], 2) : ""; })])));
   w();
+  // Targets summary (computed; misses are stated, not hidden).
+  const nDiag = diagDominant.filter(Boolean).length;
+  const studentR = routers[1].chosen.test;
+  const probeR = routers[0].chosen.test;
+  const meets = (t: RouterResult["chosen"]["test"]) => t.accuracyDelta >= -0.005 && (t.costPctOfBestSingle ?? Infinity) <= 50;
+  const wgBeats = models.filter((m) => (metrics[m].probe.auroc_within_group?.estimate ?? 0) > Math.max(...(["length", "tfidf", "human"] as Pred[]).map((k) => metrics[m][k].auroc_within_group?.estimate ?? 0)));
+  w("## Targets at a glance");
+  w();
+  w(mdTable(["target", "measured", "met?"], [
+    ["probe beats length, TF-IDF and human-feature baselines (within-group AUROC, per model)", `${wgBeats.length}/${models.length} models (${wgBeats.join(", ") || "none"})`, wgBeats.length === models.length ? "yes" : "**no**"],
+    ["cross-model diagonal dominance for ≥ half the pool", `${nDiag}/${models.length}`, nDiag * 2 >= models.length ? "yes" : "**no**"],
+    ["student vs teacher logit correlation (test, Pearson)", models.map((m) => `${m} ${fmtNum(fidelity[m].pearson_test, 2)}`).join(", "), "—"],
+    ["student keeps ≥ 80% of the probe's within-group lift over TF-IDF", models.map((m) => `${m} ${Number.isNaN(lift(m)) ? "n/a" : fmtNum(lift(m), 2)}`).join(", "), models.every((m) => lift(m) >= 0.8) ? "yes" : "**no**"],
+    ["probe router: within 0.5 points of best single at ≤ 50% of its cost", `Δ ${fmtNum(100 * probeR.accuracyDelta, 2)} points at ${fmtNum(probeR.costPctOfBestSingle, 1)}%`, meets(probeR) ? "yes" : "**no**"],
+    ["student router: same target", `Δ ${fmtNum(100 * studentR.accuracyDelta, 2)} points at ${fmtNum(studentR.costPctOfBestSingle, 1)}%`, meets(studentR) ? "yes" : "**no**"],
+  ]));
+  w();
   w("## 1. Probe vs baselines, per model (test)");
   w();
   w("![within-group AUROC](testbed/auroc-within.svg)");

@@ -105,7 +105,7 @@ export function createApp(deps: AppDeps) {
     const out = await routeMany(routeCtx(c), [body.value], []);
     if (!out.ok) return fail(c, out.error);
     routeHeaders(c, out.value);
-    await logDecisions(c, deps, out.value);
+    logDecisions(c, deps, out.value);
     return c.json(out.value.results[0]);
   });
 
@@ -117,7 +117,7 @@ export function createApp(deps: AppDeps) {
     const out = await routeMany(routeCtx(c), body.value.requests, ["requests"]);
     if (!out.ok) return fail(c, out.error);
     routeHeaders(c, out.value);
-    await logDecisions(c, deps, out.value);
+    logDecisions(c, deps, out.value);
     return c.json({ request_id: c.get("requestId"), results: out.value.results });
   });
 

@@ -12,15 +12,18 @@ const BATCH = 100;
 const INSERT = `INSERT OR IGNORE INTO decisions (decision_id, ts, key_id, experiment, variant, bundle_id, policy, candidates, chosen,
   propensity, explored, prompt_hmac, input_tokens, prompt_text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 
+/** A record, or a deferred builder for one: building (HMAC, JSON) then runs after the response. */
+export type PendingRecord = DecisionRecord | (() => Promise<DecisionRecord>);
+
 export class DecisionLogger {
-  private queue: DecisionRecord[] = [];
+  private queue: PendingRecord[] = [];
   private pending: Promise<void> | null = null;
   /** Records that could not be written after a retry (exposed for /healthz and tests). */
   failed = 0;
 
   constructor(private readonly db: D1Database) {}
 
-  enqueue(record: DecisionRecord, waitUntil: (p: Promise<unknown>) => void): void {
+  enqueue(record: PendingRecord, waitUntil: (p: Promise<unknown>) => void): void {
     this.queue.push(record);
     if (!this.pending) {
       this.pending = this.drain().finally(() => {
@@ -39,10 +42,12 @@ export class DecisionLogger {
   }
 
   private async drain(): Promise<void> {
-    // Yield once so records from concurrently arriving requests share a batch.
-    await Promise.resolve();
+    // Yield to the event loop: the response is sent first, and records from
+    // concurrently arriving requests share a batch.
+    await new Promise((r) => setTimeout(r, 0));
     while (this.queue.length > 0) {
-      const batch = this.queue.splice(0, BATCH);
+      const pending = this.queue.splice(0, BATCH);
+      const batch = await Promise.all(pending.map((r) => (typeof r === "function" ? r() : r)));
       const stmt = this.db.prepare(INSERT);
       const bound = batch.map((r) =>
         stmt.bind(
@@ -76,8 +81,14 @@ export class DecisionLogger {
   }
 }
 
+const hmacKeys = new Map<string, Promise<CryptoKey>>();
+
 export async function hmacHex(key: string, text: string): Promise<string> {
-  const k = await crypto.subtle.importKey("raw", new TextEncoder().encode(key), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
-  const sig = await crypto.subtle.sign("HMAC", k, new TextEncoder().encode(text));
+  let k = hmacKeys.get(key);
+  if (!k) {
+    k = crypto.subtle.importKey("raw", new TextEncoder().encode(key), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+    hmacKeys.set(key, k);
+  }
+  const sig = await crypto.subtle.sign("HMAC", await k, new TextEncoder().encode(text));
   return [...new Uint8Array(sig)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }

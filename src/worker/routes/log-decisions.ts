@@ -1,5 +1,5 @@
 /**
- * Turns route outcomes into DecisionRecords and hands them to the batched D1
+ * Turns route outcomes into (deferred) DecisionRecords for the batched D1
  * logger. Prompt text is stored only when the API key opted in; otherwise a
  * keyed HMAC of it. Must not block the response on D1 (the logger writes
  * from waitUntil).
@@ -10,7 +10,7 @@ import type { AppDeps, Env } from "../app.js";
 import { hmacHex } from "../decision-log.js";
 import type { RouteOutcome } from "./route.js";
 
-export async function logDecisions(c: Context<Env>, deps: AppDeps, out: RouteOutcome): Promise<void> {
+export function logDecisions(c: Context<Env>, deps: AppDeps, out: RouteOutcome): void {
   if (!deps.logger) return;
   const cfg = c.get("rt").config!;
   const principal = c.get("principal");
@@ -19,7 +19,8 @@ export async function logDecisions(c: Context<Env>, deps: AppDeps, out: RouteOut
   const ts = deps.wallClock();
   for (const [i, r] of out.results.entries()) {
     const log = out.logs[i];
-    const record: DecisionRecord = {
+    // Built after the response: the HMAC and JSON work run inside waitUntil.
+    const build = async (): Promise<DecisionRecord> => ({
       decision_id: r.decision_id,
       ts,
       key_id: principal.keyId,
@@ -34,7 +35,7 @@ export async function logDecisions(c: Context<Env>, deps: AppDeps, out: RouteOut
       prompt_hmac: await hmacHex(cfg.promptHmacKey ?? "", log.text),
       input_tokens: r.candidates[0]?.input_tokens ?? 0,
       prompt_text: storeText ? log.text : null,
-    };
-    deps.logger.enqueue(record, (p) => c.executionCtx.waitUntil(p));
+    });
+    deps.logger.enqueue(build, (p) => c.executionCtx.waitUntil(p));
   }
 }

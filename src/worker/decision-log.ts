@@ -9,6 +9,8 @@
 import type { DecisionRecord } from "../core/decision-record.js";
 
 const BATCH = 100;
+/** How long a drain waits to gather records from concurrent requests into one transaction. */
+const GATHER_MS = 25;
 const INSERT = `INSERT OR IGNORE INTO decisions (decision_id, ts, key_id, experiment, variant, bundle_id, policy, candidates, chosen,
   propensity, explored, prompt_hmac, input_tokens, prompt_text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 
@@ -18,6 +20,8 @@ export type PendingRecord = DecisionRecord | (() => Promise<DecisionRecord>);
 export class DecisionLogger {
   private queue: PendingRecord[] = [];
   private pending: Promise<void> | null = null;
+  private enqueued = 0;
+  private settled = 0;
   /** Records that could not be written after a retry (exposed for /healthz and tests). */
   failed = 0;
 
@@ -25,6 +29,7 @@ export class DecisionLogger {
 
   enqueue(record: PendingRecord, waitUntil: (p: Promise<unknown>) => void): void {
     this.queue.push(record);
+    this.enqueued++;
     if (!this.pending) {
       this.pending = this.drain().finally(() => {
         this.pending = null;
@@ -33,51 +38,77 @@ export class DecisionLogger {
     waitUntil(this.pending);
   }
 
-  /** Resolves once everything queued before the call is in D1. */
-  async flush(): Promise<void> {
-    while (this.pending || this.queue.length > 0) {
-      if (!this.pending) this.pending = this.drain().finally(() => (this.pending = null));
-      await this.pending;
+  /**
+   * Resolves once everything queued before the call is written (or given up
+   * on), or after `timeoutMs`. It waits for a count, not for an empty queue,
+   * so steady traffic cannot hold it. It polls on its own timer instead of
+   * awaiting the drain's promise: that promise belongs to the request that
+   * started the drain, and workerd refuses to let another request wait on it.
+   */
+  async flush(timeoutMs = 5000): Promise<void> {
+    const target = this.enqueued;
+    const started = Date.now();
+    while (this.settled < target) {
+      // Records waiting in the queue (not yet taken by a drain) are written from this request.
+      if (this.queue.length > 0) await this.writeSome();
+      else await new Promise((r) => setTimeout(r, 5));
+      if (Date.now() - started > timeoutMs) {
+        console.error(`[preflight] decision log: flush gave up after ${timeoutMs} ms with ${target - this.settled} records in flight`);
+        return;
+      }
     }
   }
 
   private async drain(): Promise<void> {
-    // Yield to the event loop: the response is sent first, and records from
-    // concurrently arriving requests share a batch.
-    await new Promise((r) => setTimeout(r, 0));
-    while (this.queue.length > 0) {
-      const pending = this.queue.splice(0, BATCH);
-      const batch = await Promise.all(pending.map((r) => (typeof r === "function" ? r() : r)));
-      const stmt = this.db.prepare(INSERT);
-      const bound = batch.map((r) =>
-        stmt.bind(
-          r.decision_id,
-          r.ts,
-          r.key_id,
-          r.experiment,
-          r.variant,
-          r.bundle_id,
-          JSON.stringify(r.policy),
-          JSON.stringify(r.candidates),
-          r.chosen,
-          r.propensity,
-          r.explored ? 1 : 0,
-          r.prompt_hmac,
-          r.input_tokens,
-          r.prompt_text,
-        ),
-      );
+    // Wait briefly: the response is sent first, and records from concurrently
+    // arriving requests share one transaction (local D1 commits on the
+    // serving thread, so one commit per decision would tax every route).
+    if (this.queue.length < BATCH) await new Promise((r) => setTimeout(r, GATHER_MS));
+    while (this.queue.length > 0) await this.writeSome();
+  }
+
+  /** Takes up to one batch off the queue and writes it in one D1 transaction. */
+  private async writeSome(): Promise<void> {
+    const pending = this.queue.splice(0, BATCH);
+    let batch: DecisionRecord[];
+    try {
+      batch = await Promise.all(pending.map((r) => (typeof r === "function" ? r() : r)));
+    } catch (e) {
+      this.failed += pending.length;
+      this.settled += pending.length;
+      console.error(`[preflight] decision log: ${pending.length} records could not be built: ${(e as Error).message}`);
+      return;
+    }
+    const stmt = this.db.prepare(INSERT);
+    const bound = batch.map((r) =>
+      stmt.bind(
+        r.decision_id,
+        r.ts,
+        r.key_id,
+        r.experiment,
+        r.variant,
+        r.bundle_id,
+        JSON.stringify(r.policy),
+        JSON.stringify(r.candidates),
+        r.chosen,
+        r.propensity,
+        r.explored ? 1 : 0,
+        r.prompt_hmac,
+        r.input_tokens,
+        r.prompt_text,
+      ),
+    );
+    try {
+      await this.db.batch(bound);
+    } catch (first) {
       try {
         await this.db.batch(bound);
-      } catch (first) {
-        try {
-          await this.db.batch(bound);
-        } catch (e) {
-          this.failed += batch.length;
-          console.error(`[preflight] decision log: ${batch.length} records lost after retry: ${(e as Error).message}; first error: ${(first as Error).message}`);
-        }
+      } catch (e) {
+        this.failed += batch.length;
+        console.error(`[preflight] decision log: ${batch.length} records lost after retry: ${(e as Error).message}; first error: ${(first as Error).message}`);
       }
     }
+    this.settled += pending.length;
   }
 }
 

@@ -2,7 +2,7 @@
  * Testbed step 3: real rollouts of every pool member on every labelled prompt,
  * with onnxruntime-node (through scripts/lib/ort-node.ts), graded by exact match.
  *
- * Per prompt and model: K = 5 samples at temperature 0.7 (seeded mulberry32 per
+ * Per prompt and model: K = 5 samples at temperature 0.3 (seeded mulberry32 per
  * model) plus one greedy decode. Generation stops at the end marker ';' or after
  * len(answer) + 1 tokens — any longer output cannot be an exact match, so the cap
  * changes no grade (output_tokens then counts the capped tokens). A sample
@@ -28,7 +28,7 @@ import { loadVocabTokenizer } from "../lib/activations/tokenizer.js";
 import { arg, loadMembers } from "./gen-data.js";
 
 export const K = 5;
-export const TEMPERATURE = 0.7;
+export const TEMPERATURE = 0.3;
 const CHUNK = 48; // prompts per batch
 
 export interface ProblemRow {

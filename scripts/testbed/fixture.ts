@@ -1,11 +1,11 @@
 /**
  * Testbed step 6: the committed fixture (testbed/ at the repo root) that
  * test/node/testbed.test.ts runs through the pipeline. A subset of the world:
- * every labelled row, the first --unlabelled (default 12000) unlabelled rows,
+ * every labelled row, the first --unlabelled (default 6000) unlabelled rows,
  * the pool, the ONNX models + vocabs + training records, each model's chosen
  * probe layer (layers.json, chosen on val by report.ts) and float16
  * activations of that layer only, in the pipeline's form-(a) layout.
- * Usage: npx tsx scripts/testbed/fixture.ts [--world .cache/testbed] [--out testbed] [--unlabelled 12000]
+ * Usage: npx tsx scripts/testbed/fixture.ts [--world .cache/testbed] [--out testbed] [--unlabelled 6000]
  */
 import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -15,7 +15,7 @@ import { arg } from "./gen-data.js";
 if (import.meta.url === `file://${process.argv[1]}`) {
   const world = arg("world", ".cache/testbed");
   const out = arg("out", "testbed");
-  const nUnl = Number(arg("unlabelled", "12000"));
+  const nUnl = Number(arg("unlabelled", "6000"));
   const layers: { model: string; layer: number }[] = JSON.parse(readFileSync(join(world, "layers.json"), "utf8"));
   const lines = readFileSync(join(world, "outcomes.jsonl"), "utf8").trim().split("\n");
   let u = 0;

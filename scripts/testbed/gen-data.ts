@@ -37,8 +37,8 @@ export function vocab() {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const world = arg("world", ".cache/testbed");
-  const nLab = Number(arg("labelled", "8000"));
-  const nUnl = Number(arg("unlabelled", "12000"));
+  const nLab = Number(arg("labelled", "13000"));
+  const nUnl = Number(arg("unlabelled", "100000"));
   mkdirSync(join(world, "train"), { recursive: true });
   writeFileSync(join(world, "vocab.json"), JSON.stringify(vocab(), null, 1));
   // Evaluation prompts: the seeded stream, keeping only the first occurrence of each prompt, so

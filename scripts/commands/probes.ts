@@ -29,10 +29,6 @@ import type { StandardizerJSON } from "../lib/linear/standardizer.js";
 import { probabilityMetrics, regressionMetrics, type MetricSet, type RegressionSet } from "../lib/stats/report.js";
 import { subsetCsr } from "../lib/linear/sparse.js";
 import { TfidfVectorizer, fitTfidfBaseline } from "../lib/tfidf.js";
-import { readJsonl } from "../lib/jsonl.js";
-import { streamActivations } from "../lib/activations/store.js";
-import { OutcomeRow, majorityLabel, successRate } from "../formats/outcomes.js";
-import { formatMessages } from "../../src/core/messages.js";
 
 export interface ProbesOptions {
   seed: number;
@@ -250,47 +246,8 @@ function finish(input: ProbesInput, p: ReturnType<typeof prepare>, sel: Selectio
   };
 }
 
-/**
- * Command-side loader: dataset.jsonl (outcome rows with a split) joined by id
- * to the activation store. Matrices keep dataset order; rows without
- * activations are dropped from every split (and reported), never zero-filled.
- */
-export async function loadProbesInput(a: { dataset: string; activations: string; teacher: string; layers: number[] }): Promise<ProbesInput & { ids: string[] }> {
-  const rows: OutcomeRow[] = [];
-  for await (const { value } of readJsonl(a.dataset, OutcomeRow)) rows.push(value);
-  const at = new Map(rows.map((r, i) => [r.id, i]));
-  const mats = new Map<number, Float32Array>();
-  const seen = new Uint8Array(rows.length);
-  let d = 0;
-  for await (const batch of streamActivations({ dir: a.activations, model: a.teacher, layers: a.layers, batchRows: 1024 })) {
-    d = batch.d;
-    for (const l of a.layers) if (!mats.has(l)) mats.set(l, sharedFloat32(rows.length * d)); // shared: worker threads read it in place
-    batch.ids.forEach((id, k) => {
-      const i = at.get(id);
-      if (i === undefined) return; // activations for prompts outside this dataset are irrelevant here
-      seen[i] = 1;
-      for (const l of a.layers) mats.get(l)!.set(batch.layers[l].subarray(k * d, (k + 1) * d), i * d);
-    });
-  }
-  const missing = rows.length - seen.reduce((s, v) => s + v, 0);
-  if (missing > 0) console.error(`probes: ${missing} dataset rows have no activations and are excluded`);
-  const bySplit = (s: string) => rows.flatMap((r, i) => (r.split === s && seen[i] ? [i] : []));
-  const ids = [...new Set(rows.flatMap((r) => Object.keys(r.outcomes)))].sort();
-  return {
-    ids: rows.map((r) => r.id),
-    layers: a.layers.map((l) => ({ layer: l, features: { data: mats.get(l) ?? new Float32Array(0), rows: rows.length, cols: d } })),
-    splits: { train: bySplit("train"), val: bySplit("val"), test: bySplit("test") },
-    models: ids.map((id) => ({
-      id,
-      majority: rows.map((r) => (r.outcomes[id] ? majorityLabel(r.outcomes[id]) : 0)),
-      rate: rows.map((r) => (r.outcomes[id] ? successRate(r.outcomes[id]) : 0)),
-      mask: rows.map((r) => (r.outcomes[id] ? 1 : 0)),
-    })),
-    texts: rows.map((r) => r.prompt ?? formatMessages(r.messages ?? [])),
-    humanDifficulty: rows.map((r) => r.human_difficulty),
-    groups: rows.some((r) => (r.task ?? r.source) !== undefined) ? rows.map((r) => r.task ?? r.source ?? "") : undefined,
-  };
-}
+export { loadProbesInput } from "../lib/probes-input.js";
+import { loadProbesInput } from "../lib/probes-input.js";
 
 export default defineCommand({
   meta: { name: "probes", description: "Fit per-model linear probes on teacher activations; writes probes.json" },

@@ -176,7 +176,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   w(mdTable(["model", "params", "d × layers", "mixture (op weights)", "steps × batch", "train wall s", "greedy acc", `majority-of-${K} acc`, "price $/Mtok"], models.map((m) => {
     const t = train[m];
     const r = rolls[m];
-    return [m, t.params, `${t.spec.d} × ${t.spec.layers}`, Object.entries(t.spec.mixture).map(([k, v]) => `${k} ${v}`).join(", "), `${t.steps} × ${t.batch}`, t.wall_s, fmtNum(r.reduce((a, x) => a + x.greedy_ok, 0) / r.length), fmtNum(r.reduce((a, x) => a + (x.k > K / 2 ? 1 : 0), 0) / r.length), fmtNum(pool.models.find((p) => p.id === m)!.input_per_mtok, 4)];
+    return [m, t.params, `${t.spec.d} × ${t.spec.layers}`, Object.entries(t.spec.mixture).map(([k, v]) => `${k} ${v}`).join(", "), `${t.steps} × ${t.batch}`, Math.round(t.wall_s), fmtNum(r.reduce((a, x) => a + x.greedy_ok, 0) / r.length), fmtNum(r.reduce((a, x) => a + (x.k > K / 2 ? 1 : 0), 0) / r.length), fmtNum(pool.models.find((p) => p.id === m)!.input_per_mtok, 4)];
   })));
   w();
   const opsAcc = (m: string) => {

@@ -16,7 +16,7 @@
  *
  * Speed: there is no KV cache, so each step re-runs the whole prefix; identical
  * prefixes among a prompt's 6 rows (common when the model is confident) are run
- * once per step, which gives the same logits.
+ * once per step (same logits up to float rounding of the batch shape).
  *
  * Usage: npx tsx scripts/testbed/rollouts.ts [--world .cache/testbed] [--models a,b] [--limit N]
  */

@@ -11,8 +11,31 @@ import type { DecisionRecord } from "../core/decision-record.js";
 const BATCH = 100;
 /** How long a drain waits to gather records from concurrent requests into one transaction. */
 const GATHER_MS = 25;
-const INSERT = `INSERT OR IGNORE INTO decisions (decision_id, ts, key_id, experiment, variant, bundle_id, policy, candidates, chosen,
-  propensity, explored, prompt_hmac, input_tokens, prompt_text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+const COLUMNS = 14;
+/** D1 binds at most 100 parameters per statement: 7 rows of 14 columns per INSERT. */
+const ROWS_PER_STATEMENT = Math.floor(100 / COLUMNS);
+const insertFor = (rows: number) =>
+  `INSERT OR IGNORE INTO decisions (decision_id, ts, key_id, experiment, variant, bundle_id, policy, candidates, chosen,
+  propensity, explored, prompt_hmac, input_tokens, prompt_text) VALUES ${Array.from({ length: rows }, () => `(${Array(COLUMNS).fill("?").join(", ")})`).join(", ")}`;
+
+function values(r: DecisionRecord): unknown[] {
+  return [
+    r.decision_id,
+    r.ts,
+    r.key_id,
+    r.experiment,
+    r.variant,
+    r.bundle_id,
+    JSON.stringify(r.policy),
+    JSON.stringify(r.candidates),
+    r.chosen,
+    r.propensity,
+    r.explored ? 1 : 0,
+    r.prompt_hmac,
+    r.input_tokens,
+    r.prompt_text,
+  ];
+}
 
 /** A record, or a deferred builder for one: building (HMAC, JSON) then runs after the response. */
 export type PendingRecord = DecisionRecord | (() => Promise<DecisionRecord>);
@@ -79,25 +102,12 @@ export class DecisionLogger {
       console.error(`[preflight] decision log: ${pending.length} records could not be built: ${(e as Error).message}`);
       return;
     }
-    const stmt = this.db.prepare(INSERT);
-    const bound = batch.map((r) =>
-      stmt.bind(
-        r.decision_id,
-        r.ts,
-        r.key_id,
-        r.experiment,
-        r.variant,
-        r.bundle_id,
-        JSON.stringify(r.policy),
-        JSON.stringify(r.candidates),
-        r.chosen,
-        r.propensity,
-        r.explored ? 1 : 0,
-        r.prompt_hmac,
-        r.input_tokens,
-        r.prompt_text,
-      ),
-    );
+    // Multi-row INSERTs: fewer statements per transaction (local D1 pays per statement).
+    const bound: D1PreparedStatement[] = [];
+    for (let i = 0; i < batch.length; i += ROWS_PER_STATEMENT) {
+      const chunk = batch.slice(i, i + ROWS_PER_STATEMENT);
+      bound.push(this.db.prepare(insertFor(chunk.length)).bind(...chunk.flatMap(values)));
+    }
     try {
       await this.db.batch(bound);
     } catch (first) {

@@ -22,6 +22,15 @@ export const BuildConfig = z
       })
       .nullable()
       .default(null),
+    probes: z
+      .object({
+        activations: z.string().min(1).meta({ description: "Activation store (docs/formats.md), one folder per pool model." }),
+        layers: z.array(z.number().int().min(0)).min(1),
+        bootstrap_reps: z.number().int().min(10).default(1000),
+      })
+      .nullable()
+      .default(null)
+      .meta({ description: "Run ingest → probes → teacher logits inside build; writes teacher.logits and sets teacher.layers." }),
     featurizer: FeaturizerSpec,
     train: TrainConfig.partial().default({}),
     dtype: z.enum(["float32", "float16"]).default("float16"),
@@ -30,5 +39,6 @@ export const BuildConfig = z
     seed: z.number().int().min(0).default(1),
     golden_extra: z.number().int().min(0).max(200).default(20),
   })
-  .strict();
+  .strict()
+  .refine((c) => c.probes === null || c.teacher !== null, { message: "a probes block needs a teacher block (its logits path is written)", path: ["probes"] });
 export type BuildConfig = z.infer<typeof BuildConfig>;

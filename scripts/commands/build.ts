@@ -1,6 +1,6 @@
 /**
  * `build --config <file>`: every stage in order — read outcomes and pool,
- * distill the student (probe-distilled when teacher logits are given,
+ * (with a probes block: ingest, per-model probes, teacher logits), distill the student (probe-distilled when teacher logits are given,
  * label-supervised otherwise), calibrate on the cal split, evaluate on test,
  * write the bundle. Stage results are cached by content hash under .cache/.
  * Must not promote (that is a separate, deliberate step).
@@ -20,16 +20,26 @@ import { OutcomeRow, PoolConfig } from "../formats/outcomes.js";
 import { readJsonFile, readJsonl, sha256File } from "../lib/jsonl.js";
 import { exportStudent } from "../onnx/export-student.js";
 import { evaluateForBuild } from "../build/evaluate-for-build.js";
+import { runTeacherStage } from "../build/teacher-stage.js";
+import { assignSplit } from "./ingest.js";
 import { runDistill } from "./distill.js";
 import { z } from "zod";
 
 const TeacherRow = z.object({ id: z.string(), teacher: z.record(z.string(), z.number().finite().nullable()) });
 
-export async function runBuild(cfg: BuildConfig, opts: { createdAt: string; progress?: "auto" | "bar" | "lines" | "none" }) {
+export async function runBuild(config: BuildConfig, opts: { createdAt: string; progress?: "auto" | "bar" | "lines" | "none" }) {
+  let cfg = config;
   const rows: OutcomeRow[] = [];
   for await (const { value } of readJsonl(cfg.data, OutcomeRow)) rows.push(value);
+  // Rows without a split get ingest's rule, so every stage agrees on the splits.
+  for (const r of rows) r.split ??= Object.keys(r.outcomes).length === 0 ? "unlabelled" : assignSplit(r.id);
   const pool = await readJsonFile(cfg.pool, PoolConfig);
   const models = pool.models.map((m) => m.id);
+  if (cfg.probes && cfg.teacher) {
+    const quiet = opts.progress === "none";
+    const { layers } = await runTeacherStage(cfg, models, (m) => quiet || console.error(m));
+    cfg = { ...cfg, teacher: { ...cfg.teacher, layers } };
+  }
   const dataSha = await sha256File(cfg.data);
   const poolSha = await sha256File(cfg.pool);
   const teacherSha = cfg.teacher ? await sha256File(cfg.teacher.logits) : null;

@@ -81,6 +81,29 @@ describe("pipeline end to end", () => {
     await verifyBundle(bundleDir); // sha256s, schema and golden replay through onnxruntime-node
   }, 300_000);
 
+  it("runs the same stages from one build config with a probes block", async () => {
+    const cfg = BuildConfig.parse({
+      bundle_id: "e2e-v2",
+      description: "end-to-end test bundle built by one config (synthetic fixture)",
+      data: `${FIX}/outcomes.jsonl`,
+      pool: `${FIX}/pool.json`,
+      probes: { activations: `${FIX}/activations`, layers: [0, 1], bootstrap_reps: 50 },
+      teacher: { logits: `${WORK}/teacher-v2.jsonl`, layers: [], alpha: 0.8 },
+      featurizer: { kind: "hashed-ngram-v1", buckets: 2048, word_ngrams: [1, 2], char_ngrams: [2, 3], max_features: 128, lowercase: true, seed: 5 },
+      train: { dim: 16, hidden: 16, maxEpochs: 30, patience: 5, lr: 0.01 },
+      dtype: "float16",
+      out: `${WORK}/artifacts`,
+      golden_extra: 5,
+    });
+    const out = await runBuild(cfg, { createdAt: "2026-11-29T00:00:00.000Z", progress: "none" });
+    expect(out.manifest.provenance.mode).toBe("probe-distilled");
+    expect(out.manifest.provenance.teacher).toEqual([{ model: "tiny-lm", layer: 1 }, { model: "big-lm", layer: 1 }]);
+    expect(Number(out.manifest.provenance.trainer.unlabelled_used)).toBe(400);
+    expect(out.manifest.onnx.weight_dtype).toBe("float16");
+    for (const m of MODELS) expect(out.manifest.metrics.per_model[m].fidelity_pearson).toBeGreaterThan(0.3);
+    await verifyBundle(out.dir);
+  }, 300_000);
+
   it("is served by the worker in workerd and replays its golden file", async () => {
     const reg = `${WORK}/registry.ts`;
     writeRegistry(reg, [bundleDir], "test/worker/pipeline-e2e.test.ts");

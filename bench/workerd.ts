@@ -5,8 +5,8 @@
  * the workerd binary from node_modules on 127.0.0.1:<port>, and reads its
  * memory from /proc. Owned by bench/; must not be imported by src/.
  */
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { spawn, type ChildProcess } from "node:child_process";
+import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 import { request } from "node:http";
 import { cpuMicros } from "./loadgen.js";
@@ -14,15 +14,8 @@ import { cpuMicros } from "./loadgen.js";
 export const WORKERD_BIN = "node_modules/@cloudflare/workerd-linux-64/bin/workerd";
 const COMPAT_DATE = "2026-04-20"; // wrangler.toml compatibility_date
 
-/** Builds `entry` into `outDir` exactly as `wrangler deploy` bundles it. Returns the wrangler output. */
-export function buildWorker(entry: string, outDir: string): string {
-  rmSync(outDir, { recursive: true, force: true }); // wrangler's --outdir keeps stale modules
-  return execFileSync(process.execPath, ["node_modules/wrangler/bin/wrangler.js", "deploy", "--dry-run", "--outdir", outDir, entry], {
-    encoding: "utf8",
-    stdio: "pipe",
-    env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "1" },
-  });
-}
+/** Builds `entry` into `outDir` exactly as `wrangler deploy` bundles it (shared helper). */
+export { buildWorker } from "../scripts/lib/worker-build.js";
 
 type ModuleKind = "esModule" | "wasm" | "data" | "text";
 

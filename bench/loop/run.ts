@@ -13,12 +13,12 @@
  * batch() stores nothing) separates the in-request cost of logging from the
  * D1 writes. Owned by bench/loop; nothing in src/ imports it.
  */
-import { execFileSync } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { basename } from "node:path";
 import type { Agent } from "node:http";
 import type { Readable } from "node:stream";
 import { Miniflare } from "miniflare";
+import { buildWorker } from "../../scripts/lib/worker-build.js";
 import { cpuMicros as cpuOf } from "../loadgen.js";
 import { agent, median, pool, post, prompt, quantile, type Reply } from "./http.js";
 
@@ -58,10 +58,7 @@ function cpuMicros(pid: number): number {
 const log = (...a: unknown[]) => console.log(`[${new Date().toISOString().slice(11, 19)}]`, ...a);
 
 function build(entry: string, outDir: string): void {
-  execFileSync(process.execPath, ["node_modules/wrangler/bin/wrangler.js", "deploy", "--dry-run", "--outdir", outDir, entry], {
-    stdio: "pipe",
-    env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "1" },
-  });
+  buildWorker(entry, outDir);
 }
 
 /** workerd processes that are children of this Node process. */

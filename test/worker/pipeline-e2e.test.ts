@@ -5,7 +5,6 @@
  * bundle → promote checks → the bundle served by a freshly built worker in
  * real workerd, replaying its golden file.
  */
-import { execFileSync } from "node:child_process";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Miniflare } from "miniflare";
@@ -13,6 +12,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { GoldenRow, type Manifest } from "../../src/core/manifest.js";
 import { BuildConfig } from "../../scripts/build/config.js";
 import { writeRegistry } from "../../scripts/bundle/registry.js";
+import { buildWorker } from "../../scripts/lib/worker-build.js";
 import { runBuild } from "../../scripts/commands/build.js";
 import { runIngest } from "../../scripts/commands/ingest.js";
 import { loadProbesInput, runProbes, type ProbesResult } from "../../scripts/commands/probes.js";
@@ -120,11 +120,7 @@ describe("pipeline end to end", () => {
       ].join("\n"),
     );
     const build = `${WORK}/build`;
-    rmSync(build, { recursive: true, force: true });
-    execFileSync(process.execPath, ["node_modules/wrangler/bin/wrangler.js", "deploy", "--dry-run", "--outdir", build, entry], {
-      stdio: "pipe",
-      env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "1" },
-    });
+    buildWorker(entry, build);
     mf = await startWorker({ AUTH: "disabled" }, build);
     const h = await call(mf, "GET", "/healthz");
     expect(h.status).toBe(200);

@@ -24,6 +24,11 @@ import { call, startWorker } from "./harness.js";
 const FIX = "test/fixtures/e2e";
 const WORK = ".cache/e2e";
 const MODELS = ["tiny-lm", "big-lm"];
+// Student settings shared by both builds: small enough to train in seconds.
+const STUDENT = {
+  featurizer: { kind: "hashed-ngram-v1", buckets: 2048, word_ngrams: [1, 2], char_ngrams: [2, 3], max_features: 128, lowercase: true, seed: 5 },
+  train: { dim: 16, hidden: 16, maxEpochs: 30, patience: 5, lr: 0.01 },
+};
 let mf: Miniflare | undefined;
 afterAll(async () => mf?.dispose());
 
@@ -54,8 +59,7 @@ describe("pipeline end to end", () => {
       data: `${FIX}/outcomes.jsonl`,
       pool: `${FIX}/pool.json`,
       teacher: { logits: `${WORK}/teacher.jsonl`, layers: MODELS.map((m) => ({ model: m, layer: probes[m].models[m].probe.layer })), alpha: 0.8 },
-      featurizer: { kind: "hashed-ngram-v1", buckets: 2048, word_ngrams: [1, 2], char_ngrams: [2, 3], max_features: 128, lowercase: true, seed: 5 },
-      train: { dim: 16, hidden: 16, maxEpochs: 30, patience: 5, lr: 0.01 },
+      ...STUDENT,
       dtype: "float32",
       out: `${WORK}/artifacts`,
       golden_extra: 10,
@@ -89,8 +93,7 @@ describe("pipeline end to end", () => {
       pool: `${FIX}/pool.json`,
       probes: { activations: `${FIX}/activations`, layers: [0, 1], bootstrap_reps: 50 },
       teacher: { logits: `${WORK}/teacher-v2.jsonl`, layers: [], alpha: 0.8 },
-      featurizer: { kind: "hashed-ngram-v1", buckets: 2048, word_ngrams: [1, 2], char_ngrams: [2, 3], max_features: 128, lowercase: true, seed: 5 },
-      train: { dim: 16, hidden: 16, maxEpochs: 30, patience: 5, lr: 0.01 },
+      ...STUDENT,
       dtype: "float16",
       out: `${WORK}/artifacts`,
       golden_extra: 5,

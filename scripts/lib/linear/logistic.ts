@@ -51,6 +51,31 @@ export function meanOf(y: ArrayLike<number>): number {
   return y.length === 0 ? 0 : s / y.length;
 }
 
+/**
+ * Starting point [w; b] and margins z = A·w + b shared by both solvers: the
+ * warm start when given (reusing its margins when they fit), else w = 0 with
+ * the intercept-only optimum the caller passes.
+ */
+export function startingPoint(op: LinearOperator, init: FitOptions["init"], intercept: () => number): { x: Float64Array; z: Float64Array } {
+  const d = op.cols;
+  const n = op.rows;
+  const x = new Float64Array(d + 1); // [w; b]
+  const z = new Float64Array(n);
+  if (init) {
+    x.set(init.w);
+    x[d] = init.b;
+    if (init.margins?.length === n) z.set(init.margins);
+    else {
+      op.forward(x.subarray(0, d), z);
+      for (let k = 0; k < n; k++) z[k] += x[d];
+    }
+  } else {
+    x[d] = intercept();
+    z.fill(x[d]);
+  }
+  return { x, z };
+}
+
 /** Mean logistic loss and its residual σ(z) − y (written into r). */
 function lossAndResidual(z: Float64Array, y: ArrayLike<number>, r: Float64Array): number {
   let s = 0;
@@ -67,21 +92,11 @@ export function fitLogistic(op: LinearOperator, y: ArrayLike<number>, opts: FitO
   if (y.length !== n) throw new Error("fitLogistic: label length mismatch");
   if (n === 0) throw new Error("fitLogistic: no rows");
   const { lambda, gtol = 1e-6, maxIter = 500 } = opts;
-  const x = new Float64Array(d + 1); // [w; b]
-  const z = new Float64Array(n);
-  if (opts.init) {
-    x.set(opts.init.w);
-    x[d] = opts.init.b;
-    if (opts.init.margins?.length === n) z.set(opts.init.margins);
-    else {
-      op.forward(x.subarray(0, d), z);
-      for (let k = 0; k < n; k++) z[k] += x[d];
-    }
-  } else {
+  // Intercept-only optimum: w = 0 is then a good start.
+  const { x, z } = startingPoint(op, opts.init, () => {
     const p = Math.min(1 - 1e-6, Math.max(1e-6, meanOf(y)));
-    x[d] = Math.log(p / (1 - p)); // intercept-only optimum: w = 0 is then a good start
-    z.fill(x[d]);
-  }
+    return Math.log(p / (1 - p));
+  });
   const r = new Float64Array(n);
   const q = new Float64Array(n);
   const g = new Float64Array(d + 1);

@@ -7,7 +7,7 @@
  * Deterministic; no I/O.
  */
 import { dot, maxAbs } from "./lbfgs.js";
-import type { FitOptions, LinearFit } from "./logistic.js";
+import { meanOf, startingPoint, type FitOptions, type LinearFit } from "./logistic.js";
 import type { LinearOperator } from "./operator.js";
 
 export function fitRidge(op: LinearOperator, y: ArrayLike<number>, opts: FitOptions): LinearFit {
@@ -17,22 +17,8 @@ export function fitRidge(op: LinearOperator, y: ArrayLike<number>, opts: FitOpti
   if (n === 0) throw new Error("fitRidge: no rows");
   const { lambda, gtol = 1e-8, maxIter = 500 } = opts;
   if (!(lambda > 0)) throw new Error("fitRidge: lambda must be > 0");
-  const x = new Float64Array(d + 1);
-  const z = new Float64Array(n); // A·w + b, tracked incrementally
-  if (opts.init) {
-    x.set(opts.init.w);
-    x[d] = opts.init.b;
-    if (opts.init.margins?.length === n) z.set(opts.init.margins);
-    else {
-      op.forward(x.subarray(0, d), z);
-      for (let k = 0; k < n; k++) z[k] += x[d];
-    }
-  } else {
-    let s = 0;
-    for (let k = 0; k < n; k++) s += y[k];
-    x[d] = s / n;
-    z.fill(x[d]);
-  }
+  // z = A·w + b is tracked incrementally from here on.
+  const { x, z } = startingPoint(op, opts.init, () => meanOf(y));
   // Residual of the normal equations = −∇objective.
   const e = new Float64Array(n);
   const res = new Float64Array(d + 1);

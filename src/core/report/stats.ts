@@ -67,21 +67,21 @@ export function meanInterval(xs: ArrayLike<number>, z = Z95): Interval & { se: n
  * outcomes is the textbook two-proportion interval √(p_a(1−p_a)/n_a + p_b(1−p_b)/n_b).
  */
 export function diffNormal(a: ArrayLike<number>, b: ArrayLike<number>, z = Z95): Interval {
-  const ma = moments(a);
-  const mb = moments(b);
-  if (ma.n === 0 || mb.n === 0) return NULL_INTERVAL;
-  const d = mb.mean - ma.mean;
-  const se = Math.sqrt(ma.varPop / ma.n + mb.varPop / mb.n);
-  return { value: d, lo: d - z * se, hi: d + z * se };
+  return diffOfMeans(a, b, z, "varPop");
 }
 
 /** Welch (unpooled, sample-variance) normal 95% interval for mean(b) − mean(a). */
 export function diffWelch(a: ArrayLike<number>, b: ArrayLike<number>, z = Z95): Interval {
+  return diffOfMeans(a, b, z, "varSample");
+}
+
+/** mean(b) − mean(a) ± z·√(var_a/n_a + var_b/n_b) with the chosen variance. */
+function diffOfMeans(a: ArrayLike<number>, b: ArrayLike<number>, z: number, variance: "varPop" | "varSample"): Interval {
   const ma = moments(a);
   const mb = moments(b);
   if (ma.n === 0 || mb.n === 0) return NULL_INTERVAL;
   const d = mb.mean - ma.mean;
-  const se = Math.sqrt(ma.varSample / ma.n + mb.varSample / mb.n);
+  const se = Math.sqrt(ma[variance] / ma.n + mb[variance] / mb.n);
   return { value: d, lo: d - z * se, hi: d + z * se };
 }
 

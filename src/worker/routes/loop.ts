@@ -21,6 +21,8 @@ export const FeedbackRequest = z
 
 export const FeedbackResponse = z.object({ accepted: z.number().int(), request_id: z.string() }).meta({ id: "FeedbackResponse" });
 
+const NO_LOG: Reason = { reason: "log_unavailable", detail: "no D1 binding (DB) is configured, so there is no decision log" };
+
 type Guard = (c: Context<Env>, scope: Scope) => Promise<Response | null>;
 type Fail = (c: Context<Env>, r: Reason) => Response;
 
@@ -28,7 +30,7 @@ export function registerLoopRoutes(app: Hono<Env>, deps: AppDeps, guard: Guard, 
   app.post("/v1/feedback", async (c) => {
     const denied = await guard(c, "feedback");
     if (denied) return denied;
-    if (!deps.db || !deps.logger) return fail(c, { reason: "log_unavailable", detail: "no D1 binding (DB) is configured, so there is no decision log" });
+    if (!deps.db || !deps.logger) return fail(c, NO_LOG);
     const body = await readJsonBody(c.req.raw, FeedbackRequest, c.get("rt").config!.maxBodyBytes);
     if (!body.ok) return fail(c, body.error);
     const items = "items" in body.value ? body.value.items : [body.value];
@@ -49,7 +51,7 @@ export function registerLoopRoutes(app: Hono<Env>, deps: AppDeps, guard: Guard, 
   app.get("/v1/experiments/:name/report", async (c) => {
     const denied = await guard(c, "report");
     if (denied) return denied;
-    if (!deps.db || !deps.logger) return fail(c, { reason: "log_unavailable", detail: "no D1 binding (DB) is configured, so there is no decision log" });
+    if (!deps.db || !deps.logger) return fail(c, NO_LOG);
     const experiments = c.get("rt").config!.experiments;
     const name = c.req.param("name");
     const exp = experiments.find((e) => e.name === name);
@@ -60,7 +62,7 @@ export function registerLoopRoutes(app: Hono<Env>, deps: AppDeps, guard: Guard, 
   app.get("/dashboard", async (c) => {
     const denied = await guard(c, "report");
     if (denied) return denied;
-    if (!deps.db || !deps.logger) return fail(c, { reason: "log_unavailable", detail: "no D1 binding (DB) is configured, so there is no decision log" });
+    if (!deps.db || !deps.logger) return fail(c, NO_LOG);
     const reports = [];
     for (const e of c.get("rt").config!.experiments) reports.push(await report(e));
     return c.html(DashboardPage({ reports, generatedAt: new Date(deps.wallClock()).toISOString() }));

@@ -1,28 +1,37 @@
 /**
  * Testbed step 6: the committed fixture (testbed/ at the repo root) that
- * test/node/testbed.test.ts runs through the pipeline. A subset of the world:
- * every labelled row, the first --unlabelled (default 6000) unlabelled rows,
+ * test/node/testbed.test.ts runs through the pipeline. A subset of the world,
+ * sized to the issue's 30 MB budget (checked here and by the test): every
+ * val / cal / test row, the first --train (default 3000) train rows, the first
+ * --unlabelled (default 1000) unlabelled rows,
  * the pool, the ONNX models + vocabs + training records, each model's chosen
  * probe layer (layers.json, chosen on val by report.ts) and float16
  * activations of that layer only, in the pipeline's form-(a) layout.
- * Usage: npx tsx scripts/testbed/fixture.ts [--world .cache/testbed] [--out testbed] [--unlabelled 6000]
+ * Usage: npx tsx scripts/testbed/fixture.ts [--world .cache/testbed] [--out testbed] [--train 3000] [--unlabelled 1000]
  */
-import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ActivationWriter, streamActivations } from "../lib/activations/store.js";
 import { arg } from "./gen-data.js";
 
+/** The issue's cap on what the testbed commits (models + activations + outcomes). */
+export const FIXTURE_BUDGET_BYTES = 30e6;
+
+export function dirBytes(dir: string): number {
+  return readdirSync(dir, { withFileTypes: true }).reduce((n, e) => n + (e.isDirectory() ? dirBytes(join(dir, e.name)) : statSync(join(dir, e.name)).size), 0);
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
   const world = arg("world", ".cache/testbed");
   const out = arg("out", "testbed");
-  const nUnl = Number(arg("unlabelled", "6000"));
+  const cap: Record<string, number> = { train: Number(arg("train", "3000")), unlabelled: Number(arg("unlabelled", "1000")) };
   const layers: { model: string; layer: number }[] = JSON.parse(readFileSync(join(world, "layers.json"), "utf8"));
   const lines = readFileSync(join(world, "outcomes.jsonl"), "utf8").trim().split("\n");
-  let u = 0;
+  const taken: Record<string, number> = { train: 0, unlabelled: 0 };
   const kept = lines.filter((l) => {
-    const r = JSON.parse(l);
-    if (r.split !== "unlabelled") return true;
-    return u++ < nUnl;
+    const split: string = JSON.parse(l).split;
+    if (cap[split] === undefined) return true;
+    return taken[split]++ < cap[split];
   });
   const ids = new Set(kept.map((l) => JSON.parse(l).id as string));
   rmSync(out, { recursive: true, force: true });
@@ -42,5 +51,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     const res = await w.close();
     console.error(`${model}: layer ${layer}, ${res.rows} rows × ${res.d} (F16)`);
   }
-  console.error(`fixture: ${kept.length} rows → ${out}/`);
+  const bytes = dirBytes(out);
+  console.error(`fixture: ${kept.length} rows, ${(bytes / 1e6).toFixed(1)} MB → ${out}/`);
+  if (bytes > FIXTURE_BUDGET_BYTES) throw new Error(`fixture is ${(bytes / 1e6).toFixed(1)} MB, over the ${FIXTURE_BUDGET_BYTES / 1e6} MB budget: lower --train / --unlabelled`);
 }

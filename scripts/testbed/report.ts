@@ -21,7 +21,7 @@ import { barChart, paretoPlot, type BarValue } from "../lib/plots/svg.js";
 import { fmtCI, fmtNum, mdTable } from "../lib/report/markdown.js";
 import { pearson, spearman } from "../lib/stats/metrics.js";
 import type { MetricSet } from "../lib/stats/report.js";
-import { arg } from "./gen-data.js";
+import { arg, HOLDOUT_PCT } from "./gen-data.js";
 import { K, TEMPERATURE } from "./rollouts.js";
 import {
   baselineScores, costMatrix, labelsOf, metricsOn, probePlusHuman, routeEval, sharedTfidf, splitsOf, studentScores, type RouterResult,
@@ -168,7 +168,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   w();
   w("## World");
   w();
-  w(`* Prompts: **${nLab} labelled** (train ${s.train.length} / val ${s.val.length} / cal ${s.cal.length} / test ${s.test.length}, split rule of \`ingest\`) + **${nUnl} unlabelled** (distillation only), all distinct prompts. The issue aims at ≥ 20k labelled: ${nLab} is the most this world allows, because labelled prompts must come from the first 20 000 draws of the evaluation stream, which are held out of every training file, and only ~13.3k of those draws are distinct (1-digit problems repeat). Raising it means a larger holdout, i.e. new training files and retraining, which the CPU budget of this session (2 shared cores, load 2–11, ≤ 40 min of training) did not allow.`);
+  w(`* Prompts: **${nLab} labelled** (train ${s.train.length} / val ${s.val.length} / cal ${s.cal.length} / test ${s.test.length}, split rule of \`ingest\`) + **${nUnl} unlabelled** (distillation only), all distinct prompts. Labelled prompts are drawn only from *held-out* prompts — those whose hash falls in the first ${HOLDOUT_PCT}% (\`isHeldOut\` in \`gen-data.ts\`), which never appear in any training file — or from 1-digit problems, too few to hold out, which every model may have memorised. Unlabelled prompts are never held-out ones.`);
   w(`* Rollouts: k = ${K} samples at temperature ${TEMPERATURE} plus one greedy decode per prompt and model; a sample succeeds iff its text before \`;\` equals the answer; label = majority of the ${K} (ties impossible with 5). Generation stops at \`;\` or len(answer)+1 tokens (longer cannot match).`);
   w("* Price rule: input and output USD per Mtok = parameter count / 1e6 (so cost ∝ size). Expected cost per query in routing = (prompt chars + BOS) × price + (mean train output tokens of that model) × price.");
   w("* Groups for within-group AUROC: operator × largest operand size (e.g. `add:3`), weighted by group size; groups with one class are skipped (metrics.ts `withinGroupAuroc`).");
@@ -228,9 +228,11 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   w();
   w("![cross-model](testbed/cross-model.svg)");
   w();
-  w("Spearman (test) of each model's own probe logit with the scalar human difficulty (answer digits + carries + longest carry chain) and with its own success rate k/n:");
+  w("Spearman (test) of each model's own probe logit with the scalar human difficulty (answer digits + carries + longest carry chain) and with its own success rate k/n, models ordered from weakest to strongest (test majority-of-5 accuracy). A gap between the two columns that widens with strength means the probe tracks what *this* model finds hard rather than what a human would.");
   w();
-  w(mdTable(["model", "ρ(probe, human difficulty)", "ρ(probe, own success rate)"], models.map((m) => [m, fmtNum(spear[m].human), fmtNum(spear[m].success)])));
+  const testAcc = (m: string) => { const y = labelsOf(rows, m).y; return s.test.reduce((a, i) => a + y[i], 0) / s.test.length; };
+  const byStrength = [...models].sort((a, b) => testAcc(a) - testAcc(b));
+  w(mdTable(["model", "test accuracy", "ρ(probe, human difficulty)", "ρ(probe, own success rate)", "|ρ success| − |ρ human|"], byStrength.map((m) => [m, fmtNum(testAcc(m)), fmtNum(spear[m].human), fmtNum(spear[m].success), fmtNum(Math.abs(spear[m].success ?? 0) - Math.abs(spear[m].human ?? 0))])));
   w();
   w("## 3. Student fidelity");
   w();

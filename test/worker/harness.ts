@@ -3,8 +3,12 @@
  * bindings (vars/secrets), and offers a small fetch helper. One Miniflare per
  * configuration; ORT start-up costs ~0.3 s, so tests share instances.
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { Miniflare } from "miniflare";
+import { expect } from "vitest";
+import { GoldenRow } from "../../src/core/manifest.js";
+import { writeRegistry } from "../../scripts/bundle/registry.js";
+import { buildWorker } from "../../scripts/lib/worker-build.js";
 import { BUILD_DIR } from "./global-setup.js";
 
 export const KEY = "pf_test_key_123";
@@ -48,6 +52,40 @@ export async function startWorker(bindings: Record<string, string>, buildDirOrOp
     }
   }
   return mf;
+}
+
+/**
+ * Builds a worker that embeds exactly `bundleDirs` (the first is the default)
+ * under `workDir` and starts it: how a freshly built bundle is served in tests.
+ */
+export async function serveBundles(workDir: string, bundleDirs: string[], source: string, bindings: Record<string, string> = { AUTH: "disabled" }): Promise<Miniflare> {
+  writeRegistry(`${workDir}/registry.ts`, bundleDirs, source);
+  // The entry sits next to the registry, two levels below the repo root (.cache/<name>/).
+  writeFileSync(
+    `${workDir}/entry.ts`,
+    [
+      'import { env } from "cloudflare:workers";',
+      'import { createApp } from "../../src/worker/app.js";',
+      'import { workerDeps } from "../../src/worker/deps.js";',
+      'import { EMBEDDED_BUNDLES } from "./registry.js";',
+      "export default createApp(workerDeps(env as never, EMBEDDED_BUNDLES));",
+      "",
+    ].join("\n"),
+  );
+  buildWorker(`${workDir}/entry.ts`, `${workDir}/build`);
+  return startWorker(bindings, `${workDir}/build`);
+}
+
+/** Replays a bundle's golden file through /v1/route: every probability within 1e-5. Returns the rows replayed. */
+export async function replayGolden(mf: Miniflare, bundleDir: string, headers: Record<string, string> = {}): Promise<number> {
+  const rows = readFileSync(`${bundleDir}/golden.jsonl`, "utf8").trim().split("\n").map((l) => GoldenRow.parse(JSON.parse(l)));
+  const short = rows.filter((r) => r.prompt.length < 10_000);
+  for (const g of short) {
+    const r = await call(mf, "POST", "/v1/route", { body: { prompt: g.prompt }, headers });
+    expect(r.status).toBe(200);
+    for (const c of r.body.candidates) expect(Math.abs(c.p_success - g.p[c.model])).toBeLessThan(1e-5);
+  }
+  return short.length;
 }
 
 export interface Reply {

@@ -19,7 +19,7 @@ import type { Agent } from "node:http";
 import type { Readable } from "node:stream";
 import { Miniflare } from "miniflare";
 import { buildWorker } from "../../scripts/lib/worker-build.js";
-import { cpuMicros as cpuOf } from "../loadgen.js";
+import { cpuMicros as cpuOf, type RunResult } from "../loadgen.js";
 import { agent, median, pool, post, prompt, quantile, type Reply } from "./http.js";
 
 const args = Object.fromEntries(
@@ -143,19 +143,12 @@ interface Decision {
   model: string;
 }
 
-interface RouteRun {
+/** The latency fields are loadgen's, so both benches report one shape. */
+interface RouteRun extends Pick<RunResult, "requests" | "wall_s" | "rps" | "min_us" | "p50_us" | "p99_us" | "mean_us" | "server_cpu_us_per_req"> {
   instance: Instance["name"];
   run: number;
-  requests: number;
   ok: number;
   status_counts: Record<string, number>;
-  wall_s: number;
-  rps: number;
-  min_us: number;
-  p50_us: number;
-  p99_us: number;
-  mean_us: number;
-  server_cpu_us_per_req: number | null;
 }
 
 let promptSeq = 0;

@@ -10,6 +10,7 @@ import type { Manifest } from "../../src/core/manifest.js";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { nodeScorer } from "../bundle/score-node.js";
+import { DEFAULT_PROBES_OPTIONS } from "../commands/probes.js";
 import { majorityLabel, successRate, type OutcomeRow, type PoolConfig } from "../formats/outcomes.js";
 import { fitScalarBaseline, logLength, predictScalar } from "../lib/linear/baselines.js";
 import { SmallDenseOperator } from "../lib/linear/operator.js";
@@ -28,7 +29,7 @@ export const OPS = ["add", "sub", "mul", "eq", "word"] as const;
  * stops at 0.001, where the testbed's validation loss was still falling (chosen on val:
  * tb-mul's probe moved from λ 0.001 to 1e-4), so it continues down to 1e-5 for both.
  */
-export const LAMBDAS = [10, 3, 1, 0.3, 0.1, 0.03, 0.01, 0.003, 0.001, 3e-4, 1e-4, 3e-5, 1e-5];
+export const LAMBDAS = [...DEFAULT_PROBES_OPTIONS.logisticLambdas, 3e-4, 1e-4, 3e-5, 1e-5];
 
 export interface Splits { train: number[]; val: number[]; cal: number[]; test: number[] }
 

@@ -28,12 +28,14 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const layers: { model: string; layer: number }[] = JSON.parse(readFileSync(join(world, "layers.json"), "utf8"));
   const lines = readFileSync(join(world, "outcomes.jsonl"), "utf8").trim().split("\n");
   const taken: Record<string, number> = { train: 0, unlabelled: 0 };
-  const kept = lines.filter((l) => {
-    const split: string = JSON.parse(l).split;
-    if (cap[split] === undefined) return true;
-    return taken[split]++ < cap[split];
-  });
-  const ids = new Set(kept.map((l) => JSON.parse(l).id as string));
+  const kept: string[] = [];
+  const ids = new Set<string>();
+  for (const l of lines) {
+    const { id, split } = JSON.parse(l) as { id: string; split: string };
+    if (cap[split] !== undefined && taken[split]++ >= cap[split]) continue;
+    kept.push(l);
+    ids.add(id);
+  }
   rmSync(out, { recursive: true, force: true });
   mkdirSync(join(out, "models"), { recursive: true });
   writeFileSync(join(out, "outcomes.jsonl"), kept.join("\n") + "\n");

@@ -233,7 +233,8 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   w();
   w("Spearman (test) of each model's own probe logit with the scalar human difficulty (answer digits + carries + longest carry chain) and with its own success rate k/n, models ordered from weakest to strongest (test majority-of-5 accuracy). A gap between the two columns that widens with strength means the probe tracks what *this* model finds hard rather than what a human would.");
   w();
-  const testAcc = (m: string) => { const y = labelsOf(rows, m).y; return s.test.reduce((a, i) => a + y[i], 0) / s.test.length; };
+  const testAccOf = Object.fromEntries(models.map((m) => { const y = labelsOf(rows, m).y; return [m, s.test.reduce((a, i) => a + y[i], 0) / s.test.length]; }));
+  const testAcc = (m: string) => testAccOf[m];
   const byStrength = [...models].sort((a, b) => testAcc(a) - testAcc(b));
   w(mdTable(["model", "test accuracy", "ρ(probe, human difficulty)", "ρ(probe, own success rate)", "|ρ success| − |ρ human|"], byStrength.map((m) => [m, fmtNum(testAcc(m)), fmtNum(spear[m].human), fmtNum(spear[m].success), fmtNum(Math.abs(spear[m].success ?? 0) - Math.abs(spear[m].human ?? 0))])));
   w();

@@ -4,6 +4,7 @@
  * configuration; ORT start-up costs ~0.3 s, so tests share instances.
  */
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { relative } from "node:path";
 import { Miniflare } from "miniflare";
 import { expect } from "vitest";
 import { GoldenRow } from "../../src/core/manifest.js";
@@ -60,13 +61,14 @@ export async function startWorker(bindings: Record<string, string>, buildDirOrOp
  */
 export async function serveBundles(workDir: string, bundleDirs: string[], source: string, bindings: Record<string, string> = { AUTH: "disabled" }): Promise<Miniflare> {
   writeRegistry(`${workDir}/registry.ts`, bundleDirs, source);
-  // The entry sits next to the registry, two levels below the repo root (.cache/<name>/).
+  // The entry sits next to the registry; its imports are relative to wherever workDir is.
+  const src = relative(workDir, "src/worker");
   writeFileSync(
     `${workDir}/entry.ts`,
     [
       'import { env } from "cloudflare:workers";',
-      'import { createApp } from "../../src/worker/app.js";',
-      'import { workerDeps } from "../../src/worker/deps.js";',
+      `import { createApp } from "${src}/app.js";`,
+      `import { workerDeps } from "${src}/deps.js";`,
       'import { EMBEDDED_BUNDLES } from "./registry.js";',
       "export default createApp(workerDeps(env as never, EMBEDDED_BUNDLES));",
       "",
@@ -76,16 +78,28 @@ export async function serveBundles(workDir: string, bundleDirs: string[], source
   return startWorker(bindings, `${workDir}/build`);
 }
 
-/** Replays a bundle's golden file through /v1/route: every probability within 1e-5. Returns the rows replayed. */
-export async function replayGolden(mf: Miniflare, bundleDir: string, headers: Record<string, string> = {}): Promise<number> {
+/**
+ * Replays a bundle's golden file through the worker: /v1/tokenize gives exactly the
+ * golden ids, truncation flag and input tokens, and /v1/route answers from that bundle
+ * with every probability within 1e-5. Prompts longer than maxPromptChars are skipped
+ * (they exceed the default body limit). Returns the rows replayed.
+ */
+export async function replayGolden(mf: Miniflare, bundleDir: string, opts: { headers?: Record<string, string>; maxPromptChars?: number } = {}): Promise<number> {
+  const { headers = {}, maxPromptChars = 10_000 } = opts;
+  const bundleId: string = JSON.parse(readFileSync(`${bundleDir}/manifest.json`, "utf8")).bundle_id;
   const rows = readFileSync(`${bundleDir}/golden.jsonl`, "utf8").trim().split("\n").map((l) => GoldenRow.parse(JSON.parse(l)));
-  const short = rows.filter((r) => r.prompt.length < 10_000);
-  for (const g of short) {
+  const replayed = rows.filter((r) => r.prompt.length < maxPromptChars);
+  for (const g of replayed) {
+    const t = await call(mf, "POST", "/v1/tokenize", { body: { prompt: g.prompt }, headers });
+    expect(t.body.ids).toEqual(g.ids);
+    expect(t.body.truncated).toBe(g.truncated);
+    expect(t.body.input_tokens).toBe(g.input_tokens);
     const r = await call(mf, "POST", "/v1/route", { body: { prompt: g.prompt }, headers });
     expect(r.status).toBe(200);
+    expect(r.body.artifact.id).toBe(bundleId);
     for (const c of r.body.candidates) expect(Math.abs(c.p_success - g.p[c.model])).toBeLessThan(1e-5);
   }
-  return short.length;
+  return replayed.length;
 }
 
 export interface Reply {

@@ -16,7 +16,7 @@ if ! ls /usr/lib/x86_64-linux-gnu/libopenblas.so.0 >/dev/null 2>&1; then echo "r
 mkdir -p "$WORLD/logs"
 t0=$(date +%s)
 npx tsx scripts/testbed/gen-data.ts --world "$WORLD" --labelled 22000 --unlabelled 100000
-# At most two trainings at once, one torch thread each: tb-gen in one lane, the rest in the other.
+# At most two trainings at once, one torch thread each: tb-gen (the large member) in one lane, the ≈ 0.1M members one after another in the other.
 MODELS=$(node -e 'console.log(require("./scripts/testbed/models.json").models.map(m=>m.id).join(" "))')
 "$PY" scripts/testbed/train.py --world "$WORLD" --model tb-gen > "$WORLD/logs/train-tb-gen.log" 2>&1 &
 lane=$!
@@ -30,6 +30,6 @@ npx tsx scripts/testbed/rollouts.ts --world "$WORLD"
 npx tsx scripts/testbed/activations.ts --world "$WORLD"
 t2=$(date +%s)
 npx tsx scripts/testbed/report.ts --world "$WORLD"
-npx tsx scripts/testbed/fixture.ts --world "$WORLD" --train 3000 --unlabelled 1000
+npx tsx scripts/testbed/fixture.ts --world "$WORLD" --train 12000 --unlabelled 1000
 t3=$(date +%s)
 echo "run-all: data+training $((t1 - t0)) s, rollouts+activations $((t2 - t1)) s, report+fixture $((t3 - t2)) s, total $((t3 - t0)) s"

@@ -6,6 +6,8 @@
  * Must not: write files or pick anything on test rows.
  */
 import { calibrate, logit } from "../../src/core/calibration.js";
+import { expectedCostUsd } from "../../src/core/cost.js";
+import { featurize, type FeaturizerSpec } from "../../src/core/featurizer.js";
 import type { Manifest } from "../../src/core/manifest.js";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -140,15 +142,16 @@ export async function studentScores(bundleDir: string, rows: OutcomeRow[]): Prom
   return { models, logits, p };
 }
 
-/** Expected cost per row and model: (input tokens + mean train output tokens) × price. */
-export function costMatrix(rows: OutcomeRow[], pool: PoolConfig, train: number[]): number[][] {
-  const outTok = pool.models.map((m) => {
-    const t = train.flatMap((i) => (rows[i].outcomes[m.id]?.output_tokens !== undefined ? [rows[i].outcomes[m.id].output_tokens!] : []));
-    return t.length ? t.reduce((a, b) => a + b, 0) / t.length : m.default_output_tokens;
-  });
+/**
+ * Expected cost per row and model by the worker's own rule (src/core/route.ts `decide`):
+ * featurizer input tokens and the pool's default output tokens, priced by expectedCostUsd.
+ * The same numbers drive the simulated router and the worker, so a policy chosen on val
+ * makes the same decisions in both.
+ */
+export function costMatrix(rows: OutcomeRow[], pool: PoolConfig, featurizer: FeaturizerSpec): number[][] {
   return rows.map((r) => {
-    const inTok = [...(r.prompt ?? "")].length + 1; // char tokens + BOS
-    return pool.models.map((m, j) => (inTok * m.input_per_mtok + outTok[j] * m.output_per_mtok) / 1e6);
+    const inTok = featurize(r.prompt ?? "", featurizer).inputTokens;
+    return pool.models.map((m) => expectedCostUsd(inTok, m.default_output_tokens, m));
   });
 }
 

@@ -122,7 +122,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const diagDominant = models.map((mj, j) => models.every((_, i) => i === j || (cross[j][j]?.estimate ?? -1) >= (cross[i][j]?.estimate ?? -1)));
 
   // 5. Routing: choose on val, report on test.
-  const cost = costMatrix(rows, pool, s.train);
+  const cost = costMatrix(rows, pool, STUDENT_FEATURIZER);
   const pOf = (k: Pred) => models.map((m) => scores[m][k]);
   const routers: RouterResult[] = [
     routeEval("probe router", rows, s, models, pOf("probe"), cost),
@@ -170,7 +170,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   w();
   w(`* Prompts: **${nLab} labelled** (train ${s.train.length} / val ${s.val.length} / cal ${s.cal.length} / test ${s.test.length}, split rule of \`ingest\`) + **${nUnl} unlabelled** (distillation only), all distinct prompts. Labelled prompts are drawn only from *held-out* prompts — those whose hash falls in the first ${HOLDOUT_PCT}% (\`isHeldOut\` in \`gen-data.ts\`), which never appear in any training file — or from 1-digit problems, too few to hold out, which every model may have memorised. Unlabelled prompts are never held-out ones.`);
   w(`* Rollouts: k = ${K} samples at temperature ${TEMPERATURE} plus one greedy decode per prompt and model; a sample succeeds iff its text before \`;\` equals the answer; label = majority of the ${K} (ties impossible with 5). Generation stops at \`;\` or len(answer)+1 tokens (longer cannot match).`);
-  w("* Price rule: input and output USD per Mtok = parameter count / 1e6 (so cost ∝ size). Expected cost per query in routing = (prompt chars + BOS) × price + (mean train output tokens of that model) × price.");
+  w("* Price rule: input and output USD per Mtok = parameter count / 1e6 (so cost ∝ size). Expected cost per query in routing is the worker's own rule: (featurizer input tokens + the model's `default_output_tokens`, its mean generated tokens over all rollouts, rounded) × price.");
   w("* Groups for within-group AUROC: operator × largest operand size (e.g. `add:3`), weighted by group size; groups with one class are skipped (metrics.ts `withinGroupAuroc`).");
   w();
   w(mdTable(["model", "params", "d × layers", "mixture (op weights)", "steps × batch", "train wall s", "greedy acc", `majority-of-${K} acc`, "price $/Mtok"], models.map((m) => {

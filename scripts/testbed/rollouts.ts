@@ -11,7 +11,8 @@
  * Writes <world>/rollouts/<model>.jsonl ({id, k, greedy_ok, tokens, samples}),
  * then <world>/outcomes.jsonl (outcomes format: per model n=5, k, output_tokens =
  * mean generated tokens of the 5 samples; unlabelled prompts with outcomes {})
- * and <world>/pool.json. Price rule: input and output USD per Mtok =
+ * and <world>/pool.json (default_output_tokens = mean generated tokens over every
+ * rollout of that model, rounded). Price rule: input and output USD per Mtok =
  * params / 1e6 (proportional to parameter count), e.g. 786k params → $0.786/Mtok.
  *
  * Speed: there is no KV cache, so each step re-runs the whole prefix; identical
@@ -132,7 +133,8 @@ export async function rolloutModel(world: string, model: string, problems: Probl
   return results;
 }
 
-export interface Member { id: string; params: number }
+/** outTokens: mean generated tokens over every rollout of that model (rounded into default_output_tokens). */
+export interface Member { id: string; params: number; outTokens: number }
 
 export function poolConfig(members: Member[]) {
   return {
@@ -143,7 +145,7 @@ export function poolConfig(members: Member[]) {
       provider: "testbed",
       input_per_mtok: m.params / 1e6,
       output_per_mtok: m.params / 1e6,
-      default_output_tokens: 4,
+      default_output_tokens: Math.round(m.outTokens),
       output_tokens_source: "measured" as const,
       price_source: `testbed rule: params/1e6 per Mtok (${m.params} params)`,
     })),
@@ -182,7 +184,10 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       return [JSON.stringify({ id: p.id, prompt: p.prompt, split: p.split, task: p.group, source: p.op, human_difficulty: p.features.answer_len + p.features.carries + p.features.carry_chain, human_features: p.features, outcomes })];
     });
     writeFileSync(join(world, "outcomes.jsonl"), rows.join("\n") + "\n");
-    const params = members.map((m) => ({ id: m, params: JSON.parse(readFileSync(join(world, "models", `${m}.train.json`), "utf8")).params as number }));
+    const params = members.map((m) => {
+      const r = [...roll.get(m)!.values()] as { tokens: number }[];
+      return { id: m, params: JSON.parse(readFileSync(join(world, "models", `${m}.train.json`), "utf8")).params as number, outTokens: r.reduce((a, x) => a + x.tokens, 0) / r.length };
+    });
     writeFileSync(join(world, "pool.json"), JSON.stringify(poolConfig(params), null, 2) + "\n");
     console.error(`outcomes: ${rows.length} rows → ${world}/outcomes.jsonl; pool → ${world}/pool.json`);
   }

@@ -122,6 +122,23 @@ export function probePlusHuman(rows: OutcomeRow[], s: Splits, lab: Labels, acts:
   return fitDenseLogistic(X, d + h, lab.y, s.train, s.val).predict(rows.map((_, i) => i));
 }
 
+/**
+ * Probe on every layer at once: one logistic regression on the end-of-input states of all
+ * layers side by side (standardised, λ on val). Reported next to the pipeline's single-layer
+ * probe; the student is still distilled from the single-layer one.
+ */
+export function probeAllLayers(rows: OutcomeRow[], s: Splits, lab: Labels, layers: { data: Float32Array; cols: number }[]): { p: Float64Array; lambda: number; d: number } {
+  const d = layers.reduce((a, l) => a + l.cols, 0);
+  const X = (i: number) => {
+    const x = new Float64Array(d);
+    let o = 0;
+    for (const l of layers) { for (let j = 0; j < l.cols; j++) x[o + j] = l.data[i * l.cols + j]; o += l.cols; }
+    return x;
+  };
+  const fit = fitDenseLogistic(X, d, lab.y, s.train, s.val);
+  return { p: fit.predict(rows.map((_, i) => i)), lambda: fit.lambda, d };
+}
+
 export function metricsOn(p: ArrayLike<number>, lab: Labels, rowsIdx: number[], groups: string[], reps: number, seed = 7): MetricSet {
   const r = rowsIdx.filter((i) => lab.has[i]);
   return probabilityMetrics(r.map((i) => p[i]), r.map((i) => lab.y[i]), r.map((i) => lab.rate[i]), { seed, reps, groups: r.map((i) => groups[i]) });

@@ -24,7 +24,7 @@ import type { MetricSet } from "../lib/stats/report.js";
 import { arg, HOLDOUT_PCT } from "./gen-data.js";
 import { K, TEMPERATURE } from "./rollouts.js";
 import {
-  baselineScores, costMatrix, LAMBDAS, labelsOf, metricsOn, probePlusHuman, routeEval, sharedTfidf, splitsOf, studentScores, type RouterResult,
+  baselineScores, costMatrix, LAMBDAS, labelsOf, metricsOn, probeAllLayers, probePlusHuman, routeEval, sharedTfidf, splitsOf, studentScores, type RouterResult,
 } from "./evaluate.js";
 
 export const STUDENT_FEATURIZER = { kind: "hashed-ngram-v1" as const, buckets: 8192, word_ngrams: [1, 2], char_ngrams: [2, 3, 4, 5], max_features: 96, lowercase: true, seed: 5 };
@@ -65,6 +65,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   // 1. Probes: on each model's activations, one probe per pool model (the cross-model matrix).
   const probes: Record<string, ProbesResult> = {};
   const acts: Record<string, { data: Float32Array; d: number }> = {};
+  const allLayers: Record<string, { data: Float32Array; cols: number }[]> = {};
   for (const mi of models) {
     const L = train[mi].spec.layers as number;
     const layers = Array.from({ length: L + 1 }, (_, l) => l);
@@ -73,6 +74,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     const own = probes[mi].models[mi].probe.layer;
     const f = input.layers.find((x) => x.layer === own)!.features as { data: Float32Array; cols: number };
     acts[mi] = { data: f.data, d: f.cols };
+    allLayers[mi] = input.layers.map((x) => x.features as { data: Float32Array; cols: number });
     log(`probes on ${mi}: own layer ${own}`);
   }
   const layersChosen = models.map((m) => ({ model: m, layer: probes[m].models[m].probe.layer }));
@@ -87,8 +89,8 @@ if (import.meta.url === `file://${process.argv[1]}`) {
 
   // 3. Per-model predictors on test.
   const shared = sharedTfidf(rows, s);
-  type Pred = "length" | "tfidf" | "human" | "probe" | "probe+human" | "student";
-  const PREDS: Pred[] = ["length", "tfidf", "human", "probe", "probe+human", "student"];
+  type Pred = "length" | "tfidf" | "human" | "probe" | "probe-all" | "probe+human" | "student";
+  const PREDS: Pred[] = ["length", "tfidf", "human", "probe", "probe-all", "probe+human", "student"];
   const scores: Record<string, Record<Pred, ArrayLike<number>>> = {};
   const metrics: Record<string, Record<Pred, MetricSet>> = {};
   const notes: Record<string, Record<string, string>> = {};
@@ -100,10 +102,11 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     const pr = probes[m].models[m];
     const probeP = Float64Array.from(pr.logits, (z) => calibrate(z, pr.probe.calibration));
     const ph = probePlusHuman(rows, s, lab, acts[m].data, acts[m].d);
+    const pa = probeAllLayers(rows, s, lab, allLayers[m]);
     const st = student.p.map((r) => r[j]);
-    scores[m] = { length: b.length, tfidf: b.tfidf, human: b.human, probe: probeP, "probe+human": ph, student: st };
+    scores[m] = { length: b.length, tfidf: b.tfidf, human: b.human, probe: probeP, "probe-all": pa.p, "probe+human": ph, student: st };
     metrics[m] = Object.fromEntries(PREDS.map((k) => [k, metricsOn(scores[m][k], lab, s.test, groups, reps)])) as Record<Pred, MetricSet>;
-    notes[m] = { ...b.notes, probe: `layer ${pr.probe.layer}, λ=${pr.probe.lambda}` };
+    notes[m] = { ...b.notes, probe: `layer ${pr.probe.layer}, λ=${pr.probe.lambda}`, "probe-all": `${allLayers[m].length} layers, ${pa.d} dims, λ=${pa.lambda}` };
     const unl = rows.flatMap((r, i) => (r.split === "unlabelled" ? [i] : []));
     fidelity[m] = {
       pearson_test: pearson(s.test.map((i) => student.logits[i][j]), s.test.map((i) => pr.logits[i])),
@@ -137,7 +140,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   // ---- plots
   const dir = join(docs, "testbed");
   mkdirSync(dir, { recursive: true });
-  const label: Record<Pred, string> = { length: "length", tfidf: "char n-gram TF-IDF", human: "human features", probe: "probe", "probe+human": "probe + human", student: "student" };
+  const label: Record<Pred, string> = { length: "length", tfidf: "char n-gram TF-IDF", human: "human features", probe: "probe", "probe-all": "probe, all layers", "probe+human": "probe + human", student: "student" };
   writeFileSync(join(dir, "auroc-within.svg"), barChart({ title: "Within-group AUROC on test (operator × largest operand size), 95% CI", groups: models, series: PREDS.map((k) => ({ label: label[k], values: models.map((m) => iv(metrics[m][k], "auroc_within_group")) })), yLabel: "AUROC", yDomain: [0.4, 1], refLine: { value: 0.5, label: "chance" } }));
   writeFileSync(join(dir, "auroc-overall.svg"), barChart({ title: "Overall AUROC on test, 95% CI", groups: models, series: PREDS.map((k) => ({ label: label[k], values: models.map((m) => iv(metrics[m][k], "auroc")) })), yLabel: "AUROC", yDomain: [0.4, 1], refLine: { value: 0.5, label: "chance" } }));
   writeFileSync(join(dir, "cross-model.svg"), barChart({ title: "Probe on model i's activations → model j's success (within-group AUROC, test)", groups: models.map((m) => `target ${m}`), series: models.map((mi, i) => ({ label: `activations of ${mi}`, values: models.map((_, j) => cross[i][j] ? { estimate: cross[i][j]!.estimate, lo: cross[i][j]!.lo, hi: cross[i][j]!.hi } : null) })), yLabel: "AUROC", yDomain: [0.4, 1], refLine: { value: 0.5, label: "chance" } }));
@@ -196,11 +199,13 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const meets = (t: RouterResult["chosen"]["test"]) => t.accuracyDelta >= -0.005 && (t.costPctOfBestSingle ?? Infinity) <= 50;
   const wgOf = (m: string, k: Pred) => metrics[m][k].auroc_within_group?.estimate ?? 0;
   const wgBeats = models.filter((m) => wgOf(m, "probe") > Math.max(wgOf(m, "length"), wgOf(m, "tfidf")));
+  const wgBeatsAll = models.filter((m) => wgOf(m, "probe-all") > Math.max(wgOf(m, "length"), wgOf(m, "tfidf")));
   const humanAsGood = models.filter((m) => wgOf(m, "human") >= wgOf(m, "probe"));
   w("## Targets at a glance");
   w();
   w(mdTable(["target", "measured", "met?"], [
     ["probe beats length and TF-IDF (within-group AUROC, every model)", `${wgBeats.length}/${models.length} models (${wgBeats.join(", ") || "none"})`, wgBeats.length === models.length ? "yes" : "**no**"],
+    ["(reported, not the target's probe) probe on all layers concatenated beats length and TF-IDF", `${wgBeatsAll.length}/${models.length} models (${wgBeatsAll.join(", ") || "none"})`, "—"],
     ["(reported, not a target) human-feature baseline as good as the probe", `${humanAsGood.length}/${models.length} models${humanAsGood.length ? ` (${humanAsGood.join(", ")})` : ""}`, "—"],
     ["cross-model diagonal dominance for ≥ half the pool", `${nDiag}/${models.length}`, nDiag * 2 >= models.length ? "yes" : "**no**"],
     ["student vs teacher logit correlation (test, Pearson)", models.map((m) => `${m} ${fmtNum(fidelity[m].pearson_test, 2)}`).join(", "), "—"],

@@ -109,30 +109,30 @@ export function sharedTfidf(rows: OutcomeRow[], s: Splits) {
   return { vec, tfidfAll: vec.transform(texts) };
 }
 
-/** Probe + human features: logistic on [standardised activations of the probe's layer, human design]. */
-export function probePlusHuman(rows: OutcomeRow[], s: Splits, lab: Labels, acts: Float32Array, d: number): Float64Array {
+/** Columns of a dense design, side by side with other blocks: `row(i)` gives row i's values. */
+export interface Block { cols: number; row: (i: number) => ArrayLike<number> }
+
+/** One layer's activations (row-major, `cols` per row) as a block. */
+export const activationBlock = (a: { data: Float32Array; cols: number }): Block => ({ cols: a.cols, row: (i) => a.data.subarray(i * a.cols, (i + 1) * a.cols) });
+
+/** The human-difficulty design (humanRow) as a block. */
+export function humanBlock(rows: OutcomeRow[]): Block {
   const H = rows.map(humanRow);
-  const h = H[0].length;
-  const X = (i: number) => {
-    const x = new Float64Array(d + h);
-    for (let j = 0; j < d; j++) x[j] = acts[i * d + j];
-    x.set(H[i], d);
-    return x;
-  };
-  return fitDenseLogistic(X, d + h, lab.y, s.train, s.val).predict(rows.map((_, i) => i));
+  return { cols: H[0].length, row: (i) => H[i] };
 }
 
 /**
- * Probe on every layer at once: one logistic regression on the end-of-input states of all
- * layers side by side (standardised, λ on val). Reported next to the pipeline's single-layer
- * probe; the student is still distilled from the single-layer one.
+ * Logistic regression on blocks side by side (standardised, λ on val), P on every row. Serves
+ * probe + human features ([probe's layer, human design]) and the probe on all layers (every
+ * layer's end-of-input state; reported next to the pipeline's single-layer probe, from which
+ * the student is still distilled).
  */
-export function probeAllLayers(rows: OutcomeRow[], s: Splits, lab: Labels, layers: { data: Float32Array; cols: number }[]): { p: Float64Array; lambda: number; d: number } {
-  const d = layers.reduce((a, l) => a + l.cols, 0);
+export function logisticOnBlocks(rows: OutcomeRow[], s: Splits, lab: Labels, blocks: Block[]): { p: Float64Array; lambda: number; d: number } {
+  const d = blocks.reduce((a, b) => a + b.cols, 0);
   const X = (i: number) => {
     const x = new Float64Array(d);
     let o = 0;
-    for (const l of layers) { for (let j = 0; j < l.cols; j++) x[o + j] = l.data[i * l.cols + j]; o += l.cols; }
+    for (const b of blocks) { x.set(b.row(i), o); o += b.cols; }
     return x;
   };
   const fit = fitDenseLogistic(X, d, lab.y, s.train, s.val);

@@ -24,7 +24,7 @@ import type { MetricSet } from "../lib/stats/report.js";
 import { arg, HOLDOUT_PCT } from "./gen-data.js";
 import { K, TEMPERATURE } from "./rollouts.js";
 import {
-  baselineScores, costMatrix, LAMBDAS, labelsOf, metricsOn, probeAllLayers, probePlusHuman, routeEval, sharedTfidf, splitsOf, studentScores, type RouterResult,
+  baselineScores, costMatrix, LAMBDAS, activationBlock, humanBlock, labelsOf, logisticOnBlocks, metricsOn, routeEval, sharedTfidf, splitsOf, studentScores, type RouterResult,
 } from "./evaluate.js";
 
 export const STUDENT_FEATURIZER = { kind: "hashed-ngram-v1" as const, buckets: 8192, word_ngrams: [1, 2], char_ngrams: [2, 3, 4, 5], max_features: 96, lowercase: true, seed: 5 };
@@ -64,17 +64,14 @@ if (import.meta.url === `file://${process.argv[1]}`) {
 
   // 1. Probes: on each model's activations, one probe per pool model (the cross-model matrix).
   const probes: Record<string, ProbesResult> = {};
-  const acts: Record<string, { data: Float32Array; d: number }> = {};
-  const allLayers: Record<string, { data: Float32Array; cols: number }[]> = {};
+  const layerFeatures: Record<string, { layer: number; data: Float32Array; cols: number }[]> = {};
   for (const mi of models) {
     const L = train[mi].spec.layers as number;
     const layers = Array.from({ length: L + 1 }, (_, l) => l);
     const input = await loadProbesInput({ dataset: outcomesPath, activations: join(world, "activations"), teacher: mi, layers });
     probes[mi] = runProbes({ ...input, splits: { train: s.train, val: s.val, cal: s.cal, test: s.test }, options: { bootstrapReps: reps, tfidf: false, logisticLambdas: LAMBDAS } });
     const own = probes[mi].models[mi].probe.layer;
-    const f = input.layers.find((x) => x.layer === own)!.features as { data: Float32Array; cols: number };
-    acts[mi] = { data: f.data, d: f.cols };
-    allLayers[mi] = input.layers.map((x) => x.features as { data: Float32Array; cols: number });
+    layerFeatures[mi] = input.layers.map((x) => ({ layer: x.layer, ...(x.features as { data: Float32Array; cols: number }) }));
     log(`probes on ${mi}: own layer ${own}`);
   }
   const layersChosen = models.map((m) => ({ model: m, layer: probes[m].models[m].probe.layer }));
@@ -94,6 +91,8 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const scores: Record<string, Record<Pred, ArrayLike<number>>> = {};
   const metrics: Record<string, Record<Pred, MetricSet>> = {};
   const notes: Record<string, Record<string, string>> = {};
+  const human = humanBlock(rows);
+  const unl = rows.flatMap((r, i) => (r.split === "unlabelled" ? [i] : []));
   const fidelity: Record<string, { pearson_test: number | null; pearson_unlabelled: number | null }> = {};
   const spear: Record<string, { human: number | null; success: number | null }> = {};
   for (const [j, m] of models.entries()) {
@@ -101,13 +100,13 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     const b = baselineScores(rows, s, lab, shared);
     const pr = probes[m].models[m];
     const probeP = Float64Array.from(pr.logits, (z) => calibrate(z, pr.probe.calibration));
-    const ph = probePlusHuman(rows, s, lab, acts[m].data, acts[m].d);
-    const pa = probeAllLayers(rows, s, lab, allLayers[m]);
+    const own = layerFeatures[m].find((x) => x.layer === pr.probe.layer)!;
+    const ph = logisticOnBlocks(rows, s, lab, [activationBlock(own), human]).p;
+    const pa = logisticOnBlocks(rows, s, lab, layerFeatures[m].map(activationBlock));
     const st = student.p.map((r) => r[j]);
     scores[m] = { length: b.length, tfidf: b.tfidf, human: b.human, probe: probeP, "probe-all": pa.p, "probe+human": ph, student: st };
     metrics[m] = Object.fromEntries(PREDS.map((k) => [k, metricsOn(scores[m][k], lab, s.test, groups, reps)])) as Record<Pred, MetricSet>;
-    notes[m] = { ...b.notes, probe: `layer ${pr.probe.layer}, λ=${pr.probe.lambda}`, "probe-all": `${allLayers[m].length} layers, ${pa.d} dims, λ=${pa.lambda}` };
-    const unl = rows.flatMap((r, i) => (r.split === "unlabelled" ? [i] : []));
+    notes[m] = { ...b.notes, probe: `layer ${pr.probe.layer}, λ=${pr.probe.lambda}`, "probe-all": `${layerFeatures[m].length} layers, ${pa.d} dims, λ=${pa.lambda}` };
     fidelity[m] = {
       pearson_test: pearson(s.test.map((i) => student.logits[i][j]), s.test.map((i) => pr.logits[i])),
       pearson_unlabelled: pearson(unl.map((i) => student.logits[i][j]), unl.map((i) => pr.logits[i])),

@@ -58,6 +58,7 @@ export async function startWorker(bindings: Record<string, string>, buildDirOrOp
 /**
  * Builds a worker that embeds exactly `bundleDirs` (the first is the default)
  * under `workDir` and starts it: how a freshly built bundle is served in tests.
+ * Checks that /healthz answers 200 with the first bundle as the default.
  */
 export async function serveBundles(workDir: string, bundleDirs: string[], source: string, bindings: Record<string, string> = { AUTH: "disabled" }): Promise<Miniflare> {
   writeRegistry(`${workDir}/registry.ts`, bundleDirs, source);
@@ -75,7 +76,11 @@ export async function serveBundles(workDir: string, bundleDirs: string[], source
     ].join("\n"),
   );
   buildWorker(`${workDir}/entry.ts`, `${workDir}/build`);
-  return startWorker(bindings, `${workDir}/build`);
+  const mf = await startWorker(bindings, `${workDir}/build`);
+  const h = await call(mf, "GET", "/healthz");
+  expect(h.status).toBe(200);
+  expect(h.body.default_bundle).toBe(JSON.parse(readFileSync(`${bundleDirs[0]}/manifest.json`, "utf8")).bundle_id);
+  return mf;
 }
 
 /**

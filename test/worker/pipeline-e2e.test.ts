@@ -17,7 +17,7 @@ import { loadProbesInput, runProbes, type ProbesResult } from "../../scripts/com
 import { verifyBundle } from "../../scripts/commands/promote.js";
 import { teacherRows } from "../../scripts/commands/teacher-logits.js";
 import { writeJsonl } from "../../scripts/lib/jsonl.js";
-import { call, replayGolden, serveBundles } from "./harness.js";
+import { replayGolden, serveBundles } from "./harness.js";
 
 const FIX = "test/fixtures/e2e";
 const WORK = ".cache/e2e";
@@ -107,9 +107,6 @@ describe("pipeline end to end", () => {
 
   it("is served by the worker in workerd and replays its golden file", async () => {
     mf = await serveBundles(WORK, [bundleDir], "test/worker/pipeline-e2e.test.ts");
-    const h = await call(mf, "GET", "/healthz");
-    expect(h.status).toBe(200);
-    expect(h.body.default_bundle).toBe("e2e-v1");
     expect(await replayGolden(mf, bundleDir)).toBeGreaterThan(0);
   }, 180_000);
 });

@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { FeaturizerSpec } from "../../src/core/featurizer.js";
+import { ProbeLayer } from "../../src/core/manifest.js";
 import { TrainConfig } from "../distill/trainer.js";
 
 export const BuildConfig = z
@@ -17,7 +18,7 @@ export const BuildConfig = z
     teacher: z
       .object({
         logits: z.string().min(1).meta({ description: "JSONL of {id, teacher: {model: logit}} from the probes stage." }),
-        layers: z.array(z.object({ model: z.string(), layer: z.number().int() })),
+        layers: z.array(z.object({ model: z.string(), layer: ProbeLayer })),
         alpha: z.number().min(0).max(1).default(0.7),
       })
       .nullable()
@@ -26,6 +27,7 @@ export const BuildConfig = z
       .object({
         activations: z.string().min(1).meta({ description: "Activation store (docs/formats.md), one folder per pool model." }),
         layers: z.array(z.number().int().min(0)).min(1),
+        stack_layers: z.boolean().default(false).meta({ description: "Also offer all layers side by side as one candidate (probes --stack)." }),
         bootstrap_reps: z.number().int().min(10).default(1000),
       })
       .nullable()

@@ -7,12 +7,13 @@
  */
 import { join } from "node:path";
 import type { BuildConfig } from "./config.js";
+import type { ProbeLayer } from "../../src/core/manifest.js";
 import { runIngest } from "../commands/ingest.js";
 import { loadProbesInput, runProbes, type ProbesResult } from "../commands/probes.js";
 import { teacherRows } from "../commands/teacher-logits.js";
 import { writeJsonl } from "../lib/jsonl.js";
 
-export async function runTeacherStage(cfg: BuildConfig, models: string[], log: (m: string) => void): Promise<{ layers: { model: string; layer: number }[] }> {
+export async function runTeacherStage(cfg: BuildConfig, models: string[], log: (m: string) => void): Promise<{ layers: { model: string; layer: ProbeLayer }[] }> {
   if (!cfg.probes || !cfg.teacher) throw new Error("teacher stage needs both a probes and a teacher block");
   const ingest = await runIngest({ outcomes: cfg.data, pool: cfg.pool, cacheDir: ".cache" });
   const dataset = join(ingest.dir, "dataset.jsonl");
@@ -20,7 +21,7 @@ export async function runTeacherStage(cfg: BuildConfig, models: string[], log: (
   for (const m of models) {
     log(`[build] probes: ${m} on layers ${cfg.probes.layers.join(",")}`);
     const input = await loadProbesInput({ dataset, activations: cfg.probes.activations, teacher: m, layers: cfg.probes.layers });
-    probes[m] = runProbes({ ...input, options: { bootstrapReps: cfg.probes.bootstrap_reps, seed: cfg.seed }, onProgress: log });
+    probes[m] = runProbes({ ...input, options: { bootstrapReps: cfg.probes.bootstrap_reps, seed: cfg.seed, stackLayers: cfg.probes.stack_layers }, onProgress: log });
   }
   await writeJsonl(cfg.teacher.logits, teacherRows(probes));
   return { layers: models.map((m) => ({ model: m, layer: probes[m].models[m].probe.layer })) };

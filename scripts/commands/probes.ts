@@ -21,9 +21,9 @@ import { writeFile } from "node:fs/promises";
 import { calibrate, logit, type Calibration } from "../../src/core/calibration.js";
 import { permutation, mulberry32 } from "../../src/core/random.js";
 import { fitPlatt } from "../lib/calibration-fit.js";
-import { matrixFromRows, scoreRows, type DenseMatrix } from "../lib/linear/dense.js";
+import { hstack, matrixFromRows, scoreRows, type DenseMatrix } from "../lib/linear/dense.js";
 import { fitMajorityBaseline, fitScalarBaseline, predictScalar, logLength } from "../lib/linear/baselines.js";
-import { presentRows, selectProbes, type SelectionModel, type SelectionOptions, type SelectionResult, type SelectionRow } from "../lib/linear/select.js";
+import { presentRows, selectProbes, type LayerId, type SelectionModel, type SelectionOptions, type SelectionResult, type SelectionRow } from "../lib/linear/select.js";
 import { selectProbesParallel, sharedFloat32 } from "../lib/linear/parallel.js";
 import type { StandardizerJSON } from "../lib/linear/standardizer.js";
 import { probabilityMetrics, regressionMetrics, type MetricSet, type RegressionSet } from "../lib/stats/report.js";
@@ -42,6 +42,13 @@ export interface ProbesOptions {
   maxIter: number;
   patience: number;
   tfidf: boolean;
+  /**
+   * Also offer "all": every candidate layer's end-of-input state side by side
+   * as one more candidate, chosen on val like any single layer. Small models
+   * spread what they know over layers (docs/testbed.md), so one layer can
+   * carry too little.
+   */
+  stackLayers: boolean;
 }
 
 export const DEFAULT_PROBES_OPTIONS: ProbesOptions = {
@@ -55,11 +62,16 @@ export const DEFAULT_PROBES_OPTIONS: ProbesOptions = {
   maxIter: 300,
   patience: 1,
   tfidf: true,
+  stackLayers: false,
 };
 
 export interface ProbesInput {
-  /** Candidate layers; every matrix has one row per dataset row, same order. */
-  layers: Array<{ layer: number; features: DenseMatrix | Iterable<ArrayLike<number>> }>;
+  /**
+   * Candidate layers; every matrix has one row per dataset row, same order. A caller
+   * may pass a ready-made "all" (layers side by side, as hstack builds it) instead of
+   * asking for stackLayers.
+   */
+  layers: Array<{ layer: LayerId; features: DenseMatrix | Iterable<ArrayLike<number>> }>;
   splits: { train: ArrayLike<number>; val: ArrayLike<number>; test: ArrayLike<number>; cal?: ArrayLike<number> };
   models: SelectionModel[];
   /** Prompt texts (enables the length and TF-IDF baselines). */
@@ -76,8 +88,8 @@ export interface ProbesInput {
 
 export interface ModelProbes {
   counts: { train: number; cal: number; val: number; test: number };
-  probe: { layer: number; lambda: number; w: number[]; b: number; val_logloss: number; calibration: Calibration; selection: SelectionRow[] };
-  ridge: { layer: number; lambda: number; w: number[]; b: number; val_mse: number; selection: SelectionRow[] };
+  probe: { layer: LayerId; lambda: number; w: number[]; b: number; val_logloss: number; calibration: Calibration; selection: SelectionRow[] };
+  ridge: { layer: LayerId; lambda: number; w: number[]; b: number; val_mse: number; selection: SelectionRow[] };
   /** Raw probe logit for every row of the input (all splits, masked rows too): the distillation teacher. */
   logits: number[];
   /** Ridge prediction of the success rate for every row. */
@@ -120,10 +132,12 @@ export function carveCalibration(train: ArrayLike<number>, fraction: number, see
 function prepare(input: ProbesInput) {
   const opts: ProbesOptions = { ...DEFAULT_PROBES_OPTIONS, ...input.options };
   const log = input.onProgress ?? (() => {});
-  const layers = input.layers.map((l) => ({ layer: l.layer, matrix: toMatrix(l.features) }));
+  const layers: Array<{ layer: LayerId; matrix: DenseMatrix }> = input.layers.map((l) => ({ layer: l.layer, matrix: toMatrix(l.features) }));
   if (layers.length === 0) throw new Error("probes: no layers");
   const nRows = layers[0].matrix.rows;
   for (const l of layers) if (l.matrix.rows !== nRows) throw new Error(`probes: layer ${l.layer} has ${l.matrix.rows} rows, expected ${nRows}`);
+  // Shared buffer: parallel selection hands it to worker threads without a copy.
+  if (opts.stackLayers && layers.length > 1) layers.push({ layer: "all", matrix: hstack(layers.map((l) => l.matrix), sharedFloat32) });
   const given = input.splits.cal !== undefined;
   const { fit, cal } = given
     ? { fit: Array.from(input.splits.train), cal: Array.from(input.splits.cal!) }
@@ -172,7 +186,7 @@ function finish(input: ProbesInput, p: ReturnType<typeof prepare>, sel: Selectio
     const tModel = clock();
     const lg = sel.logistic.get(m.id)!;
     const rg = sel.ridge.get(m.id)!;
-    const layerOf = (l: number) => layers.find((x) => x.layer === l)!.matrix;
+    const layerOf = (l: LayerId) => layers.find((x) => x.layer === l)!.matrix;
     for (const l of [lg.layer, rg.layer]) standardizers[String(l)] = sel.standardizers.get(l)!.toJSON();
     const logits = scoreRows(layerOf(lg.layer), allRows, sel.standardizers.get(lg.layer)!, lg.w, lg.b);
     const ridgePred = scoreRows(layerOf(rg.layer), allRows, sel.standardizers.get(rg.layer)!, rg.w, rg.b);
@@ -260,6 +274,7 @@ export default defineCommand({
     seed: { type: "string", description: "seed for calibration carving and bootstrap" },
     reps: { type: "string", description: "bootstrap resamples (default 1000)" },
     threads: { type: "string", description: "worker threads for layer selection (default 1; see bench/probes-speed.md)" },
+    stack: { type: "boolean", description: "also try every candidate layer side by side as one candidate (\"all\"), chosen on val like a layer" },
   },
   async run({ args }) {
     const layers = args.layers.split(",").map((s) => Number(s.trim()));
@@ -268,6 +283,7 @@ export default defineCommand({
     const options: Partial<ProbesOptions> = {};
     if (args.seed !== undefined) options.seed = Number(args.seed);
     if (args.reps !== undefined) options.bootstrapReps = Number(args.reps);
+    if (args.stack) options.stackLayers = true;
     const t0 = performance.now();
     const threads = args.threads === undefined ? 1 : Number(args.threads);
     const result = await runProbesParallel({ ...input, options, onProgress: (m) => console.error(m), now: () => performance.now() }, threads);

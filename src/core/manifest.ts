@@ -29,9 +29,13 @@ export const OutputLength = z.object({
 
 export const FileEntry = z.object({ path: z.string().min(1), sha256: Sha256, bytes: z.number().int().min(0) });
 
+/** Where a teacher probe reads: one layer, or "all" = every candidate layer side by side (probes --stack). */
+export const ProbeLayer = z.union([z.number().int().min(0), z.literal("all")]);
+export type ProbeLayer = z.infer<typeof ProbeLayer>;
+
 export const Provenance = z.object({
   mode: z.enum(["probe-distilled", "label-supervised", "fixture"]),
-  teacher: z.union([z.literal("none"), z.array(z.object({ model: z.string(), layer: z.number().int() }))]),
+  teacher: z.union([z.literal("none"), z.array(z.object({ model: z.string(), layer: ProbeLayer }))]),
   data: z.array(z.object({ name: z.string(), sha256: Sha256, rows: z.number().int().min(0) })),
   trainer: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])),
   licence: z.string().optional(),

@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { carveCalibration, runProbes, runProbesParallel, type ProbesInput } from "../../scripts/commands/probes.js";
 import { fitPlatt } from "../../scripts/lib/calibration-fit.js";
 import { Standardizer } from "../../scripts/lib/linear/standardizer.js";
+import { hstack } from "../../scripts/lib/linear/dense.js";
 import { gaussian, mulberry32 } from "../../src/core/random.js";
 import { sigmoid } from "../../src/core/calibration.js";
 
@@ -115,6 +116,58 @@ describe("runProbes", () => {
   });
 });
 
+// Signal split over two layers: each carries half of it, so only the two side by side carry all.
+function splitSignal(n = 600, d = 6, seed = 3): ProbesInput {
+  const rng = mulberry32(seed);
+  const a = new Float32Array(n * d).map(() => gaussian(rng));
+  const b = new Float32Array(n * d).map(() => gaussian(rng));
+  const lat = Array.from({ length: n }, (_, i) => 2 * a[i * d] + 2 * b[i * d] + 0.3 * gaussian(rng));
+  const idx = Array.from({ length: n }, (_, i) => i);
+  return {
+    layers: [{ layer: 0, features: { data: a, rows: n, cols: d } }, { layer: 1, features: { data: b, rows: n, cols: d } }],
+    splits: { train: idx.filter((i) => i % 10 < 6), val: idx.filter((i) => i % 10 === 6 || i % 10 === 7), test: idx.filter((i) => i % 10 >= 8) },
+    models: [{ id: "a", rate: lat.map((l) => (l > 0 ? 1 : 0)), majority: lat.map((l) => (l > 0 ? 1 : 0)), mask: idx.map(() => 1) }],
+    options: { bootstrapReps: 50, seed: 5, tfidf: false },
+  };
+}
+
+describe("stacked candidate (stackLayers)", () => {
+  const input = splitSignal();
+  const stacked = runProbes({ ...input, options: { ...input.options, stackLayers: true } });
+  const single = runProbes(input);
+
+  it("hstack puts each row's layers side by side", () => {
+    const m = hstack([{ data: Float32Array.of(1, 2, 3, 4), rows: 2, cols: 2 }, { data: Float32Array.of(5, 6), rows: 2, cols: 1 }]);
+    expect(m).toEqual({ data: Float32Array.of(1, 2, 5, 3, 4, 6), rows: 2, cols: 3 });
+    expect(() => hstack([{ data: new Float32Array(2), rows: 2, cols: 1 }, { data: new Float32Array(3), rows: 3, cols: 1 }])).toThrow(/row counts differ/);
+  });
+
+  it("is chosen on val when the signal is spread over layers, and beats the best single layer on test", () => {
+    const m = stacked.models.a;
+    expect(m.probe.layer).toBe("all");
+    expect(m.probe.selection.some((r) => r.layer === 0) && m.probe.selection.some((r) => r.layer === 1)).toBe(true);
+    expect(typeof single.models.a.probe.layer).toBe("number");
+    expect(m.probe.val_logloss).toBeLessThan(single.models.a.probe.val_logloss);
+    expect(m.test.probe.auroc.estimate!).toBeGreaterThan(single.models.a.test.probe.auroc.estimate! + 0.05);
+  });
+
+  it("returns a standardiser and weights over the stacked columns that reproduce the logits", () => {
+    const m = stacked.models.a;
+    const std = Standardizer.fromJSON(stacked.standardizers.all);
+    const X = hstack(input.layers.map((l) => l.features as { data: Float32Array; rows: number; cols: number }));
+    expect(m.probe.w).toHaveLength(X.cols);
+    for (const r of [0, 77, 599]) {
+      const z = std.transform(X.data.subarray(r * X.cols, (r + 1) * X.cols)).reduce((s, v, j) => s + v * m.probe.w[j], m.probe.b);
+      expect(m.logits[r]).toBeCloseTo(z, 6);
+    }
+  });
+
+  it("gives the identical result on two worker threads", async () => {
+    const s = splitSignal();
+    expect(await runProbesParallel({ ...s, options: { ...s.options, stackLayers: true } }, 2)).toEqual(stacked);
+  });
+});
+
 describe("probes command loader", () => {
   it("joins dataset.jsonl to the activation store by id and masks missing outcomes", async () => {
     const { mkdtemp, rm, writeFile, readFile } = await import("node:fs/promises");
@@ -160,9 +213,10 @@ describe("probes command loader", () => {
 
       const out = join(dir, "probes.json");
       await runCommand(cmd, {
-        rawArgs: ["--dataset", join(dir, "dataset.jsonl"), "--activations", join(dir, "acts"), "--teacher", "t/m", "--layers", "1,2", "--out", out, "--reps", "50"],
+        rawArgs: ["--dataset", join(dir, "dataset.jsonl"), "--activations", join(dir, "acts"), "--teacher", "t/m", "--layers", "1,2", "--out", out, "--reps", "50", "--stack"],
       });
       const res = JSON.parse(await readFile(out, "utf8"));
+      expect(res.models.a.probe.selection.some((r: { layer: unknown }) => r.layer === "all")).toBe(true);
       expect(res.ids).toHaveLength(n);
       expect(res.models.a.test.probe.auroc.estimate).toBeGreaterThan(0.9);
     } finally {

@@ -27,6 +27,23 @@ export function matrixFromRows(rows: Iterable<ArrayLike<number>>, cols: number):
   return { data, rows: chunks.length, cols };
 }
 
+/**
+ * Matrices with the same rows side by side: row i of the result is row i of
+ * each input, concatenated in order. `alloc` lets callers pick the buffer
+ * (parallel selection wants a SharedArrayBuffer).
+ */
+export function hstack(ms: DenseMatrix[], alloc: (n: number) => Float32Array = (n) => new Float32Array(n)): DenseMatrix {
+  const rows = ms[0]?.rows ?? 0;
+  if (ms.some((m) => m.rows !== rows)) throw new Error(`hstack: row counts differ (${ms.map((m) => m.rows).join(", ")})`);
+  const cols = ms.reduce((a, m) => a + m.cols, 0);
+  const data = alloc(rows * cols);
+  for (let i = 0; i < rows; i++) {
+    let o = i * cols;
+    for (const m of ms) { data.set(m.data.subarray(i * m.cols, (i + 1) * m.cols), o); o += m.cols; }
+  }
+  return { data, rows, cols };
+}
+
 /** A = standardise(X[rows, :]); rows may be any subset/order of X's rows. */
 export class StandardizedRows implements LinearOperator {
   readonly rows: number;

@@ -11,6 +11,7 @@
 import { Worker } from "node:worker_threads";
 import type { DenseMatrix } from "./dense.js";
 import type { LayerJob } from "./select-worker.js";
+import type { LayerId } from "./select.js";
 import { Standardizer } from "./standardizer.js";
 import {
   mergeSelections,
@@ -44,8 +45,8 @@ function spawn(): Worker {
   return new Worker(src, { eval: true });
 }
 
-type Done = { type: "done"; layer: number; mean: Float64Array; std: Float64Array; logistic: [string, SelectedLinear][]; ridge: [string, SelectedLinear][] };
-type Progress = { type: "progress"; layer: number; model: string; seconds: number };
+type Done = { type: "done"; layer: LayerId; mean: Float64Array; std: Float64Array; logistic: [string, SelectedLinear][]; ridge: [string, SelectedLinear][] };
+type Progress = { type: "progress"; layer: LayerId; model: string; seconds: number };
 
 export async function selectProbesParallel(
   layers: LayerInput[],
@@ -62,7 +63,7 @@ export async function selectProbesParallel(
     const m = shared(matrix);
     return { layer, data: m.data, rows: m.rows, cols: m.cols, fitRows: Int32Array.from(fitRows), valRows: Int32Array.from(valRows), models, opts: plain };
   });
-  const results = new Map<number, LayerSelection>();
+  const results = new Map<LayerId, LayerSelection>();
   const workers = Array.from({ length: n }, spawn);
   let next = 0;
   try {

@@ -5,10 +5,10 @@
  * terminates it.
  */
 import { parentPort } from "node:worker_threads";
-import { selectLayer, type SelectionModel, type SelectionOptions } from "./select.js";
+import { selectLayer, type LayerId, type SelectionModel, type SelectionOptions } from "./select.js";
 
 export interface LayerJob {
-  layer: number;
+  layer: LayerId;
   data: Float32Array;
   rows: number;
   cols: number;

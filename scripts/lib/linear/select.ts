@@ -5,11 +5,15 @@
  * (layer, λ) with the lowest validation loss. Layers are the outer loop so
  * each 10k × d matrix is streamed through the cache by all models in turn.
  * Only train rows fit and only val rows select; calibration and test rows are
- * never touched here.
+ * never touched here. A candidate is one layer, or "all": every candidate
+ * layer's end-of-input state side by side (stackLayers), chosen like any layer.
  */
 import { StandardizedRows, type DenseMatrix } from "./dense.js";
 import { fitPath, type LinearKind, type PathOptions } from "./path.js";
 import { Standardizer } from "./standardizer.js";
+
+/** A probe candidate: a layer index, or "all" = the candidate layers side by side, in the order given. */
+export type LayerId = number | "all";
 
 export interface SelectionModel {
   id: string;
@@ -20,7 +24,7 @@ export interface SelectionModel {
 }
 
 export interface SelectionRow {
-  layer: number;
+  layer: LayerId;
   lambda: number;
   val_loss: number;
   iterations: number;
@@ -29,7 +33,7 @@ export interface SelectionRow {
 
 export interface SelectedLinear {
   kind: LinearKind;
-  layer: number;
+  layer: LayerId;
   lambda: number;
   val_loss: number;
   w: Float64Array;
@@ -42,12 +46,12 @@ export interface SelectionOptions extends PathOptions {
   logisticLambdas: number[];
   ridgeLambdas: number[];
   /** Called after each (layer, model) so a CLI can show progress. */
-  onProgress?: (info: { layer: number; model: string; seconds: number }) => void;
+  onProgress?: (info: { layer: LayerId; model: string; seconds: number }) => void;
   now?: () => number;
 }
 
 export interface LayerInput {
-  layer: number;
+  layer: LayerId;
   matrix: DenseMatrix;
 }
 
@@ -56,14 +60,14 @@ export const presentRows = (rows: ArrayLike<number>, mask: ArrayLike<number>): n
 
 /** One layer's best logistic and ridge fit per model (val-selected over λ only). */
 export interface LayerSelection {
-  layer: number;
+  layer: LayerId;
   standardizer: Standardizer;
   logistic: Map<string, SelectedLinear>;
   ridge: Map<string, SelectedLinear>;
 }
 
 export type SelectionResult = {
-  standardizers: Map<number, Standardizer>;
+  standardizers: Map<LayerId, Standardizer>;
   logistic: Map<string, SelectedLinear>;
   ridge: Map<string, SelectedLinear>;
 };

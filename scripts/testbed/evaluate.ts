@@ -1,6 +1,6 @@
 /**
  * Testbed evaluation, shared by report.ts (full world → docs/testbed.md) and
- * test/node/testbed.test.ts (committed fixture → assertions): baselines,
+ * test/worker/testbed-e2e.test.ts (committed fixture → assertions): baselines,
  * probe + human features, student scoring, routing on val → test. Uses the
  * pipeline's own pieces (probes, tfidf, linear solvers, metrics, routing).
  * Must not: write files or pick anything on test rows.
@@ -8,11 +8,12 @@
 import { calibrate, logit } from "../../src/core/calibration.js";
 import { expectedCostUsd } from "../../src/core/cost.js";
 import { featurize, type FeaturizerSpec } from "../../src/core/featurizer.js";
-import type { Manifest } from "../../src/core/manifest.js";
+import type { Manifest, ProbeLayer } from "../../src/core/manifest.js";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { nodeScorer } from "../bundle/score-node.js";
-import { DEFAULT_PROBES_OPTIONS } from "../commands/probes.js";
+import { DEFAULT_PROBES_OPTIONS, type ProbesInput } from "../commands/probes.js";
+import { hstack, type DenseMatrix } from "../lib/linear/dense.js";
 import { majorityLabel, successRate, type OutcomeRow, type PoolConfig } from "../formats/outcomes.js";
 import { fitScalarBaseline, logLength, predictScalar } from "../lib/linear/baselines.js";
 import { SmallDenseOperator } from "../lib/linear/operator.js";
@@ -123,9 +124,8 @@ export function humanBlock(rows: OutcomeRow[]): Block {
 
 /**
  * Logistic regression on blocks side by side (standardised, λ on val), P on every row. Serves
- * probe + human features ([probe's layer, human design]) and the probe on all layers (every
- * layer's end-of-input state; reported next to the pipeline's single-layer probe, from which
- * the student is still distilled).
+ * probe + human features ([the probe's layers, human design]) and the best-single-layer probe
+ * the report shows next to the pipeline's chosen candidate.
  */
 export function logisticOnBlocks(rows: OutcomeRow[], s: Splits, lab: Labels, blocks: Block[]): { p: Float64Array; lambda: number; d: number } {
   const d = blocks.reduce((a, b) => a + b.cols, 0);
@@ -181,20 +181,37 @@ export function routingData(rows: OutcomeRow[], idx: number[], models: string[],
   };
 }
 
+/**
+ * The probes input restricted to one candidate, as chosen on the world's val split:
+ * one layer, or "all" (every loaded layer side by side, in load order).
+ */
+export function onlyCandidate(input: ProbesInput, layer: ProbeLayer): ProbesInput {
+  const mats = input.layers.map((l) => ({ layer: l.layer, m: l.features as DenseMatrix }));
+  return {
+    ...input,
+    layers: layer === "all" ? [{ layer, features: hstack(mats.map((x) => x.m)) }] : mats.filter((x) => x.layer === layer).map((x) => ({ layer, features: x.m })),
+  };
+}
+
 export interface RouterResult { label: string; selections: Record<SweepKind, ValidationSelection>; chosen: ValidationSelection; testSim: Simulation }
 
+/** The routing target's cost cap (≤ 50 % of the best single model's cost), used as the val selection budget. */
+export const ROUTING_BUDGET = 0.5;
+
 /**
- * Threshold and utility sweeps chosen on val; the headline kind is also chosen
- * on val (reaches the best single there at the lower cost, else higher val accuracy).
+ * Threshold and utility sweeps chosen on val with the target's cost budget (select.ts rule 0:
+ * the most accurate val point costing ≤ ROUTING_BUDGET × the val-best single's cost); the
+ * headline kind is also chosen on val (within budget first, then higher val accuracy, then
+ * lower val cost).
  */
 export function routeEval(label: string, rows: OutcomeRow[], s: Splits, models: string[], p: ArrayLike<number>[], cost: number[][]): RouterResult {
   const val = routingData(rows, s.val, models, p, cost);
   const test = routingData(rows, s.test, models, p, cost);
   const kinds: SweepKind[] = ["threshold", "utility"];
   const selections = {} as Record<SweepKind, ValidationSelection>;
-  for (const k of kinds) selections[k] = selectOnValidation(val, test, k);
-  const score = (v: ValidationSelection) => (v.rule === "reaches-best-single" ? 2 : 1) * 10 - v.val.point.cost / v.val.bestSingle.cost - (v.rule === "reaches-best-single" ? 0 : 10 * (v.val.bestSingle.accuracy - v.val.point.accuracy));
-  const chosen = kinds.map((k) => selections[k]).sort((a, b) => score(b) - score(a))[0];
+  for (const k of kinds) selections[k] = selectOnValidation(val, test, k, { budget: ROUTING_BUDGET });
+  const inBudget = (v: ValidationSelection) => (v.rule === "max-accuracy-within-budget" ? 1 : 0);
+  const chosen = kinds.map((k) => selections[k]).sort((a, b) => inBudget(b) - inBudget(a) || b.val.point.accuracy - a.val.point.accuracy || a.val.point.cost - b.val.point.cost)[0];
   return { label, selections, chosen, testSim: simulate(test, { grids: { threshold: chosen.grid, utility: selections.utility.grid } }) };
 }
 

@@ -11,6 +11,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { calibrate } from "../../src/core/calibration.js";
+import type { ProbeLayer } from "../../src/core/manifest.js";
 import { BuildConfig } from "../build/config.js";
 import { runBuild } from "../commands/build.js";
 import { loadProbesInput, runProbes, type ProbesResult } from "../commands/probes.js";
@@ -30,7 +31,7 @@ import {
 export const STUDENT_FEATURIZER = { kind: "hashed-ngram-v1" as const, buckets: 8192, word_ngrams: [1, 2], char_ngrams: [2, 3, 4, 5], max_features: 96, lowercase: true, seed: 5 };
 export const STUDENT_TRAIN = { dim: 32, hidden: 64, maxEpochs: 30, patience: 4, lr: 0.005 };
 
-export function studentConfig(world: string, data: string, pool: string, teacher: string, layers: { model: string; layer: number }[], out: string) {
+export function studentConfig(world: string, data: string, pool: string, teacher: string, layers: { model: string; layer: ProbeLayer }[], out: string) {
   return BuildConfig.parse({
     bundle_id: "testbed-v1",
     description: "testbed: student distilled from probes on small char LMs trained here (scripts/testbed)",
@@ -69,9 +70,9 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     const L = train[mi].spec.layers as number;
     const layers = Array.from({ length: L + 1 }, (_, l) => l);
     const input = await loadProbesInput({ dataset: outcomesPath, activations: join(world, "activations"), teacher: mi, layers });
-    probes[mi] = runProbes({ ...input, splits: { train: s.train, val: s.val, cal: s.cal, test: s.test }, options: { bootstrapReps: reps, tfidf: false, logisticLambdas: LAMBDAS } });
+    probes[mi] = runProbes({ ...input, splits: { train: s.train, val: s.val, cal: s.cal, test: s.test }, options: { bootstrapReps: reps, tfidf: false, logisticLambdas: LAMBDAS, stackLayers: true } });
     const own = probes[mi].models[mi].probe.layer;
-    layerFeatures[mi] = input.layers.map((x) => ({ layer: x.layer, ...(x.features as { data: Float32Array; cols: number }) }));
+    layerFeatures[mi] = input.layers.map((x) => ({ layer: x.layer as number, ...(x.features as { data: Float32Array; cols: number }) }));
     log(`probes on ${mi}: own layer ${own}`);
   }
   const layersChosen = models.map((m) => ({ model: m, layer: probes[m].models[m].probe.layer }));
@@ -86,8 +87,8 @@ if (import.meta.url === `file://${process.argv[1]}`) {
 
   // 3. Per-model predictors on test.
   const shared = sharedTfidf(rows, s);
-  type Pred = "length" | "tfidf" | "human" | "probe" | "probe-all" | "probe+human" | "student";
-  const PREDS: Pred[] = ["length", "tfidf", "human", "probe", "probe-all", "probe+human", "student"];
+  type Pred = "length" | "tfidf" | "human" | "probe" | "probe-1layer" | "probe+human" | "student";
+  const PREDS: Pred[] = ["length", "tfidf", "human", "probe", "probe-1layer", "probe+human", "student"];
   const scores: Record<string, Record<Pred, ArrayLike<number>>> = {};
   const metrics: Record<string, Record<Pred, MetricSet>> = {};
   const notes: Record<string, Record<string, string>> = {};
@@ -100,13 +101,16 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     const b = baselineScores(rows, s, lab, shared);
     const pr = probes[m].models[m];
     const probeP = Float64Array.from(pr.logits, (z) => calibrate(z, pr.probe.calibration));
-    const own = layerFeatures[m].find((x) => x.layer === pr.probe.layer)!;
-    const ph = logisticOnBlocks(rows, s, lab, [activationBlock(own), human]).p;
-    const pa = logisticOnBlocks(rows, s, lab, layerFeatures[m].map(activationBlock));
+    const chosen = layerFeatures[m].filter((x) => pr.probe.layer === "all" || x.layer === pr.probe.layer).map(activationBlock);
+    const ph = logisticOnBlocks(rows, s, lab, [...chosen, human]).p;
+    // For comparison: the best single layer by the probes stage's own val log-loss.
+    const one = pr.probe.selection.filter((r) => typeof r.layer === "number").sort((a, b) => a.val_loss - b.val_loss)[0].layer as number;
+    const pa = logisticOnBlocks(rows, s, lab, [activationBlock(layerFeatures[m].find((x) => x.layer === one)!)]);
     const st = student.p.map((r) => r[j]);
-    scores[m] = { length: b.length, tfidf: b.tfidf, human: b.human, probe: probeP, "probe-all": pa.p, "probe+human": ph, student: st };
+    scores[m] = { length: b.length, tfidf: b.tfidf, human: b.human, probe: probeP, "probe-1layer": pa.p, "probe+human": ph, student: st };
     metrics[m] = Object.fromEntries(PREDS.map((k) => [k, metricsOn(scores[m][k], lab, s.test, groups, reps)])) as Record<Pred, MetricSet>;
-    notes[m] = { ...b.notes, probe: `layer ${pr.probe.layer}, λ=${pr.probe.lambda}`, "probe-all": `${layerFeatures[m].length} layers, ${pa.d} dims, λ=${pa.lambda}` };
+    const width = chosen.reduce((a, x) => a + x.cols, 0);
+    notes[m] = { ...b.notes, probe: `${pr.probe.layer === "all" ? `all ${chosen.length} layers` : `layer ${pr.probe.layer}`}, ${width} dims, λ=${pr.probe.lambda}`, "probe-1layer": `layer ${one}, ${pa.d} dims, λ=${pa.lambda}` };
     fidelity[m] = {
       pearson_test: pearson(s.test.map((i) => student.logits[i][j]), s.test.map((i) => pr.logits[i])),
       pearson_unlabelled: pearson(unl.map((i) => student.logits[i][j]), unl.map((i) => pr.logits[i])),
@@ -139,7 +143,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   // ---- plots
   const dir = join(docs, "testbed");
   mkdirSync(dir, { recursive: true });
-  const label: Record<Pred, string> = { length: "length", tfidf: "char n-gram TF-IDF", human: "human features", probe: "probe", "probe-all": "probe, all layers", "probe+human": "probe + human", student: "student" };
+  const label: Record<Pred, string> = { length: "length", tfidf: "char n-gram TF-IDF", human: "human features", probe: "probe", "probe-1layer": "probe, best single layer", "probe+human": "probe + human", student: "student" };
   writeFileSync(join(dir, "auroc-within.svg"), barChart({ title: "Within-group AUROC on test (operator × largest operand size), 95% CI", groups: models, series: PREDS.map((k) => ({ label: label[k], values: models.map((m) => iv(metrics[m][k], "auroc_within_group")) })), yLabel: "AUROC", yDomain: [0.4, 1], refLine: { value: 0.5, label: "chance" } }));
   writeFileSync(join(dir, "auroc-overall.svg"), barChart({ title: "Overall AUROC on test, 95% CI", groups: models, series: PREDS.map((k) => ({ label: label[k], values: models.map((m) => iv(metrics[m][k], "auroc")) })), yLabel: "AUROC", yDomain: [0.4, 1], refLine: { value: 0.5, label: "chance" } }));
   writeFileSync(join(dir, "cross-model.svg"), barChart({ title: "Probe on model i's activations → model j's success (within-group AUROC, test)", groups: models.map((m) => `target ${m}`), series: models.map((mi, i) => ({ label: `activations of ${mi}`, values: models.map((_, j) => cross[i][j] ? { estimate: cross[i][j]!.estimate, lo: cross[i][j]!.lo, hi: cross[i][j]!.hi } : null) })), yLabel: "AUROC", yDomain: [0.4, 1], refLine: { value: 0.5, label: "chance" } }));
@@ -198,13 +202,13 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const meets = (t: RouterResult["chosen"]["test"]) => t.accuracyDelta >= -0.005 && (t.costPctOfBestSingle ?? Infinity) <= 50;
   const wgOf = (m: string, k: Pred) => metrics[m][k].auroc_within_group?.estimate ?? 0;
   const wgBeats = models.filter((m) => wgOf(m, "probe") > Math.max(wgOf(m, "length"), wgOf(m, "tfidf")));
-  const wgBeatsAll = models.filter((m) => wgOf(m, "probe-all") > Math.max(wgOf(m, "length"), wgOf(m, "tfidf")));
+  const wgBeatsOne = models.filter((m) => wgOf(m, "probe-1layer") > Math.max(wgOf(m, "length"), wgOf(m, "tfidf")));
   const humanAsGood = models.filter((m) => wgOf(m, "human") >= wgOf(m, "probe"));
   w("## Targets at a glance");
   w();
   w(mdTable(["target", "measured", "met?"], [
     ["probe beats length and TF-IDF (within-group AUROC, every model)", `${wgBeats.length}/${models.length} models (${wgBeats.join(", ") || "none"})`, wgBeats.length === models.length ? "yes" : "**no**"],
-    ["(reported, not the target's probe) probe on all layers concatenated beats length and TF-IDF", `${wgBeatsAll.length}/${models.length} models (${wgBeatsAll.join(", ") || "none"})`, "—"],
+    ["(reported, not a target) the best single layer's probe beats length and TF-IDF", `${wgBeatsOne.length}/${models.length} models (${wgBeatsOne.join(", ") || "none"})`, "—"],
     ["(reported, not a target) human-feature baseline as good as the probe", `${humanAsGood.length}/${models.length} models${humanAsGood.length ? ` (${humanAsGood.join(", ")})` : ""}`, "—"],
     ["cross-model diagonal dominance for ≥ half the pool", `${nDiag}/${models.length}`, nDiag * 2 >= models.length ? "yes" : "**no**"],
     ["student vs teacher logit correlation (test, Pearson)", models.map((m) => `${m} ${fmtNum(fidelity[m].pearson_test, 2)}`).join(", "), "—"],
@@ -223,7 +227,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   w();
   w("## 2. Cross-model: whose activations predict whose success");
   w();
-  w("Within-group AUROC on test of a probe fitted on model *i*'s activations (rows) to model *j*'s labels (columns), each probe with its own layer/λ chosen on val.");
+  w("Within-group AUROC on test of a probe fitted on model *i*'s activations (rows) to model *j*'s labels (columns), each probe with its own candidate (one layer, or every layer side by side) and λ chosen on val.");
   w();
   w(mdTable(["activations ↓ / target →", ...models], models.map((mi, i) => [mi, ...models.map((_, j) => `${fmtCI(cross[i][j])}${i === j ? " ◆" : ""}`)])));
   w();

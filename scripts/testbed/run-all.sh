@@ -30,6 +30,6 @@ npx tsx scripts/testbed/rollouts.ts --world "$WORLD"
 npx tsx scripts/testbed/activations.ts --world "$WORLD"
 t2=$(date +%s)
 npx tsx scripts/testbed/report.ts --world "$WORLD"
-npx tsx scripts/testbed/fixture.ts --world "$WORLD" --train 12000 --unlabelled 1000
+npx tsx scripts/testbed/fixture.ts --world "$WORLD"
 t3=$(date +%s)
 echo "run-all: data+training $((t1 - t0)) s, rollouts+activations $((t2 - t1)) s, report+fixture $((t3 - t2)) s, total $((t3 - t0)) s"

@@ -230,6 +230,24 @@ describe("select on validation, report on test", () => {
     expect(s.rule).toBe("reaches-best-single");
   });
 
+  it("selectParam with a budget: the most accurate point costing ≤ f × the best single's cost", () => {
+    const pts = sweep(val, "threshold", [0, 0.25, 0.7, 0.95]);
+    const b = singleModels(val).reduce((x, y) => (y.accuracy > x.accuracy || (y.accuracy === x.accuracy && y.cost < x.cost) ? y : x));
+    let used = 0;
+    for (const f of [0.3, 0.5, 1]) {
+      const s = selectParam(pts, singleModels(val), f);
+      const affordable = pts.filter((q) => q.cost <= f * b.cost + 1e-12);
+      if (affordable.length === 0) { expect(s.rule).not.toBe("max-accuracy-within-budget"); continue; }
+      used++;
+      expect(s.rule).toBe("max-accuracy-within-budget");
+      expect(s.point.cost).toBeLessThanOrEqual(f * b.cost + 1e-12);
+      expect(s.point.accuracy).toBe(Math.max(...affordable.map((q) => q.accuracy)));
+    }
+    expect(used).toBeGreaterThan(0);
+    // Without a budget the rule is unchanged.
+    expect(selectParam(pts, singleModels(val)).rule).toBe("reaches-best-single");
+  });
+
   it("selectParam falls back to best accuracy within the best single's cost", () => {
     // grid 0 / 0.25 never reaches .75; both cost ≤ 4; equal accuracy → cheaper (0 at $1).
     const s = selectParam(sweep(val, "threshold", [0.25, 0]), singleModels(val));

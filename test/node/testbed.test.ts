@@ -1,22 +1,31 @@
 /**
  * The committed testbed fixture (testbed/, written by scripts/testbed/fixture.ts):
- * it stays within the issue's 30 MB budget, and its ONNX LMs reproduce its
- * float16 activations through the pipeline's ONNX-teacher extractor. The run
- * through the pipeline to a bundle served in workerd is
+ * it stays within the issue's 30 MB budget, and its ONNX LMs reproduce the
+ * committed golden activation sample (every layer, float16) through the
+ * pipeline's ONNX-teacher extractor, with the settings the world was built
+ * with. The run through the pipeline to a bundle served in workerd is
  * test/worker/testbed-e2e.test.ts.
  */
 import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { OutcomeRow } from "../../scripts/formats/outcomes.js";
-import { runOnnxTeacher } from "../../scripts/lib/activations/onnx-teacher.js";
 import { streamActivations } from "../../scripts/lib/activations/store.js";
 import { readJsonl } from "../../scripts/lib/jsonl.js";
-import { dirBytes, FIXTURE_BUDGET_BYTES } from "../../scripts/testbed/fixture.js";
+import { extractTestbed } from "../../scripts/testbed/activations.js";
+import { dirBytes, FIXTURE_BUDGET_BYTES, layersOf, SAMPLE_ROWS } from "../../scripts/testbed/fixture.js";
 
 const FIX = process.env.TESTBED_FIXTURE ?? "testbed";
 const WORK = ".cache/testbed-test";
-const layers: { model: string; layer: number }[] = JSON.parse(readFileSync(join(FIX, "layers.json"), "utf8"));
+const models: string[] = JSON.parse(readFileSync(join(FIX, "layers.json"), "utf8")).map((x: { model: string }) => x.model);
+
+async function readAll(dir: string, model: string, layers: number[]) {
+  const out = new Map<string, Float32Array[]>();
+  for await (const b of streamActivations({ dir, model, layers, batchRows: 4096 })) {
+    b.ids.forEach((id, k) => out.set(id, layers.map((l) => b.layers[l].slice(k * b.d, (k + 1) * b.d))));
+  }
+  return out;
+}
 
 describe("committed testbed fixture", () => {
   const rows: OutcomeRow[] = [];
@@ -30,23 +39,19 @@ describe("committed testbed fixture", () => {
     expect(dirBytes(FIX)).toBeLessThanOrEqual(FIXTURE_BUDGET_BYTES);
   });
 
-  it("committed ONNX LMs reproduce the committed activations via the ONNX-teacher extractor", async () => {
-    const some = rows.filter((r) => r.split === "test").slice(0, 24);
-    for (const { model, layer } of layers) {
-      await runOnnxTeacher({
-        config: { model, onnx: join(FIX, "models", `${model}.onnx`), tokenizer: join(FIX, "models", `${model}.vocab.json`), layers: [layer], dtype: "F32", batchSize: 8 },
-        prompts: some.map((r) => ({ id: r.id, text: r.prompt! })),
-        outDir: join(WORK, "acts"),
-      });
-      const want = new Map<string, Float32Array>();
-      for await (const b of streamActivations({ dir: join(FIX, "activations"), model, layers: [layer], batchRows: 4096 })) {
-        b.ids.forEach((id, k) => want.set(id, b.layers[layer].slice(k * b.d, (k + 1) * b.d)));
-      }
-      for await (const b of streamActivations({ dir: join(WORK, "acts"), model, layers: [layer], batchRows: 64 })) {
-        b.ids.forEach((id, k) => {
-          const w = want.get(id)!;
-          for (let j = 0; j < b.d; j++) expect(Math.abs(b.layers[layer][k * b.d + j] - w[j])).toBeLessThan(2e-3 * Math.max(1, Math.abs(w[j])));
-        });
+  it("committed ONNX LMs reproduce the golden activation sample (every layer) via the ONNX-teacher extractor", async () => {
+    const some = rows.filter((r) => r.split === "test").slice(0, SAMPLE_ROWS);
+    for (const model of models) {
+      const layers = layersOf(join(FIX, "models"), model);
+      await extractTestbed({ modelsDir: join(FIX, "models"), model, prompts: some.map((r) => ({ id: r.id, text: r.prompt! })), outDir: join(WORK, "acts") });
+      const want = await readAll(join(FIX, "activations-sample"), model, layers);
+      const got = await readAll(join(WORK, "acts"), model, layers);
+      expect([...got.keys()].sort()).toEqual(some.map((r) => r.id).sort());
+      expect(want.size).toBe(SAMPLE_ROWS);
+      for (const [id, g] of got) {
+        const w = want.get(id)!;
+        // float16 golden: agreement to its rounding (relative 2^-10), with an absolute floor near zero.
+        g.forEach((x, l) => x.forEach((v, j) => expect(Math.abs(v - w[l][j])).toBeLessThan(2e-3 * Math.max(1, Math.abs(w[l][j])))));
       }
     }
   }, 120_000);

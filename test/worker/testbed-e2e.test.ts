@@ -1,7 +1,9 @@
 /**
  * The committed testbed fixture (testbed/, written by scripts/testbed/fixture.ts
- * from the world scripts/testbed/run-all.sh builds) end to end: ingest → probes
- * on each model's own activations → teacher logits → probe-distilled build →
+ * from the world scripts/testbed/run-all.sh builds) end to end: activations
+ * extracted from the committed ONNX LMs by the pipeline's extractor → ingest →
+ * probes on each model's own activations (the candidate chosen on the world's
+ * val: one layer or all side by side) → teacher logits → probe-distilled build →
  * the bundle served by a freshly built worker in real workerd. The student
  * router's test metrics are computed from the *worker's* route decisions (the
  * policy is chosen on val in Node, never on test) and checked against the
@@ -22,13 +24,16 @@ import { readJsonl, writeJsonl } from "../../scripts/lib/jsonl.js";
 import { policyFor } from "../../scripts/lib/routing/simulate.js";
 import type { Policy } from "../../src/core/policy.js";
 import { pearson } from "../../scripts/lib/stats/metrics.js";
-import { baselineScores, costMatrix, LAMBDAS, labelsOf, metricsOn, routeEval, sharedTfidf, splitsOf, studentScores, type Splits } from "../../scripts/testbed/evaluate.js";
+import { baselineScores, costMatrix, LAMBDAS, labelsOf, metricsOn, onlyCandidate, routeEval, sharedTfidf, splitsOf, studentScores, type Splits } from "../../scripts/testbed/evaluate.js";
+import { extractTestbed } from "../../scripts/testbed/activations.js";
+import { layersOf } from "../../scripts/testbed/fixture.js";
+import type { ProbeLayer } from "../../src/core/manifest.js";
 import { STUDENT_FEATURIZER, studentConfig } from "../../scripts/testbed/report.js";
 import { call, replayGolden, serveBundles } from "./harness.js";
 
 const FIX = process.env.TESTBED_FIXTURE ?? "testbed";
 const WORK = ".cache/testbed-e2e";
-const layers: { model: string; layer: number }[] = JSON.parse(readFileSync(join(FIX, "layers.json"), "utf8"));
+const layers: { model: string; layer: ProbeLayer }[] = JSON.parse(readFileSync(join(FIX, "layers.json"), "utf8"));
 const models = layers.map((l) => l.model);
 let mf: Miniflare | undefined;
 afterAll(async () => mf?.dispose());
@@ -49,8 +54,11 @@ describe("testbed fixture → pipeline → bundle → workerd", () => {
     const ingest = await runIngest({ outcomes: join(FIX, "outcomes.jsonl"), pool: join(FIX, "pool.json"), cacheDir: WORK, force: true });
     const dataset = join(ingest.dir, "dataset.jsonl");
     const probes: Record<string, ProbesResult> = {};
+    const prompts = rows.map((r) => ({ id: r.id, text: r.prompt! }));
     for (const { model, layer } of layers) {
-      const input = await loadProbesInput({ dataset, activations: join(FIX, "activations"), teacher: model, layers: [layer] });
+      const need = layer === "all" ? layersOf(join(FIX, "models"), model) : [layer];
+      await extractTestbed({ modelsDir: join(FIX, "models"), model, prompts, outDir: join(WORK, "acts"), layers: need });
+      const input = onlyCandidate(await loadProbesInput({ dataset, activations: join(WORK, "acts"), teacher: model, layers: need }), layer);
       probes[model] = runProbes({
         ...input,
         models: input.models.filter((m) => m.id === model),
@@ -78,12 +86,14 @@ describe("testbed fixture → pipeline → bundle → workerd", () => {
     }
     const fidelity = models.map((m, j) => pearson(s.test.map((i) => student.logits[i][j]), s.test.map((i) => probes[m].models[m].logits[i]))!);
     console.log(JSON.stringify({ wg, fidelity }));
-    // Measured on this fixture (docs/testbed.md, "The npm test fixture"): the probe beats length within
-    // groups for every member, but beats char n-gram TF-IDF only for tb-add and tb-gen — the same
-    // miss as in the full world, where it is reported. The student tracks its teacher (Pearson > 0.9)
-    // and beats length for every member; lift kept over TF-IDF is undefined where the probe trails
-    // TF-IDF. So the assertions are what holds; the TF-IDF and lift targets are not asserted (missed).
+    // Measured on this fixture (docs/testbed.md, "The npm test fixture"): the probe (every layer side by
+    // side, as chosen on the world's val) beats length within groups for every member and char n-gram
+    // TF-IDF for four of five; tb-mul's trails TF-IDF, the same miss as in the full world. The student
+    // tracks its teacher (Pearson > 0.9) and beats length for every member, but keeps less of the
+    // probe's lift over TF-IDF than the 80 % target. So the assertions are what holds; the tb-mul
+    // TF-IDF comparison and the lift target are reported as misses, not asserted.
     for (const m of models) expect(wg[m].probe).toBeGreaterThan(wg[m].length);
+    expect(models.filter((m) => wg[m].probe > wg[m].tfidf).length).toBeGreaterThanOrEqual(4);
     for (const m of models) expect(wg[m].student).toBeGreaterThan(wg[m].length);
     for (const f of fidelity) expect(f).toBeGreaterThan(0.9);
   }, 900_000);
@@ -126,7 +136,8 @@ describe("testbed fixture → pipeline → bundle → workerd", () => {
     // The worker's decisions are the pipeline's: same test accuracy as the simulated router.
     expect(Math.abs(chosen.accuracy - evalr.chosen.test.point.accuracy)).toBeLessThan(0.002);
     // The routing target, from the worker's own decisions: within 0.5 points of the best single
-    // model's accuracy at no more than 50 % of its cost.
+    // model's accuracy at no more than 50 % of its cost (the policy is the most accurate one on val
+    // within that cost budget; evaluate.ts routeEval).
     expect(chosen.accuracy).toBeGreaterThanOrEqual(best.accuracy - 0.005);
     expect(chosen.costPct).toBeLessThanOrEqual(50);
     // Sending each prompt to the member with the highest predicted P(success) (utility, λ = 0)

@@ -21,6 +21,8 @@ import { fitPath } from "../lib/linear/path.js";
 import { sigmoid as probability } from "../lib/linear/logistic.js";
 import { subsetCsr } from "../lib/linear/sparse.js";
 import { probabilityMetrics, type MetricSet } from "../lib/stats/report.js";
+import { bootstrapCI, take, type Interval } from "../lib/stats/bootstrap.js";
+import { withinGroupAuroc } from "../lib/stats/metrics.js";
 import { selectOnValidation, type ValidationSelection } from "../lib/routing/select.js";
 import { simulate, type RoutingData, type Simulation, type SweepKind } from "../lib/routing/simulate.js";
 import { TfidfVectorizer, fitTfidfBaseline } from "../lib/tfidf.js";
@@ -142,6 +144,26 @@ export function logisticOnBlocks(rows: OutcomeRow[], s: Splits, lab: Labels, blo
 export function metricsOn(p: ArrayLike<number>, lab: Labels, rowsIdx: number[], groups: string[], reps: number, seed = 7): MetricSet {
   const r = rowsIdx.filter((i) => lab.has[i]);
   return probabilityMetrics(r.map((i) => p[i]), r.map((i) => lab.y[i]), r.map((i) => lab.rate[i]), { seed, reps, groups: r.map((i) => groups[i]) });
+}
+
+/**
+ * Paired bootstrap 95% CI of a − b in within-group AUROC on `rowsIdx` (rows with the model's
+ * outcome): both predictors see the same resampled rows, so the interval says whether the gap
+ * between them is larger than sampling noise, which two separate intervals cannot.
+ */
+export function withinGroupDiff(a: ArrayLike<number>, b: ArrayLike<number>, lab: Labels, rowsIdx: number[], groups: string[], reps: number, seed = 7): Interval {
+  const r = rowsIdx.filter((i) => lab.has[i]);
+  const y = r.map((i) => lab.y[i]);
+  const g = r.map((i) => groups[i]);
+  const A = r.map((i) => a[i]);
+  const B = r.map((i) => b[i]);
+  return bootstrapCI(r.length, (idx) => {
+    const yy = take(y, idx);
+    const gg = Array.from(idx, (k) => g[k]);
+    const x = withinGroupAuroc(take(A, idx), yy, gg);
+    const z = withinGroupAuroc(take(B, idx), yy, gg);
+    return x === null || z === null ? null : x - z;
+  }, { reps, seed });
 }
 
 /** Student logits (raw) and calibrated P for every row, scored with onnxruntime-node like the golden replay. */

@@ -25,7 +25,7 @@ import type { MetricSet } from "../lib/stats/report.js";
 import { arg, HOLDOUT_PCT } from "./gen-data.js";
 import { K, TEMPERATURE } from "./rollouts.js";
 import {
-  baselineScores, costMatrix, LAMBDAS, activationBlock, humanBlock, labelsOf, logisticOnBlocks, metricsOn, routeEval, sharedTfidf, splitsOf, studentScores, type RouterResult,
+  baselineScores, costMatrix, LAMBDAS, activationBlock, humanBlock, labelsOf, logisticOnBlocks, metricsOn, routeEval, sharedTfidf, splitsOf, studentScores, withinGroupDiff, type RouterResult,
 } from "./evaluate.js";
 
 export const STUDENT_FEATURIZER = { kind: "hashed-ngram-v1" as const, buckets: 8192, word_ngrams: [1, 2], char_ngrams: [2, 3, 4, 5], max_features: 96, lowercase: true, seed: 5 };
@@ -224,6 +224,11 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   w("![overall AUROC](testbed/auroc-overall.svg)");
   w();
   w(mdTable(["model", "predictor", "AUROC [95% CI]", "within-group AUROC [95% CI]", "note"], models.flatMap((m) => PREDS.map((k) => [m, label[k], fmtCI(metrics[m][k].auroc), fmtCI(metrics[m][k].auroc_within_group), notes[m][k] ?? (k === "student" ? "build command, probe-distilled" : "")]))));
+  w();
+  w("Paired differences in within-group AUROC on test (same bootstrap resamples for both predictors, 95% CI): an interval that excludes 0 is a gap larger than sampling noise.");
+  w();
+  const diff = (m: string, a: Pred, b: Pred) => fmtCI(withinGroupDiff(scores[m][a], scores[m][b], labelsOf(rows, m), s.test, groups, reps));
+  w(mdTable(["model", "probe − TF-IDF", "probe − length", "probe − human features", "student − TF-IDF"], models.map((m) => [m, diff(m, "probe", "tfidf"), diff(m, "probe", "length"), diff(m, "probe", "human"), diff(m, "student", "tfidf")])));
   w();
   w("## 2. Cross-model: whose activations predict whose success");
   w();

@@ -14,6 +14,7 @@ import { streamActivations } from "../../scripts/lib/activations/store.js";
 import { readJsonl } from "../../scripts/lib/jsonl.js";
 import { extractTestbed } from "../../scripts/testbed/activations.js";
 import { dirBytes, FIXTURE_BUDGET_BYTES, layersOf, SAMPLE_ROWS } from "../../scripts/testbed/fixture.js";
+import { withinGroupDiff } from "../../scripts/testbed/evaluate.js";
 
 const FIX = process.env.TESTBED_FIXTURE ?? "testbed";
 const WORK = ".cache/testbed-test";
@@ -55,4 +56,34 @@ describe("committed testbed fixture", () => {
       }
     }
   }, 120_000);
+});
+
+describe("withinGroupDiff (paired bootstrap of a within-group AUROC gap)", () => {
+  // Two groups; within each, `good` ranks every success above every failure and `noise` ranks
+  // them in an order unrelated to the label.
+  const n = 400;
+  const groups = Array.from({ length: n }, (_, i) => (i < n / 2 ? "g1" : "g2"));
+  const y = Array.from({ length: n }, (_, i) => ((i * 7) % 5 < 2 ? 1 : 0));
+  const lab = { y, rate: y, has: y.map(() => true) };
+  const good = y.map((v, i) => v + 0.001 * ((i * 13) % 17));
+  const noise = y.map((_, i) => ((i * 37) % 101) / 101);
+  const all = Array.from({ length: n }, (_, i) => i);
+
+  it("is exactly 0 for a predictor against itself", () => {
+    expect(withinGroupDiff(good, good, lab, all, groups, 200)).toEqual({ estimate: 0, lo: 0, hi: 0 });
+  });
+
+  it("excludes 0 when one predictor separates within groups and the other does not", () => {
+    const d = withinGroupDiff(good, noise, lab, all, groups, 200);
+    expect(d.estimate!).toBeGreaterThan(0.3);
+    expect(d.lo!).toBeGreaterThan(0);
+    expect(d.lo!).toBeLessThanOrEqual(d.estimate!);
+    expect(d.hi!).toBeGreaterThanOrEqual(d.estimate!);
+  });
+
+  it("uses only rows where the model has an outcome", () => {
+    const masked = { ...lab, has: all.map((i) => i % 2 === 0) };
+    const half = all.filter((i) => i % 2 === 0);
+    expect(withinGroupDiff(good, noise, masked, all, groups, 50)).toEqual(withinGroupDiff(good, noise, masked, half, groups, 50));
+  });
 });

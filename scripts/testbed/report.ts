@@ -23,6 +23,7 @@ import { fmtCI, fmtNum, mdTable } from "../lib/report/markdown.js";
 import { pearson, spearman } from "../lib/stats/metrics.js";
 import type { MetricSet } from "../lib/stats/report.js";
 import { arg, HOLDOUT_PCT } from "./gen-data.js";
+import { layersOf } from "./fixture.js";
 import { K, TEMPERATURE } from "./rollouts.js";
 import {
   baselineScores, costMatrix, LAMBDAS, activationBlock, humanBlock, labelsOf, logisticOnBlocks, metricsOn, routeEval, sharedTfidf, splitsOf, studentScores, withinGroupDiff, type RouterResult,
@@ -67,8 +68,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const probes: Record<string, ProbesResult> = {};
   const layerFeatures: Record<string, { layer: number; data: Float32Array; cols: number }[]> = {};
   for (const mi of models) {
-    const L = train[mi].spec.layers as number;
-    const layers = Array.from({ length: L + 1 }, (_, l) => l);
+    const layers = layersOf(join(world, "models"), mi);
     const input = await loadProbesInput({ dataset: outcomesPath, activations: join(world, "activations"), teacher: mi, layers });
     probes[mi] = runProbes({ ...input, splits: { train: s.train, val: s.val, cal: s.cal, test: s.test }, options: { bootstrapReps: reps, tfidf: false, logisticLambdas: LAMBDAS, stackLayers: true } });
     const own = probes[mi].models[mi].probe.layer;
@@ -94,10 +94,11 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const notes: Record<string, Record<string, string>> = {};
   const human = humanBlock(rows);
   const unl = rows.flatMap((r, i) => (r.split === "unlabelled" ? [i] : []));
+  const labels = Object.fromEntries(models.map((m) => [m, labelsOf(rows, m)]));
   const fidelity: Record<string, { pearson_test: number | null; pearson_unlabelled: number | null }> = {};
   const spear: Record<string, { human: number | null; success: number | null }> = {};
   for (const [j, m] of models.entries()) {
-    const lab = labelsOf(rows, m);
+    const lab = labels[m];
     const b = baselineScores(rows, s, lab, shared);
     const pr = probes[m].models[m];
     const probeP = Float64Array.from(pr.logits, (z) => calibrate(z, pr.probe.calibration));
@@ -227,7 +228,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   w();
   w("Paired differences in within-group AUROC on test (same bootstrap resamples for both predictors, 95% CI): an interval that excludes 0 is a gap larger than sampling noise.");
   w();
-  const diff = (m: string, a: Pred, b: Pred) => fmtCI(withinGroupDiff(scores[m][a], scores[m][b], labelsOf(rows, m), s.test, groups, reps));
+  const diff = (m: string, a: Pred, b: Pred) => fmtCI(withinGroupDiff(scores[m][a], scores[m][b], labels[m], s.test, groups, reps));
   w(mdTable(["model", "probe − TF-IDF", "probe − length", "probe − human features", "student − TF-IDF"], models.map((m) => [m, diff(m, "probe", "tfidf"), diff(m, "probe", "length"), diff(m, "probe", "human"), diff(m, "student", "tfidf")])));
   w();
   w("## 2. Cross-model: whose activations predict whose success");
@@ -246,7 +247,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   w();
   w("Spearman (test) of each model's own probe logit with the scalar human difficulty (answer digits + carries + longest carry chain) and with its own success rate k/n, models ordered from weakest to strongest (test majority-of-5 accuracy). A gap between the two columns that widens with strength means the probe tracks what *this* model finds hard rather than what a human would.");
   w();
-  const testAccOf = Object.fromEntries(models.map((m) => { const y = labelsOf(rows, m).y; return [m, s.test.reduce((a, i) => a + y[i], 0) / s.test.length]; }));
+  const testAccOf = Object.fromEntries(models.map((m) => { const y = labels[m].y; return [m, s.test.reduce((a, i) => a + y[i], 0) / s.test.length]; }));
   const testAcc = (m: string) => testAccOf[m];
   const byStrength = [...models].sort((a, b) => testAcc(a) - testAcc(b));
   w(mdTable(["model", "test accuracy", "ρ(probe, human difficulty)", "ρ(probe, own success rate)", "|ρ success| − |ρ human|"], byStrength.map((m) => [m, fmtNum(testAcc(m)), fmtNum(spear[m].human), fmtNum(spear[m].success), fmtNum(Math.abs(spear[m].success ?? 0) - Math.abs(spear[m].human ?? 0))])));

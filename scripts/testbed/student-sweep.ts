@@ -8,6 +8,7 @@
  * Must not: change report.ts's settings itself (a person reads the table and edits them).
  */
 import { readFileSync } from "node:fs";
+import type { ProbeLayer } from "../../src/core/manifest.js";
 import { join } from "node:path";
 import { runBuild } from "../commands/build.js";
 import { OutcomeRow } from "../formats/outcomes.js";
@@ -32,7 +33,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   for await (const { value } of readJsonl(join(world, "outcomes.jsonl"), OutcomeRow)) rows.push(value);
   const s = splitsOf(rows);
   const groups = rows.map((r) => r.task ?? "");
-  const layers = JSON.parse(readFileSync(join(world, "layers.json"), "utf8"));
+  const layers: { model: string; layer: ProbeLayer }[] = JSON.parse(readFileSync(join(world, "layers.json"), "utf8"));
   const table: (string | number)[][] = [];
   for (const name of only) {
     const c = CANDIDATES[name];
@@ -52,6 +53,5 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     table.push([name, fmtNum(mean, 4), ...per.map((x) => `${fmtNum(x.val)} (${fmtNum(x.test)})`), Math.round((performance.now() - t0) / 1000)]);
     console.error(`student-sweep: ${name} done`);
   }
-  const models = JSON.parse(readFileSync(join(world, "layers.json"), "utf8")).map((x: { model: string }) => x.model);
-  console.log(mdTable(["candidate", "mean val within-group AUROC (selects)", ...models.map((m: string) => `${m} val (test)`), "build s"], table));
+  console.log(mdTable(["candidate", "mean val within-group AUROC (selects)", ...layers.map((x) => `${x.model} val (test)`), "build s"], table));
 }

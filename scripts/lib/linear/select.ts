@@ -8,12 +8,13 @@
  * never touched here. A candidate is one layer, or "all": every candidate
  * layer's end-of-input state side by side (stackLayers), chosen like any layer.
  */
+import type { ProbeLayer } from "../../../src/core/manifest.js";
 import { StandardizedRows, type DenseMatrix } from "./dense.js";
 import { fitPath, type LinearKind, type PathOptions } from "./path.js";
 import { Standardizer } from "./standardizer.js";
 
-/** A probe candidate: a layer index, or "all" = the candidate layers side by side, in the order given. */
-export type LayerId = number | "all";
+/** A probe candidate: a layer index, or "all" = the candidate layers side by side, in the order given (the manifest's ProbeLayer). */
+export type LayerId = ProbeLayer;
 
 export interface SelectionModel {
   id: string;

@@ -21,9 +21,9 @@ import { writeFile } from "node:fs/promises";
 import { calibrate, logit, type Calibration } from "../../src/core/calibration.js";
 import { permutation, mulberry32 } from "../../src/core/random.js";
 import { fitPlatt } from "../lib/calibration-fit.js";
-import { hstack, matrixFromRows, scoreRows, type DenseMatrix } from "../lib/linear/dense.js";
+import { matrixFromRows, scoreRows, type DenseMatrix } from "../lib/linear/dense.js";
 import { fitMajorityBaseline, fitScalarBaseline, predictScalar, logLength } from "../lib/linear/baselines.js";
-import { presentRows, selectProbes, type LayerId, type SelectionModel, type SelectionOptions, type SelectionResult, type SelectionRow } from "../lib/linear/select.js";
+import { presentRows, selectProbes, stackedCandidate, type LayerId, type SelectionModel, type SelectionOptions, type SelectionResult, type SelectionRow } from "../lib/linear/select.js";
 import { selectProbesParallel, sharedFloat32 } from "../lib/linear/parallel.js";
 import type { StandardizerJSON } from "../lib/linear/standardizer.js";
 import { probabilityMetrics, regressionMetrics, type MetricSet, type RegressionSet } from "../lib/stats/report.js";
@@ -68,7 +68,7 @@ export const DEFAULT_PROBES_OPTIONS: ProbesOptions = {
 export interface ProbesInput {
   /**
    * Candidate layers; every matrix has one row per dataset row, same order. A caller
-   * may pass a ready-made "all" (layers side by side, as hstack builds it) instead of
+   * may pass a ready-made "all" (layers side by side, as stackedCandidate builds it) instead of
    * asking for stackLayers.
    */
   layers: Array<{ layer: LayerId; features: DenseMatrix | Iterable<ArrayLike<number>> }>;
@@ -137,7 +137,7 @@ function prepare(input: ProbesInput) {
   const nRows = layers[0].matrix.rows;
   for (const l of layers) if (l.matrix.rows !== nRows) throw new Error(`probes: layer ${l.layer} has ${l.matrix.rows} rows, expected ${nRows}`);
   // Shared buffer: parallel selection hands it to worker threads without a copy.
-  if (opts.stackLayers && layers.length > 1) layers.push({ layer: "all", matrix: hstack(layers.map((l) => l.matrix), sharedFloat32) });
+  if (opts.stackLayers && layers.length > 1) layers.push(stackedCandidate(layers, sharedFloat32));
   const given = input.splits.cal !== undefined;
   const { fit, cal } = given
     ? { fit: Array.from(input.splits.train), cal: Array.from(input.splits.cal!) }

@@ -13,7 +13,8 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { nodeScorer } from "../bundle/score-node.js";
 import { DEFAULT_PROBES_OPTIONS, type ProbesInput } from "../commands/probes.js";
-import { hstack, type DenseMatrix } from "../lib/linear/dense.js";
+import type { DenseMatrix } from "../lib/linear/dense.js";
+import { stackedCandidate } from "../lib/linear/select.js";
 import { majorityLabel, successRate, type OutcomeRow, type PoolConfig } from "../formats/outcomes.js";
 import { fitScalarBaseline, logLength, predictScalar } from "../lib/linear/baselines.js";
 import { SmallDenseOperator } from "../lib/linear/operator.js";
@@ -208,10 +209,10 @@ export function routingData(rows: OutcomeRow[], idx: number[], models: string[],
  * one layer, or "all" (every loaded layer side by side, in load order).
  */
 export function onlyCandidate(input: ProbesInput, layer: ProbeLayer): ProbesInput {
-  const mats = input.layers.map((l) => ({ layer: l.layer, m: l.features as DenseMatrix }));
+  const mats = input.layers.map((l) => ({ layer: l.layer, matrix: l.features as DenseMatrix }));
   return {
     ...input,
-    layers: layer === "all" ? [{ layer, features: hstack(mats.map((x) => x.m)) }] : mats.filter((x) => x.layer === layer).map((x) => ({ layer, features: x.m })),
+    layers: layer === "all" ? [{ layer, features: stackedCandidate(mats).matrix }] : mats.filter((x) => x.layer === layer).map((x) => ({ layer, features: x.matrix })),
   };
 }
 

@@ -9,12 +9,20 @@
  * layer's end-of-input state side by side (stackLayers), chosen like any layer.
  */
 import type { ProbeLayer } from "../../../src/core/manifest.js";
-import { StandardizedRows, type DenseMatrix } from "./dense.js";
+import { hstack, StandardizedRows, type DenseMatrix } from "./dense.js";
 import { fitPath, type LinearKind, type PathOptions } from "./path.js";
 import { Standardizer } from "./standardizer.js";
 
 /** A probe candidate: a layer index, or "all" = the candidate layers side by side, in the order given (the manifest's ProbeLayer). */
 export type LayerId = ProbeLayer;
+
+/**
+ * The "all" candidate: every given layer's matrix side by side, in the order given. The one
+ * definition for the probes stage (stackLayers) and for callers that fit "all" on its own.
+ */
+export function stackedCandidate(layers: Array<{ matrix: DenseMatrix }>, alloc?: (n: number) => Float32Array): { layer: "all"; matrix: DenseMatrix } {
+  return { layer: "all", matrix: hstack(layers.map((l) => l.matrix), alloc) };
+}
 
 export interface SelectionModel {
   id: string;

@@ -1,6 +1,9 @@
 /**
  * Routing policies: pick one model from scored candidates. Pure and
  * deterministic; ties break on lower cost, then model id, so replays agree.
+ * The threshold policy first breaks a cost tie on the higher p: pools often
+ * hold equally priced members (the testbed's three specialists), and there the
+ * id order would pick a member that is less likely to succeed.
  * Policy schemas live here because the pipeline's evaluator sweeps the same code.
  */
 import { z } from "zod";
@@ -51,13 +54,51 @@ export function utilityOf(policy: Policy): (c: Scored) => number | null {
   return (c) => c.p - lambda * c.cost;
 }
 
-/** Strict total order used for every tie: higher score, then cheaper, then id. */
-function better(score: (c: Scored) => number) {
-  return (a: Scored, b: Scored): number => score(b) - score(a) || a.cost - b.cost || (a.model < b.model ? -1 : a.model > b.model ? 1 : 0);
+/** Strict total order used for every tie: higher score, then higher `then` (if given), then cheaper, then id. */
+function better(score: (c: Scored) => number, then?: (c: Scored) => number) {
+  return (a: Scored, b: Scored): number =>
+    score(b) - score(a) || (then ? then(b) - then(a) : 0) || a.cost - b.cost || (a.model < b.model ? -1 : a.model > b.model ? 1 : 0);
 }
 
-function best(cands: Scored[], score: (c: Scored) => number): Scored {
-  return [...cands].sort(better(score))[0];
+/** First candidate under `better`; a linear scan, because OPE calls `pick` over large policy grids. */
+function best(cands: Scored[], score: (c: Scored) => number, then?: (c: Scored) => number): Scored {
+  const order = better(score, then);
+  let top = cands[0];
+  for (let i = 1; i < cands.length; i++) if (order(cands[i], top) < 0) top = cands[i];
+  return top;
+}
+
+/**
+ * The model a non-fixed policy routes to, and whether the policy's condition held (a model
+ * reaches min_p / fits the budget; always true for utility). The single implementation of
+ * the routing rules: `choose()` adds abstention and the reason, and OPE's target-policy
+ * replay calls it directly. `cands` must be non-empty.
+ */
+export function pick(cands: Scored[], policy: Exclude<Policy, { type: "fixed" }>): { model: Scored; met: boolean } {
+  switch (policy.type) {
+    case "utility":
+      return { model: best(cands, utilityOf(policy) as (c: Scored) => number), met: true };
+    case "threshold": {
+      const ok = cands.filter((c) => c.p >= policy.min_p);
+      return ok.length > 0 ? { model: best(ok, (c) => -c.cost, (c) => c.p), met: true } : { model: best(cands, (c) => c.p), met: false };
+    }
+    case "budget": {
+      const ok = cands.filter((c) => c.cost <= policy.max_cost_usd);
+      return ok.length > 0 ? { model: best(ok, (c) => c.p), met: true } : { model: best(cands, (c) => -c.cost), met: false };
+    }
+  }
+}
+
+/** The decision's `reason` for what `pick` did. */
+function reasonFor(policy: Exclude<Policy, { type: "fixed" }>, met: boolean): string {
+  switch (policy.type) {
+    case "utility":
+      return "maximum utility";
+    case "threshold":
+      return met ? `cheapest with p ≥ ${policy.min_p}` : `none reaches p ≥ ${policy.min_p}; highest p`;
+    case "budget":
+      return met ? `highest p within $${policy.max_cost_usd}` : "no model within budget; cheapest";
+  }
 }
 
 /** Chooses a model. `cands` must be non-empty; the caller guarantees it. */
@@ -70,28 +111,6 @@ export function choose(cands: Scored[], policy: Policy, abstainBelow?: number): 
   if (abstainBelow !== undefined && maxP < abstainBelow) {
     return { kind: "abstain", reason: `no model reaches p ≥ ${abstainBelow} (best ${maxP.toFixed(4)})`, utility };
   }
-  switch (policy.type) {
-    case "utility": {
-      const pick = best(cands, (c) => utility(c) as number);
-      return { kind: "route", model: pick.model, reason: "maximum utility", utility };
-    }
-    case "threshold": {
-      const ok = cands.filter((c) => c.p >= policy.min_p);
-      if (ok.length > 0) {
-        const pick = best(ok, (c) => -c.cost);
-        return { kind: "route", model: pick.model, reason: `cheapest with p ≥ ${policy.min_p}`, utility };
-      }
-      const pick = best(cands, (c) => c.p);
-      return { kind: "route", model: pick.model, reason: `none reaches p ≥ ${policy.min_p}; highest p`, utility };
-    }
-    case "budget": {
-      const ok = cands.filter((c) => c.cost <= policy.max_cost_usd);
-      if (ok.length > 0) {
-        const pick = best(ok, (c) => c.p);
-        return { kind: "route", model: pick.model, reason: `highest p within $${policy.max_cost_usd}`, utility };
-      }
-      const pick = best(cands, (c) => -c.cost);
-      return { kind: "route", model: pick.model, reason: "no model within budget; cheapest", utility };
-    }
-  }
+  const { model, met } = pick(cands, policy);
+  return { kind: "route", model: model.model, reason: reasonFor(policy, met), utility };
 }

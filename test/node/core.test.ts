@@ -129,7 +129,7 @@ describe("policies", () => {
     expect((choose(c, { type: "budget", max_cost_usd: 0.05 }) as { model: string }).model).toBe("mid");
     expect((choose(c, { type: "budget", max_cost_usd: 0.0001 }) as { model: string }).model).toBe("cheap");
   });
-  it("breaks ties by cost, then id", () => {
+  it("breaks ties by cost, then id; threshold breaks a cost tie on the higher p first", () => {
     const tie = [
       { model: "b", p: 0.8, cost: 0.01 },
       { model: "a", p: 0.8, cost: 0.01 },
@@ -137,6 +137,10 @@ describe("policies", () => {
     ];
     expect((choose(tie, { type: "utility", lambda: 0 }) as { model: string }).model).toBe("a");
     expect((choose(tie, { type: "threshold", min_p: 0.5 }) as { model: string }).model).toBe("a");
+    // Equally cheap members above min_p: the id order would pick "a", the less likely to succeed.
+    const sameCost = [{ ...tie[1], p: 0.7 }, { ...tie[0], p: 0.95 }, { ...tie[2], p: 0.99 }];
+    expect((choose(sameCost, { type: "threshold", min_p: 0.6 }) as { model: string }).model).toBe("b");
+    expect((choose(sameCost, { type: "threshold", min_p: 0.96 }) as { model: string }).model).toBe("c");
   });
   it("abstains when no model reaches abstain_below, except under a fixed policy", () => {
     expect(choose(c, { type: "utility", lambda: 0 }, 0.95).kind).toBe("abstain");

@@ -17,16 +17,16 @@
  *   and propensity > 0 count (the numbers of excluded rows are reported).
  * - The target policy is evaluated with core `choose()` semantics on the
  *   LOGGED candidates' p and cost (no abstain threshold), so it is the policy
- *   the worker would have applied to the same scores. `targetModel` is a
- *   linear-scan equivalent of `choose()` (same order: score, then cost, then
- *   id), ~50× faster on grids; a test pins it to `choose()`.
+ *   the worker would have applied to the same scores. `targetModel` calls
+ *   policy.ts `pick`, the routing rules `choose()` itself uses, without
+ *   building a reason string per row; a test pins it to `choose()`.
  * - DR's outcome model q̂ is the logged calibrated p (success) and the logged
  *   expected cost (cost) of the target's model; a model missing from the
  *   candidates gets q̂ = 0, which keeps DR unbiased (it reduces to IPS there).
  */
 import { z } from "zod";
 import type { JoinedDecision } from "../decision-record.js";
-import { choose, Policy, utilityOf, type Scored } from "../policy.js";
+import { pick, Policy, type Scored } from "../policy.js";
 import { rowCost } from "./variant-stats.js";
 import { meanInterval } from "./stats.js";
 
@@ -93,46 +93,9 @@ export function opeRows(rows: JoinedDecision[]): { rows: OpeRow[]; sample: OpeSa
   };
 }
 
-/** Same total order as policy.ts `better`: higher score, then cheaper, then model id. */
-function argBest(cands: Scored[], score: (c: Scored) => number): Scored {
-  let best = cands[0];
-  let bs = score(best);
-  for (let i = 1; i < cands.length; i++) {
-    const c = cands[i];
-    const s = score(c);
-    if (s > bs || (s === bs && (c.cost < best.cost || (c.cost === best.cost && c.model < best.model)))) {
-      best = c;
-      bs = s;
-    }
-  }
-  return best;
-}
-
-/** The model `choose(cands, policy)` routes to (no abstain threshold); null if it abstains. */
-export function targetModel(cands: Scored[], policy: Policy): string | null {
-  switch (policy.type) {
-    case "fixed":
-      return policy.model;
-    case "utility": {
-      const u = utilityOf(policy) as (c: Scored) => number;
-      return argBest(cands, u).model;
-    }
-    case "threshold": {
-      let cheapestOk: Scored | null = null;
-      for (const c of cands) {
-        if (c.p >= policy.min_p && (cheapestOk === null || c.cost < cheapestOk.cost || (c.cost === cheapestOk.cost && c.model < cheapestOk.model))) cheapestOk = c;
-      }
-      return (cheapestOk ?? argBest(cands, (c) => c.p)).model;
-    }
-    case "budget": {
-      const ok = cands.filter((c) => c.cost <= policy.max_cost_usd);
-      return ok.length > 0 ? argBest(ok, (c) => c.p).model : argBest(cands, (c) => -c.cost).model;
-    }
-    default: {
-      const pick = choose(cands, policy);
-      return pick.kind === "route" ? pick.model : null;
-    }
-  }
+/** The model `choose(cands, policy)` routes to (no abstain threshold): policy.ts `pick`, the same code. */
+export function targetModel(cands: Scored[], policy: Policy): string {
+  return policy.type === "fixed" ? policy.model : pick(cands, policy).model.model;
 }
 
 function estimate(terms: Float64Array): Estimate {

@@ -54,17 +54,29 @@ export function utilityOf(policy: Policy): (c: Scored) => number | null {
   return (c) => c.p - lambda * c.cost;
 }
 
-/** Strict total order used for every tie: higher score, then higher `then` (if given), then cheaper, then id. */
-function better(score: (c: Scored) => number, then?: (c: Scored) => number) {
-  return (a: Scored, b: Scored): number =>
-    score(b) - score(a) || (then ? then(b) - then(a) : 0) || a.cost - b.cost || (a.model < b.model ? -1 : a.model > b.model ? 1 : 0);
+/** Tie order after equal scores: higher `then` (if given), then cheaper, then lower id. */
+function winsTie(a: Scored, b: Scored, then?: (c: Scored) => number): boolean {
+  const t = then ? then(a) - then(b) : 0;
+  if (t !== 0) return t > 0;
+  return a.cost < b.cost || (a.cost === b.cost && a.model < b.model);
 }
 
-/** First candidate under `better`; a linear scan, because OPE calls `pick` over large policy grids. */
-function best(cands: Scored[], score: (c: Scored) => number, then?: (c: Scored) => number): Scored {
-  const order = better(score, then);
-  let top = cands[0];
-  for (let i = 1; i < cands.length; i++) if (order(cands[i], top) < 0) top = cands[i];
+/**
+ * The best candidate among those `keep` accepts (all if absent) in a strict total order:
+ * higher score, then `winsTie`; null if none is kept. A linear scan that scores each
+ * candidate once, because OPE calls `pick` over large policy grids.
+ */
+function best(cands: Scored[], score: (c: Scored) => number, then?: (c: Scored) => number, keep?: (c: Scored) => boolean): Scored | null {
+  let top: Scored | null = null;
+  let topScore = 0;
+  for (const c of cands) {
+    if (keep !== undefined && !keep(c)) continue;
+    const s = score(c);
+    if (top === null || s > topScore || (s === topScore && winsTie(c, top, then))) {
+      top = c;
+      topScore = s;
+    }
+  }
   return top;
 }
 
@@ -77,14 +89,14 @@ function best(cands: Scored[], score: (c: Scored) => number, then?: (c: Scored) 
 export function pick(cands: Scored[], policy: Exclude<Policy, { type: "fixed" }>): { model: Scored; met: boolean } {
   switch (policy.type) {
     case "utility":
-      return { model: best(cands, utilityOf(policy) as (c: Scored) => number), met: true };
+      return { model: best(cands, utilityOf(policy) as (c: Scored) => number)!, met: true };
     case "threshold": {
-      const ok = cands.filter((c) => c.p >= policy.min_p);
-      return ok.length > 0 ? { model: best(ok, (c) => -c.cost, (c) => c.p), met: true } : { model: best(cands, (c) => c.p), met: false };
+      const ok = best(cands, (c) => -c.cost, (c) => c.p, (c) => c.p >= policy.min_p);
+      return ok ? { model: ok, met: true } : { model: best(cands, (c) => c.p)!, met: false };
     }
     case "budget": {
-      const ok = cands.filter((c) => c.cost <= policy.max_cost_usd);
-      return ok.length > 0 ? { model: best(ok, (c) => c.p), met: true } : { model: best(cands, (c) => -c.cost), met: false };
+      const ok = best(cands, (c) => c.p, undefined, (c) => c.cost <= policy.max_cost_usd);
+      return ok ? { model: ok, met: true } : { model: best(cands, (c) => -c.cost)!, met: false };
     }
   }
 }

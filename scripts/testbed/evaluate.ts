@@ -32,8 +32,8 @@ export const HUMAN_KEYS = ["len_a", "len_b", "max_len", "carries", "carry_chain"
 export const OPS = ["add", "sub", "mul", "eq", "word"] as const;
 /**
  * λ grid for the testbed's probes and human-feature baseline: the pipeline's default grid
- * stops at 0.001, where the testbed's validation loss was still falling (chosen on val:
- * tb-mul's probe moved from λ 0.001 to 1e-4), so it continues down to 1e-5 for both.
+ * stops at 0.001, where the testbed's validation loss was still falling (chosen on val in the
+ * first world: tb-mul's probe moved from λ 0.001 to 1e-4), so it continues down to 1e-5 for both.
  */
 export const LAMBDAS = [...DEFAULT_PROBES_OPTIONS.logisticLambdas, 3e-4, 1e-4, 3e-5, 1e-5];
 

@@ -239,6 +239,10 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   w();
   w(`Diagonal dominance (own activations ≥ every other model's, by point estimate, for the target): ${models.map((m, j) => `${m} ${diagDominant[j] ? "yes" : "no"}`).join(", ")} — **${diagDominant.filter(Boolean).length}/${models.length}** (target: ≥ half).`);
   w();
+  // How firm each column's verdict is: own activations against the strongest other model's, same bootstrap resamples.
+  const rival = models.map((_, j) => models.map((_, i) => i).filter((i) => i !== j).sort((a, b) => (cross[b][j]?.estimate ?? -1) - (cross[a][j]?.estimate ?? -1))[0]);
+  w(`Own − strongest other activations, per target (paired 95% CI; an interval that excludes 0 is a verdict beyond sampling noise): ${models.map((mj, j) => `${mj} vs ${models[rival[j]]} ${fmtCI(withinGroupDiff(probes[mj].models[mj].logits, probes[models[rival[j]]].models[mj].logits, labels[mj], s.test, groups, reps))}`).join("; ")}.`);
+  w();
   w("Overall AUROC, same layout:");
   w();
   w(mdTable(["activations ↓ / target →", ...models], models.map((mi, i) => [mi, ...models.map((_, j) => fmtCI(crossAll[i][j]))])));

@@ -5,7 +5,8 @@
  * Reports what the worker answered; whether it reached D1 is d1.ts's to check.
  * Owned by bench/loop.
  */
-import { pool, post, quantile, type Reply } from "./http.js";
+import { quantile } from "../loadgen.js";
+import { pool, post, type Reply } from "./http.js";
 import { cpuNow, fresh, type Instance } from "./instance.js";
 import { noteError, statusCounts, type Decision } from "./replies.js";
 import { routeRun, type RouteRun } from "./route.js";

@@ -63,12 +63,6 @@ export function agent(conns: number): Agent {
   return new Agent({ keepAlive: true, maxSockets: conns, maxFreeSockets: conns });
 }
 
-export function quantile(xs: number[], p: number): number {
-  if (xs.length === 0) return NaN;
-  const s = Float64Array.from(xs).sort();
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(p * s.length) - 1))];
-}
-
 export const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;

@@ -4,8 +4,8 @@
  * CPU per request, and the decisions of the 200s. Never reads D1; the caller
  * decides which runs are verified. Owned by bench/loop.
  */
-import type { RunResult } from "../loadgen.js";
-import { pool, post, prompt, quantile } from "./http.js";
+import { quantile, type RunResult } from "../loadgen.js";
+import { pool, post, prompt } from "./http.js";
 import { cpuNow, fresh, type Instance } from "./instance.js";
 import { noteError, statusCounts, type Decision } from "./replies.js";
 

@@ -34,6 +34,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const s = splitsOf(rows);
   const groups = rows.map((r) => r.task ?? "");
   const layers: { model: string; layer: ProbeLayer }[] = JSON.parse(readFileSync(join(world, "layers.json"), "utf8"));
+  const labels = Object.fromEntries(layers.map((x) => [x.model, labelsOf(rows, x.model)]));
   const table: (string | number)[][] = [];
   for (const name of only) {
     const c = CANDIDATES[name];
@@ -45,7 +46,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     const st = await studentScores(built.dir, rows);
     const wg = (p: number[], lab: ReturnType<typeof labelsOf>, idx: number[]) => metricsOn(p, lab, idx, groups, 20).auroc_within_group?.estimate ?? NaN;
     const per = st.models.map((m, j) => {
-      const lab = labelsOf(rows, m);
+      const lab = labels[m];
       const p = st.p.map((r) => r[j]);
       return { m, val: wg(p, lab, s.val), test: wg(p, lab, s.test) };
     });

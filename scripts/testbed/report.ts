@@ -11,8 +11,6 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { calibrate } from "../../src/core/calibration.js";
-import type { ProbeLayer } from "../../src/core/manifest.js";
-import { BuildConfig } from "../build/config.js";
 import { runBuild } from "../commands/build.js";
 import { loadProbesInput, runProbes, type ProbesResult } from "../commands/probes.js";
 import { teacherRows } from "../commands/teacher-logits.js";
@@ -25,26 +23,11 @@ import type { MetricSet } from "../lib/stats/report.js";
 import { arg, HOLDOUT_PCT } from "./gen-data.js";
 import { layersOf } from "./fixture.js";
 import { K, TEMPERATURE } from "./rollouts.js";
+import { groupRuleSection } from "./group-rule.js";
+import { STUDENT_FEATURIZER, STUDENT_TRAIN, studentConfig } from "./student-config.js";
 import {
   baselineScores, costMatrix, LAMBDAS, activationBlock, humanBlock, labelsOf, logisticOnBlocks, metricsOn, routeEval, sharedTfidf, splitsOf, studentScores, withinGroupDiff, type RouterResult,
 } from "./evaluate.js";
-
-export const STUDENT_FEATURIZER = { kind: "hashed-ngram-v1" as const, buckets: 8192, word_ngrams: [1, 2], char_ngrams: [2, 3, 4, 5], max_features: 96, lowercase: true, seed: 5 };
-export const STUDENT_TRAIN = { dim: 32, hidden: 64, maxEpochs: 30, patience: 4, lr: 0.005 };
-
-export function studentConfig(world: string, data: string, pool: string, teacher: string, layers: { model: string; layer: ProbeLayer }[], out: string) {
-  return BuildConfig.parse({
-    bundle_id: "testbed-v1",
-    description: "testbed: student distilled from probes on small char LMs trained here (scripts/testbed)",
-    data, pool,
-    teacher: { logits: teacher, layers, alpha: 0.8 },
-    featurizer: STUDENT_FEATURIZER,
-    train: STUDENT_TRAIN,
-    dtype: "float32",
-    out,
-    golden_extra: 10,
-  });
-}
 
 const iv = (m: MetricSet | undefined, k: "auroc" | "auroc_within_group"): BarValue | null => (m && m[k] ? { estimate: m[k]!.estimate, lo: m[k]!.lo, hi: m[k]!.hi } : null);
 
@@ -279,6 +262,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     return [r.label, `${r.chosen.kind} ${fmtNum(r.chosen.param, 4)}`, r.chosen.rule, fmtNum(t.point.accuracy), fmtNum(100 * t.accuracyDelta, 2), fmtNum(t.costPctOfBestSingle, 1), ok ? "yes" : "**no**"];
   })));
   w();
+  out.push(...groupRuleSection({ models, test: s.test, groups, labels, scores: Object.fromEntries(models.map((m) => [m, { probe: scores[m].probe, tfidf: scores[m].tfidf, length: scores[m].length, student: scores[m].student }])), cross: models.map((mi) => models.map((mj) => probes[mi].models[mj].logits)) }));
   const results = {
     models, counts: { labelled: nLab, unlabelled: nUnl, train: s.train.length, val: s.val.length, cal: s.cal.length, test: s.test.length },
     layers: layersChosen,

@@ -16,7 +16,7 @@ import { readJsonl } from "../lib/jsonl.js";
 import { mdTable, fmtNum } from "../lib/report/markdown.js";
 import { labelsOf, metricsOn, splitsOf, studentScores } from "./evaluate.js";
 import { arg } from "./gen-data.js";
-import { studentConfig } from "./report.js";
+import { studentConfig } from "./student-config.js";
 
 /** Each candidate overrides the report's student (STUDENT_TRAIN, STUDENT_FEATURIZER, α 0.8). */
 export const CANDIDATES: Record<string, { train?: { dim?: number; hidden?: number }; alpha?: number; featurizer?: { max_features?: number } }> = {

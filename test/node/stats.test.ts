@@ -43,6 +43,16 @@ describe("ranks and AUROC", () => {
     expect(withinGroupAuroc(scores, labels, groups)).toBeCloseTo(0.4, 12);
     expect(withinGroupAuroc([0.1, 0.2], [1, 1], ["x", "x"])).toBeNull();
   });
+  it("within-group AUROC rules: a minimum per class drops sparse groups; pair weighting pools pairs", () => {
+    // a: AUROC 1.0, n=2, 1 pos × 1 neg; d: AUROC 0.5, n=4, 2 pos × 2 neg
+    const scores = [0.1, 0.9, 0.2, 0.8, 0.6, 0.4];
+    const labels = [0, 1, 0, 0, 1, 1];
+    const groups = ["a", "a", "d", "d", "d", "d"];
+    expect(withinGroupAuroc(scores, labels, groups)).toBeCloseTo((2 * 1 + 4 * 0.5) / 6, 12);
+    expect(withinGroupAuroc(scores, labels, groups, { minPerClass: 2 })).toBeCloseTo(0.5, 12);
+    expect(withinGroupAuroc(scores, labels, groups, { minPerClass: 3 })).toBeNull();
+    expect(withinGroupAuroc(scores, labels, groups, { weight: "pairs" })).toBeCloseTo((1 * 1 + 4 * 0.5) / 5, 12);
+  });
 });
 
 describe("correlations", () => {

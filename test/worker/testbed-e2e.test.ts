@@ -28,7 +28,7 @@ import { baselineScores, costMatrix, LAMBDAS, labelsOf, metricsOn, onlyCandidate
 import { extractTestbed } from "../../scripts/testbed/activations.js";
 import { layersOf } from "../../scripts/testbed/fixture.js";
 import type { ProbeLayer } from "../../src/core/manifest.js";
-import { STUDENT_FEATURIZER, studentConfig } from "../../scripts/testbed/report.js";
+import { STUDENT_FEATURIZER, studentConfig } from "../../scripts/testbed/student-config.js";
 import { call, replayGolden, serveBundles } from "./harness.js";
 
 const FIX = process.env.TESTBED_FIXTURE ?? "testbed";

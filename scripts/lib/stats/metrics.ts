@@ -48,13 +48,23 @@ export function auroc(scores: Scores, labels: Labels): number | null {
   return (rankSum - (pos * (pos + 1)) / 2) / (pos * neg);
 }
 
+/** How groups enter `withinGroupAuroc`; the defaults are the headline rule. */
+export interface GroupRule {
+  /** A group is scored only with at least this many of each class (default 1). */
+  minPerClass?: number;
+  /** "size": weight = group size (default); "pairs": weight = positives × negatives, i.e. the pooled within-group pair ordering. */
+  weight?: "size" | "pairs";
+}
+
 /**
  * AUROC computed inside each group and averaged with weights equal to group
  * size. Groups with a single class carry no ranking information and are
  * skipped (their weight is dropped, not counted as 0.5). Null if no group
- * has both classes.
+ * qualifies. `rule` exists for sensitivity checks: a group with one positive
+ * among hundreds still gets its full size as weight under the default rule.
  */
-export function withinGroupAuroc(scores: Scores, labels: Labels, groups: ArrayLike<string | number>): number | null {
+export function withinGroupAuroc(scores: Scores, labels: Labels, groups: ArrayLike<string | number>, rule: GroupRule = {}): number | null {
+  const minPerClass = Math.max(1, rule.minPerClass ?? 1);
   const byGroup = new Map<string | number, number[]>();
   for (let i = 0; i < scores.length; i++) {
     const g = groups[i];
@@ -65,13 +75,18 @@ export function withinGroupAuroc(scores: Scores, labels: Labels, groups: ArrayLi
   let total = 0;
   let weight = 0;
   for (const idx of byGroup.values()) {
+    let pos = 0;
+    for (const i of idx) pos += labels[i] === 1 ? 1 : 0;
+    const neg = idx.length - pos;
+    if (Math.min(pos, neg) < minPerClass) continue;
     const a = auroc(
       idx.map((i) => scores[i]),
       idx.map((i) => labels[i]),
     );
     if (a === null) continue;
-    total += a * idx.length;
-    weight += idx.length;
+    const w = rule.weight === "pairs" ? pos * neg : idx.length;
+    total += a * w;
+    weight += w;
   }
   return weight === 0 ? null : total / weight;
 }

@@ -8,22 +8,27 @@
  * Must not: change report.ts's settings itself (a person reads the table and edits them).
  */
 import { readFileSync } from "node:fs";
+import type { FeaturizerSpec } from "../../src/core/featurizer.js";
 import type { ProbeLayer } from "../../src/core/manifest.js";
 import { join } from "node:path";
 import { runBuild } from "../commands/build.js";
 import { OutcomeRow } from "../formats/outcomes.js";
 import { readJsonl } from "../lib/jsonl.js";
 import { mdTable, fmtNum } from "../lib/report/markdown.js";
-import { labelsOf, metricsOn, splitsOf, studentScores } from "./evaluate.js";
+import { withinGroupAuroc } from "../lib/stats/metrics.js";
+import { labelsOf, splitsOf, studentScores } from "./evaluate.js";
 import { arg } from "./gen-data.js";
 import { studentConfig } from "./student-config.js";
 
 /** Each candidate overrides the report's student (STUDENT_TRAIN, STUDENT_FEATURIZER, α 0.8). */
-export const CANDIDATES: Record<string, { train?: { dim?: number; hidden?: number }; alpha?: number; featurizer?: { max_features?: number } }> = {
+export const CANDIDATES: Record<string, { train?: { dim?: number; hidden?: number }; alpha?: number; featurizer?: Partial<FeaturizerSpec> }> = {
   base: {},
   "alpha-1": { alpha: 1 },
   "dim64-hidden128": { train: { dim: 64, hidden: 128 } },
   "max-features-256": { featurizer: { max_features: 256 } },
+  // Char n-grams that span pieces see operand digits side by side ("2+_5"), as the TF-IDF baseline does.
+  "char-text": { featurizer: { char_scope: "text" } },
+  "char-text-mf192": { featurizer: { char_scope: "text", max_features: 192 } },
 };
 
 if (import.meta.url === `file://${process.argv[1]}`) {
@@ -44,7 +49,10 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     const t0 = performance.now();
     const built = await runBuild(cfg, { createdAt: "2026-11-29T00:00:00.000Z", progress: "none" });
     const st = await studentScores(built.dir, rows);
-    const wg = (p: number[], lab: ReturnType<typeof labelsOf>, idx: number[]) => metricsOn(p, lab, idx, groups, 20).auroc_within_group?.estimate ?? NaN;
+    const wg = (p: number[], lab: ReturnType<typeof labelsOf>, idx: number[]) => {
+      const r = idx.filter((i) => lab.has[i]);
+      return withinGroupAuroc(r.map((i) => p[i]), r.map((i) => lab.y[i]), r.map((i) => groups[i])) ?? NaN;
+    };
     const per = st.models.map((m, j) => {
       const lab = labels[m];
       const p = st.p.map((r) => r[j]);

@@ -16,6 +16,10 @@ export const FeaturizerSpec = z
     max_features: z.number().int().min(8).max(65536),
     lowercase: z.boolean(),
     seed: z.number().int().min(0).max(0xffffffff),
+    char_scope: z
+      .enum(["piece", "text"])
+      .optional()
+      .meta({ description: 'Where char n-grams are read. "piece" (default): inside each pre-tokenizer piece, as "<piece>". "text": over the whole prompt as "<text>", so an n-gram may span pieces, spaces and symbols (like a char analyzer that ignores word bounds); each is emitted with the piece it starts in.' }),
   })
   .meta({ description: "Hashed word and character n-gram featurizer (FNV-1a over UTF-8)." });
 export type FeaturizerSpec = z.infer<typeof FeaturizerSpec>;
@@ -43,6 +47,29 @@ export function pretokenize(text: string): string[] {
   return text.match(PIECE) ?? [];
 }
 
+/** Pieces with their offsets, for text-scope char n-grams. */
+interface Pieces {
+  list: string[];
+  /** Text-scope only: "<text>" and, per piece, the range of n-gram start offsets in it. */
+  padded?: string;
+  from?: number[];
+  to?: number[];
+}
+
+function piecesOf(text: string, spec: FeaturizerSpec): Pieces {
+  if (spec.char_scope !== "text") return { list: pretokenize(text) };
+  const list: string[] = [];
+  const from: number[] = [];
+  const to: number[] = [];
+  for (const m of text.matchAll(PIECE)) {
+    // Offsets in "<text>": the first piece also owns the leading "<" and anything before it.
+    from.push(list.length === 0 ? 0 : m.index! + 1);
+    to.push(m.index! + 1 + m[0].length);
+    list.push(m[0]);
+  }
+  return { list, padded: `<${text}>`, from, to };
+}
+
 /**
  * Truncation rule: when there are more ids than max_features, keep the first
  * half and the last half (rounded up), dropping the middle. The question in a
@@ -57,10 +84,12 @@ export function truncateHeadTail(ids: number[], max: number): { ids: number[]; t
 
 /**
  * Feature ids of one piece, in emission order: word n-grams starting at the
- * piece (for each n in word_ngrams), then char n-grams of "<piece>" (for each n).
+ * piece (for each n in word_ngrams), then its char n-grams (for each n): of
+ * "<piece>", or, in text scope, those of "<text>" that start in the piece.
  * Keys are hashed incrementally (prefix state + text), never concatenated.
  */
-function pieceIds(pieces: string[], i: number, spec: FeaturizerSpec, prefix: Map<string, number>, out: number[]): void {
+function pieceIds(p: Pieces, i: number, spec: FeaturizerSpec, prefix: Map<string, number>, out: number[]): void {
+  const pieces = p.list;
   for (const n of spec.word_ngrams) {
     if (i + n > pieces.length) continue;
     let h = prefix.get(`w${n}|`)!;
@@ -71,19 +100,28 @@ function pieceIds(pieces: string[], i: number, spec: FeaturizerSpec, prefix: Map
     out.push((h >>> 0) % spec.buckets);
   }
   if (spec.char_ngrams.length === 0) return;
-  const padded = `<${pieces[i]}>`;
+  const [padded, from, to] = charSpan(p, i);
   for (const n of spec.char_ngrams) {
     const base = prefix.get(`c${n}|`)!;
     // Whole pieces shorter than n are already covered by the word unigram.
-    for (let j = 0; j + n <= padded.length; j++) out.push((fnvUpdate(base, padded, j, j + n) >>> 0) % spec.buckets);
+    for (let j = from; j < to && j + n <= padded.length; j++) out.push((fnvUpdate(base, padded, j, j + n) >>> 0) % spec.buckets);
   }
 }
 
-function pieceCount(pieces: string[], i: number, spec: FeaturizerSpec): number {
+/** The string piece i's char n-grams are read from, and the range of their start offsets. */
+function charSpan(p: Pieces, i: number): [string, number, number] {
+  if (p.padded === undefined) {
+    const padded = `<${p.list[i]}>`;
+    return [padded, 0, padded.length];
+  }
+  return [p.padded, p.from![i], p.to![i]];
+}
+
+function pieceCount(p: Pieces, i: number, spec: FeaturizerSpec): number {
   let c = 0;
-  for (const n of spec.word_ngrams) if (i + n <= pieces.length) c++;
-  const len = pieces[i].length + 2;
-  for (const n of spec.char_ngrams) c += Math.max(0, len - n + 1);
+  for (const n of spec.word_ngrams) if (i + n <= p.list.length) c++;
+  const [padded, from, to] = charSpan(p, i);
+  for (const n of spec.char_ngrams) c += Math.max(0, Math.min(to, padded.length - n + 1) - from);
   return c;
 }
 
@@ -104,31 +142,33 @@ function prefixes(spec: FeaturizerSpec): Map<string, number> {
  * the first pieces and the tail from the last ones, which gives exactly
  * truncateHeadTail(allIds) at a cost bounded by max_features.
  */
-function hashedIds(pieces: string[], spec: FeaturizerSpec): { ids: number[]; truncated: boolean } {
+function hashedIds(p: Pieces, spec: FeaturizerSpec): { ids: number[]; truncated: boolean } {
   const pre = prefixes(spec);
+  const pieces = p.list;
   let total = 0;
-  for (let i = 0; i < pieces.length; i++) total += pieceCount(pieces, i, spec);
+  for (let i = 0; i < pieces.length; i++) total += pieceCount(p, i, spec);
   const out: number[] = [];
   if (total <= spec.max_features) {
-    for (let i = 0; i < pieces.length; i++) pieceIds(pieces, i, spec, pre, out);
+    for (let i = 0; i < pieces.length; i++) pieceIds(p, i, spec, pre, out);
     return { ids: out, truncated: false };
   }
   const head = Math.floor(spec.max_features / 2);
   const tail = spec.max_features - head;
-  for (let i = 0; i < pieces.length && out.length < head; i++) pieceIds(pieces, i, spec, pre, out);
+  for (let i = 0; i < pieces.length && out.length < head; i++) pieceIds(p, i, spec, pre, out);
   out.length = head;
   let start = pieces.length;
   let have = 0;
-  while (have < tail) have += pieceCount(pieces, --start, spec);
+  while (have < tail) have += pieceCount(p, --start, spec);
   const back: number[] = [];
-  for (let i = start; i < pieces.length; i++) pieceIds(pieces, i, spec, pre, back);
+  for (let i = start; i < pieces.length; i++) pieceIds(p, i, spec, pre, back);
   return { ids: out.concat(back.slice(back.length - tail)), truncated: true };
 }
 
 export function featurize(text: string, spec: FeaturizerSpec): Features {
   const normal = spec.lowercase ? text.toLowerCase() : text;
-  const pieces = pretokenize(normal);
-  const { ids, truncated } = hashedIds(pieces, spec);
+  const p = piecesOf(normal, spec);
+  const pieces = p.list;
+  const { ids, truncated } = hashedIds(p, spec);
   let digits = 0;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);

@@ -35,6 +35,16 @@ describe("featurizer", () => {
     expect(f.inputTokens).toBe(2);
     expect(f.truncated).toBe(false);
   });
+  it("text scope reads char n-grams across pieces, each emitted with the piece it starts in", () => {
+    const t = { ...spec, word_ngrams: [1], char_scope: "text" as const };
+    // "<7+9>": piece 7 owns starts 0–1 ("<7+", "7+9"), piece + owns "+9>", piece 9 starts none
+    const c3 = (k: string) => fnv1a32(`c3|${k}`, 7) % 1024;
+    const w1 = (k: string) => fnv1a32(`w1|${k}`, 7) % 1024;
+    expect(Array.from(featurize("7+9", t).ids)).toEqual([w1("7"), c3("<7+"), c3("7+9"), w1("+"), c3("+9>"), w1("9")]);
+    // The default scope never crosses a piece: no "7+9".
+    expect(Array.from(featurize("7+9", { ...spec, word_ngrams: [1] }).ids)).not.toContain(c3("7+9"));
+    expect(featurize("7+9", t).inputTokens).toBe(3);
+  });
   it("is case-insensitive when lowercase is set and deterministic", () => {
     expect(Array.from(featurize("HELLO World", spec).ids)).toEqual(Array.from(featurize("hello world", spec).ids));
   });
@@ -47,13 +57,19 @@ describe("featurizer", () => {
   });
   it("hashes only surviving ids, yet equals hashing everything then truncating", () => {
     // Reference: the plain definition (string keys, whole-text hashing, then head+tail cut).
+    // Text scope: char n-grams of "<text>", each with the piece it starts in.
     const naive = (text: string, sp: FeaturizerSpec) => {
-      const pieces = pretokenize(sp.lowercase ? text.toLowerCase() : text);
+      const normal = sp.lowercase ? text.toLowerCase() : text;
+      const matches = [...normal.matchAll(/\p{L}+|\p{N}{1,3}|[^\s\p{L}\p{N}]/gu)];
+      const pieces = matches.map((m) => m[0]);
       const all: number[] = [];
       pieces.forEach((_, i) => {
         for (const n of sp.word_ngrams) if (i + n <= pieces.length) all.push(fnv1a32(`w${n}|${pieces.slice(i, i + n).join(" ")}`, sp.seed) % sp.buckets);
-        const padded = `<${pieces[i]}>`;
-        for (const n of sp.char_ngrams) for (let j = 0; j + n <= padded.length; j++) all.push(fnv1a32(`c${n}|${padded.slice(j, j + n)}`, sp.seed) % sp.buckets);
+        const text = sp.char_scope === "text";
+        const padded = text ? `<${normal}>` : `<${pieces[i]}>`;
+        const from = !text || i === 0 ? 0 : matches[i].index! + 1;
+        const to = text ? matches[i].index! + 1 + pieces[i].length : padded.length;
+        for (const n of sp.char_ngrams) for (let j = from; j < to && j + n <= padded.length; j++) all.push(fnv1a32(`c${n}|${padded.slice(j, j + n)}`, sp.seed) % sp.buckets);
       });
       return truncateHeadTail(all, sp.max_features).ids;
     };
@@ -62,6 +78,8 @@ describe("featurizer", () => {
       const n = seed * 7;
       const text = Array.from({ length: n }, (_, i) => words[(i * seed + (i >> 2)) % words.length]).join(i2s(seed));
       expect(Array.from(featurize(text, spec).ids)).toEqual(naive(text, spec));
+      const textSpec = { ...spec, char_ngrams: [2, 3, 5], char_scope: "text" as const };
+      expect(Array.from(featurize(text, textSpec).ids)).toEqual(naive(text, textSpec));
     }
     function i2s(k: number) {
       return k % 3 === 0 ? " " : k % 3 === 1 ? "\n" : "";

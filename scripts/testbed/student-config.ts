@@ -7,7 +7,8 @@
 import type { ProbeLayer } from "../../src/core/manifest.js";
 import { BuildConfig } from "../build/config.js";
 
-export const STUDENT_FEATURIZER = { kind: "hashed-ngram-v1" as const, buckets: 8192, word_ngrams: [1, 2], char_ngrams: [2, 3, 4, 5], max_features: 96, lowercase: true, seed: 5 };
+// char_scope "text" and max_features 192: student-sweep.ts's best mean val within-group AUROC on world 3 (docs/testbed.md).
+export const STUDENT_FEATURIZER = { kind: "hashed-ngram-v1" as const, buckets: 8192, word_ngrams: [1, 2], char_ngrams: [2, 3, 4, 5], char_scope: "text" as const, max_features: 192, lowercase: true, seed: 5 };
 export const STUDENT_TRAIN = { dim: 32, hidden: 64, maxEpochs: 30, patience: 4, lr: 0.005 };
 
 export function studentConfig(world: string, data: string, pool: string, teacher: string, layers: { model: string; layer: ProbeLayer }[], out: string) {

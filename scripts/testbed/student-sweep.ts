@@ -20,15 +20,21 @@ import { labelsOf, splitsOf, studentScores } from "./evaluate.js";
 import { arg } from "./gen-data.js";
 import { studentConfig } from "./student-config.js";
 
-/** Each candidate overrides the report's student (STUDENT_TRAIN, STUDENT_FEATURIZER, α 0.8). */
+/**
+ * Each candidate overrides the report's student (STUDENT_TRAIN, STUDENT_FEATURIZER, α 0.8).
+ * Featurizer candidates name both settings they touch, so a name means the same
+ * student whatever the base is.
+ */
 export const CANDIDATES: Record<string, { train?: { dim?: number; hidden?: number }; alpha?: number; featurizer?: Partial<FeaturizerSpec> }> = {
   base: {},
   "alpha-1": { alpha: 1 },
   "dim64-hidden128": { train: { dim: 64, hidden: 128 } },
-  "max-features-256": { featurizer: { max_features: 256 } },
+  // World 1's base, and its wider cap.
+  "piece-mf96": { featurizer: { char_scope: "piece", max_features: 96 } },
+  "piece-mf256": { featurizer: { char_scope: "piece", max_features: 256 } },
   // Char n-grams that span pieces see operand digits side by side ("2+_5"), as the TF-IDF baseline does.
-  "char-text": { featurizer: { char_scope: "text" } },
-  "char-text-mf192": { featurizer: { char_scope: "text", max_features: 192 } },
+  "text-mf96": { featurizer: { char_scope: "text", max_features: 96 } },
+  "text-mf192": { featurizer: { char_scope: "text", max_features: 192 } },
 };
 
 if (import.meta.url === `file://${process.argv[1]}`) {

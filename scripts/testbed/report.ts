@@ -241,7 +241,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   w();
   w("## 3. Student fidelity");
   w();
-  w(`Student: the pipeline's \`build\` (hashed char/word n-gram bag → MLP, dim ${STUDENT_TRAIN.dim}, hidden ${STUDENT_TRAIN.hidden}, α = 0.8 teacher MSE) distilled from each model's own probe logit on train + unlabelled rows, calibrated on cal. Lift kept = (student − TF-IDF) / (probe − TF-IDF), within-group AUROC on test; target ≥ 0.8.`);
+  w(`Student: the pipeline's \`build\` (hashed char/word n-gram bag → MLP, char n-grams in ${STUDENT_FEATURIZER.char_scope} scope, at most ${STUDENT_FEATURIZER.max_features} ids, dim ${STUDENT_TRAIN.dim}, hidden ${STUDENT_TRAIN.hidden}, α = 0.8 teacher MSE) distilled from each model's own probe logit on train + unlabelled rows, calibrated on cal. Lift kept = (student − TF-IDF) / (probe − TF-IDF), within-group AUROC on test; target ≥ 0.8.`);
   w();
   w(mdTable(["model", "Pearson student vs teacher logit (test)", "(unlabelled)", "within-group AUROC probe", "student", "TF-IDF", "lift kept"], models.map((m) => [m, fmtNum(fidelity[m].pearson_test), fmtNum(fidelity[m].pearson_unlabelled), fmtNum(metrics[m].probe.auroc_within_group?.estimate), fmtNum(metrics[m].student.auroc_within_group?.estimate), fmtNum(metrics[m].tfidf.auroc_within_group?.estimate), Number.isNaN(lift(m)) ? "n/a (probe ≤ TF-IDF)" : fmtNum(lift(m))])));
   w();

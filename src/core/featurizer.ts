@@ -19,7 +19,7 @@ export const FeaturizerSpec = z
     char_scope: z
       .enum(["piece", "text"])
       .optional()
-      .meta({ description: 'Where char n-grams are read. "piece" (default): inside each pre-tokenizer piece, as "<piece>". "text": over the whole prompt as "<text>", so an n-gram may span pieces, spaces and symbols (like a char analyzer that ignores word bounds); each is emitted with the piece it starts in.' }),
+      .meta({ description: 'Where char n-grams are read. "piece" (default): inside each pre-tokenizer piece, as "<piece>". "text": over the whole prompt as "<text>", so an n-gram may span pieces, spaces and symbols (like a char analyzer that ignores word bounds); each is emitted with the piece it starts in, and those starting on whitespace between pieces are skipped.' }),
   })
   .meta({ description: "Hashed word and character n-gram featurizer (FNV-1a over UTF-8)." });
 export type FeaturizerSpec = z.infer<typeof FeaturizerSpec>;

@@ -23,7 +23,7 @@ import { sigmoid as probability } from "../lib/linear/logistic.js";
 import { subsetCsr } from "../lib/linear/sparse.js";
 import { probabilityMetrics, type MetricSet } from "../lib/stats/report.js";
 import { bootstrapCI, take, type Interval } from "../lib/stats/bootstrap.js";
-import { withinGroupAuroc } from "../lib/stats/metrics.js";
+import { withinGroupAuroc, type GroupRule } from "../lib/stats/metrics.js";
 import { selectOnValidation, type ValidationSelection } from "../lib/routing/select.js";
 import { simulate, type RoutingData, type Simulation, type SweepKind } from "../lib/routing/simulate.js";
 import { TfidfVectorizer, fitTfidfBaseline } from "../lib/tfidf.js";
@@ -145,6 +145,17 @@ export function logisticOnBlocks(rows: OutcomeRow[], s: Splits, lab: Labels, blo
 export function metricsOn(p: ArrayLike<number>, lab: Labels, rowsIdx: number[], groups: string[], reps: number, seed = 7): MetricSet {
   const r = rowsIdx.filter((i) => lab.has[i]);
   return probabilityMetrics(r.map((i) => p[i]), r.map((i) => lab.y[i]), r.map((i) => lab.rate[i]), { seed, reps, groups: r.map((i) => groups[i]) });
+}
+
+/** Within-group AUROC (point estimate) of `p` on the rows of `rowsIdx` that have the model's outcome. */
+export function withinGroupOn(p: ArrayLike<number>, lab: Labels, rowsIdx: number[], groups: string[], rule?: GroupRule): number | null {
+  const r = rowsIdx.filter((i) => lab.has[i]);
+  return withinGroupAuroc(r.map((i) => p[i]), r.map((i) => lab.y[i]), r.map((i) => groups[i]), rule);
+}
+
+/** Share of the probe's lift over TF-IDF that the student keeps; NaN when the probe has no lift to keep. */
+export function liftKept(probe: number, student: number, tfidf: number): number {
+  return probe > tfidf ? (student - tfidf) / (probe - tfidf) : NaN;
 }
 
 /**

@@ -6,9 +6,9 @@
  * Must not: choose or fit anything. It re-scores scores the report already has,
  * on test, and the headline verdicts stay those of the issue's rule.
  */
-import { withinGroupAuroc, type GroupRule } from "../lib/stats/metrics.js";
+import type { GroupRule } from "../lib/stats/metrics.js";
 import { fmtNum, mdTable } from "../lib/report/markdown.js";
-import type { Labels } from "./evaluate.js";
+import { liftKept, withinGroupOn, type Labels } from "./evaluate.js";
 
 export const RULES: { short: string; label: string; rule: GroupRule }[] = [
   { short: "headline", label: "headline: ≥ 1 of each class, weight = group size", rule: {} },
@@ -34,11 +34,7 @@ export interface GroupRuleInput {
 type Verdicts = { beats: string[]; diag: string[]; lift: string[]; wg: Record<string, Record<"probe" | "tfidf" | "student", number | null>> };
 
 function verdicts(x: GroupRuleInput, rule: GroupRule): Verdicts {
-  const wg = (m: string, sc: ArrayLike<number>) => {
-    const lab = x.labels[m];
-    const r = x.test.filter((i) => lab.has[i]);
-    return withinGroupAuroc(r.map((i) => sc[i]), r.map((i) => lab.y[i]), r.map((i) => x.groups[i]), rule);
-  };
+  const wg = (m: string, sc: ArrayLike<number>) => withinGroupOn(sc, x.labels[m], x.test, x.groups, rule);
   const out: Verdicts = { beats: [], diag: [], lift: [], wg: {} };
   x.models.forEach((m, j) => {
     const s = x.scores[m];
@@ -46,7 +42,7 @@ function verdicts(x: GroupRuleInput, rule: GroupRule): Verdicts {
     out.wg[m] = { probe, tfidf, student };
     if (probe === null || tfidf === null) return;
     if (probe > Math.max(tfidf, length ?? -1)) out.beats.push(m);
-    if (probe > tfidf && student !== null && (student - tfidf) / (probe - tfidf) >= 0.8) out.lift.push(m);
+    if (liftKept(probe, student ?? NaN, tfidf) >= 0.8) out.lift.push(m);
     const own = wg(m, x.cross[j][j]) ?? -1;
     if (x.models.every((_, i) => i === j || own >= (wg(m, x.cross[i][j]) ?? -1))) out.diag.push(m);
   });

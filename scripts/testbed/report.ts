@@ -26,7 +26,7 @@ import { K, TEMPERATURE } from "./rollouts.js";
 import { groupRuleSection } from "./group-rule.js";
 import { STUDENT_FEATURIZER, STUDENT_TRAIN, studentConfig } from "./student-config.js";
 import {
-  baselineScores, costMatrix, LAMBDAS, activationBlock, humanBlock, labelsOf, logisticOnBlocks, metricsOn, routeEval, sharedTfidf, splitsOf, studentScores, withinGroupDiff, type RouterResult,
+  baselineScores, costMatrix, LAMBDAS, activationBlock, humanBlock, labelsOf, liftKept, logisticOnBlocks, metricsOn, routeEval, sharedTfidf, splitsOf, studentScores, withinGroupDiff, type RouterResult,
 } from "./evaluate.js";
 
 const iv = (m: MetricSet | undefined, k: "auroc" | "auroc_within_group"): BarValue | null => (m && m[k] ? { estimate: m[k]!.estimate, lo: m[k]!.lo, hi: m[k]!.hi } : null);
@@ -142,8 +142,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   // ---- markdown
   const lift = (m: string) => {
     const wg = (k: Pred) => metrics[m][k].auroc_within_group?.estimate ?? NaN;
-    // Undefined when the probe has no lift over TF-IDF to keep.
-    return wg("probe") > wg("tfidf") ? (wg("student") - wg("tfidf")) / (wg("probe") - wg("tfidf")) : NaN;
+    return liftKept(wg("probe"), wg("student"), wg("tfidf"));
   };
   const headRouter = (r: RouterResult) => r.chosen.test;
   const out: string[] = [];

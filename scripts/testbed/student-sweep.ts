@@ -15,8 +15,7 @@ import { runBuild } from "../commands/build.js";
 import { OutcomeRow } from "../formats/outcomes.js";
 import { readJsonl } from "../lib/jsonl.js";
 import { mdTable, fmtNum } from "../lib/report/markdown.js";
-import { withinGroupAuroc } from "../lib/stats/metrics.js";
-import { labelsOf, splitsOf, studentScores } from "./evaluate.js";
+import { labelsOf, splitsOf, studentScores, withinGroupOn } from "./evaluate.js";
 import { arg } from "./gen-data.js";
 import { studentConfig } from "./student-config.js";
 
@@ -55,10 +54,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     const t0 = performance.now();
     const built = await runBuild(cfg, { createdAt: "2026-11-29T00:00:00.000Z", progress: "none" });
     const st = await studentScores(built.dir, rows);
-    const wg = (p: number[], lab: ReturnType<typeof labelsOf>, idx: number[]) => {
-      const r = idx.filter((i) => lab.has[i]);
-      return withinGroupAuroc(r.map((i) => p[i]), r.map((i) => lab.y[i]), r.map((i) => groups[i])) ?? NaN;
-    };
+    const wg = (p: number[], lab: ReturnType<typeof labelsOf>, idx: number[]) => withinGroupOn(p, lab, idx, groups) ?? NaN;
     const per = st.models.map((m, j) => {
       const lab = labels[m];
       const p = st.p.map((r) => r[j]);

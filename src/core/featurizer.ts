@@ -100,7 +100,9 @@ function pieceIds(p: Pieces, i: number, spec: FeaturizerSpec, prefix: Map<string
     out.push((h >>> 0) % spec.buckets);
   }
   if (spec.char_ngrams.length === 0) return;
-  const [padded, from, to] = charSpan(p, i);
+  const padded = p.padded ?? `<${pieces[i]}>`;
+  const from = p.from?.[i] ?? 0;
+  const to = p.to?.[i] ?? padded.length;
   for (const n of spec.char_ngrams) {
     const base = prefix.get(`c${n}|`)!;
     // Whole pieces shorter than n are already covered by the word unigram.
@@ -108,20 +110,14 @@ function pieceIds(p: Pieces, i: number, spec: FeaturizerSpec, prefix: Map<string
   }
 }
 
-/** The string piece i's char n-grams are read from, and the range of their start offsets. */
-function charSpan(p: Pieces, i: number): [string, number, number] {
-  if (p.padded === undefined) {
-    const padded = `<${p.list[i]}>`;
-    return [padded, 0, padded.length];
-  }
-  return [p.padded, p.from![i], p.to![i]];
-}
-
 function pieceCount(p: Pieces, i: number, spec: FeaturizerSpec): number {
   let c = 0;
   for (const n of spec.word_ngrams) if (i + n <= p.list.length) c++;
-  const [padded, from, to] = charSpan(p, i);
-  for (const n of spec.char_ngrams) c += Math.max(0, Math.min(to, padded.length - n + 1) - from);
+  // Same bounds as pieceIds, from lengths alone: counting runs over every piece and must not build strings.
+  const len = p.padded?.length ?? p.list[i].length + 2;
+  const from = p.from?.[i] ?? 0;
+  const to = p.to?.[i] ?? len;
+  for (const n of spec.char_ngrams) c += Math.max(0, Math.min(to, len - n + 1) - from);
   return c;
 }
 

@@ -26,6 +26,7 @@ const main = defineCommand({
     "convert-gsm": lazy(() => import("./convert/gsm.js")),
     "convert-math": lazy(() => import("./convert/math.js")),
     "convert-matharena": lazy(() => import("./convert/matharena.js")),
+    "convert-arenahard": lazy(() => import("./convert/arenahard.js")),
   },
 });
 

@@ -4,7 +4,7 @@
  * runtimes so a unit keeps its variant everywhere.
  */
 import { z } from "zod";
-import { unitInterval } from "./hash.js";
+import { bucketPoint } from "./hash.js";
 import { Policy } from "./policy.js";
 
 export const Variant = z
@@ -30,10 +30,15 @@ export const Experiment = z.object({
 export type Experiment = z.infer<typeof Experiment>;
 export const Experiments = z.array(Experiment);
 
-/** Picks a variant by hashing experiment name and unit id into [0,1). */
+/**
+ * Picks a variant by hashing experiment name and unit id into [0,1). The name
+ * salts the hash, so a unit's arms in two experiments are independent.
+ * Assignment hash history (docs/api.md, "Experiments API changelog"):
+ * FNV-1a until 2026-12-04, MurmurHash3 (bucketPoint) since.
+ */
 export function assignVariant(exp: Experiment, unitId: string): Variant {
   const total = exp.variants.reduce((s, v) => s + v.weight, 0);
-  const u = unitInterval(`${exp.name}\u0000${unitId}`) * total;
+  const u = bucketPoint(`${exp.name}\u0000${unitId}`) * total;
   let acc = 0;
   for (const v of exp.variants) {
     acc += v.weight;

@@ -19,7 +19,8 @@ export type Reason =
   | { reason: "unknown_bundle"; bundle: string; valid: string[] }
   | { reason: "bundle_unavailable"; detail: string }
   | { reason: "rate_limited"; key_id: string; retry_after_s: number }
-  | { reason: "unknown_decision"; unknown: string[] }
+  /** Each unknown (or, for feedback, not the caller's) decision with its field path, e.g. items.3.decision_id. */
+  | { reason: "unknown_decision"; unknown: { path: string; decision_id: string }[] }
   | { reason: "log_unavailable"; detail: string }
   | { reason: "internal"; request_id: string };
 

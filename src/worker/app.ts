@@ -88,8 +88,10 @@ export function createApp(deps: AppDeps) {
     newId: deps.newId,
   });
 
-  function routeHeaders(c: Context<Env>, out: RouteOutcome) {
+  function routeHeaders(c: Context<Env>, out: RouteOutcome, logged: boolean) {
     c.header("x-preflight-decision", out.results[0].decision_id);
+    // false only without a D1 binding: the decision_id is for correlation, nothing was stored.
+    c.header("x-preflight-logged", String(logged));
     const first = out.results[0];
     c.header("x-preflight-model", first.decision.type === "route" ? first.decision.model : "abstain");
     c.header("x-preflight-variant", out.selection.experiment?.variant ?? "none");
@@ -104,8 +106,10 @@ export function createApp(deps: AppDeps) {
     if (!body.ok) return fail(c, body.error);
     const out = await routeMany(routeCtx(c), [body.value], []);
     if (!out.ok) return fail(c, out.error);
-    routeHeaders(c, out.value);
-    logDecisions(c, deps, out.value);
+    // Durable before acknowledged: no decision_id leaves before its record is committed.
+    const logged = await logDecisions(c, deps, out.value);
+    if (!logged.ok) return fail(c, logged.error);
+    routeHeaders(c, out.value, logged.value);
     return c.json(out.value.results[0]);
   });
 
@@ -116,8 +120,9 @@ export function createApp(deps: AppDeps) {
     if (!body.ok) return fail(c, body.error);
     const out = await routeMany(routeCtx(c), body.value.requests, ["requests"]);
     if (!out.ok) return fail(c, out.error);
-    routeHeaders(c, out.value);
-    logDecisions(c, deps, out.value);
+    const logged = await logDecisions(c, deps, out.value);
+    if (!logged.ok) return fail(c, logged.error);
+    routeHeaders(c, out.value, logged.value);
     return c.json({ request_id: c.get("requestId"), results: out.value.results });
   });
 

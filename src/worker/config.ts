@@ -16,7 +16,9 @@ export const PriceOverride = z.record(
 );
 export type PriceOverride = z.infer<typeof PriceOverride>;
 
-export const ApiKeyScope = z.enum(["route", "feedback", "report"]);
+// admin widens the feedback scope to every key's decisions (a key may otherwise write feedback only on
+// its own); it grants nothing by itself, so an admin key lists both "feedback" and "admin".
+export const ApiKeyScope = z.enum(["route", "feedback", "report", "admin"]);
 export const ApiKeyEntry = z.object({
   id: z.string().min(1),
   sha256: z.string().regex(/^[0-9a-f]{64}$/),

@@ -1,22 +1,41 @@
 /**
- * Decision log writer: queues DecisionRecords and writes them to D1 in
- * batches from ctx.waitUntil, so the route response never waits on storage.
- * One flush is in flight at a time; every request that enqueues hands the
- * same pending flush to waitUntil, which keeps the isolate alive until the
- * queue is drained. A failed batch is retried once, then reported loudly.
- * Must not build records (routes do) or read them back (feedback-store does).
+ * Decision log writer: durable before acknowledged. A route hands all of its
+ * records to write(), which commits them in ONE D1 batch (one transaction: a
+ * batch route lands whole or not at all) and resolves only after the commit.
+ * The route answers 503 instead of a decision_id when write() fails, so every
+ * decision_id a client ever sees is in D1. Nothing is queued, deferred to
+ * waitUntil or shared across requests: workerd forbids one request from
+ * awaiting another's I/O, and work left for after the response is lost when
+ * the process dies. Must not build records (routes do) or read them back
+ * (feedback-store does).
  */
 import type { DecisionRecord } from "../core/decision-record.js";
+import { err, ok, type Result } from "../core/result.js";
 
-const BATCH = 100;
-/** How long a drain waits to gather records from concurrent requests into one transaction. */
-const GATHER_MS = 25;
-const COLUMNS = 14;
+/** Column order of the INSERT; values() returns a row in this order. */
+const COLUMNS = [
+  "decision_id",
+  "ts",
+  "key_id",
+  "experiment",
+  "variant",
+  "bundle_id",
+  "policy",
+  "candidates",
+  "chosen",
+  "propensity",
+  "explored",
+  "prompt_hmac",
+  "input_tokens",
+  "prompt_text",
+] as const;
 /** D1 binds at most 100 parameters per statement: 7 rows of 14 columns per INSERT. */
-const ROWS_PER_STATEMENT = Math.floor(100 / COLUMNS);
+const ROWS_PER_STATEMENT = Math.floor(100 / COLUMNS.length);
+// OR IGNORE makes the retry idempotent: if the first attempt committed but its
+// answer was lost, the retry must succeed rather than fail on the primary key.
+// decision_ids are fresh UUIDs, so it never hides a different decision.
 const insertFor = (rows: number) =>
-  `INSERT OR IGNORE INTO decisions (decision_id, ts, key_id, experiment, variant, bundle_id, policy, candidates, chosen,
-  propensity, explored, prompt_hmac, input_tokens, prompt_text) VALUES ${Array.from({ length: rows }, () => `(${Array(COLUMNS).fill("?").join(", ")})`).join(", ")}`;
+  `INSERT OR IGNORE INTO decisions (${COLUMNS.join(", ")}) VALUES ${Array.from({ length: rows }, () => `(${COLUMNS.map(() => "?").join(", ")})`).join(", ")}`;
 
 function values(r: DecisionRecord): unknown[] {
   return [
@@ -37,99 +56,49 @@ function values(r: DecisionRecord): unknown[] {
   ];
 }
 
-/** A record, or a deferred builder for one: building (HMAC, JSON) then runs after the response. */
-export type PendingRecord = DecisionRecord | (() => Promise<DecisionRecord>);
-
 export class DecisionLogger {
-  private queue: PendingRecord[] = [];
-  private pending: Promise<void> | null = null;
-  private enqueued = 0;
-  private settled = 0;
-  /** Records that could not be written after a retry (exposed for /healthz and tests). */
-  failed = 0;
-
   constructor(private readonly db: D1Database) {}
 
-  enqueue(record: PendingRecord, waitUntil: (p: Promise<unknown>) => void): void {
-    this.queue.push(record);
-    this.enqueued++;
-    if (!this.pending) {
-      this.pending = this.drain().finally(() => {
-        this.pending = null;
-      });
-    }
-    waitUntil(this.pending);
-  }
-
   /**
-   * Resolves once everything queued before the call is written (or given up
-   * on), or after `timeoutMs`. It waits for a count, not for an empty queue,
-   * so steady traffic cannot hold it. It polls on its own timer instead of
-   * awaiting the drain's promise: that promise belongs to the request that
-   * started the drain, and workerd refuses to let another request wait on it.
+   * Commits `records` in one D1 transaction, retrying once. Resolves ok only
+   * after the commit; a failure is a `log_unavailable` Reason (logged here,
+   * so the route does not need to).
    */
-  async flush(timeoutMs = 5000): Promise<void> {
-    const target = this.enqueued;
-    const started = Date.now();
-    while (this.settled < target) {
-      // Records waiting in the queue (not yet taken by a drain) are written from this request.
-      if (this.queue.length > 0) await this.writeSome();
-      else await new Promise((r) => setTimeout(r, 5));
-      if (Date.now() - started > timeoutMs) {
-        console.error(`[preflight] decision log: flush gave up after ${timeoutMs} ms with ${target - this.settled} records in flight`);
-        return;
-      }
-    }
-  }
-
-  private async drain(): Promise<void> {
-    // Wait briefly: the response is sent first, and records from concurrently
-    // arriving requests share one transaction (local D1 commits on the
-    // serving thread, so one commit per decision would tax every route).
-    if (this.queue.length < BATCH) await new Promise((r) => setTimeout(r, GATHER_MS));
-    while (this.queue.length > 0) await this.writeSome();
-  }
-
-  /** Takes up to one batch off the queue and writes it in one D1 transaction. */
-  private async writeSome(): Promise<void> {
-    const pending = this.queue.splice(0, BATCH);
-    let batch: DecisionRecord[];
-    try {
-      batch = await Promise.all(pending.map((r) => (typeof r === "function" ? r() : r)));
-    } catch (e) {
-      this.failed += pending.length;
-      this.settled += pending.length;
-      console.error(`[preflight] decision log: ${pending.length} records could not be built: ${(e as Error).message}`);
-      return;
-    }
-    // Multi-row INSERTs: fewer statements per transaction (local D1 pays per statement).
+  async write(records: DecisionRecord[]): Promise<Result<void>> {
+    if (records.length === 0) return ok(undefined);
+    // Multi-row INSERTs: fewer statements per transaction (D1 pays per statement).
     const bound: D1PreparedStatement[] = [];
-    for (let i = 0; i < batch.length; i += ROWS_PER_STATEMENT) {
-      const chunk = batch.slice(i, i + ROWS_PER_STATEMENT);
+    for (let i = 0; i < records.length; i += ROWS_PER_STATEMENT) {
+      const chunk = records.slice(i, i + ROWS_PER_STATEMENT);
       bound.push(this.db.prepare(insertFor(chunk.length)).bind(...chunk.flatMap(values)));
     }
-    try {
-      await this.db.batch(bound);
-    } catch (first) {
+    let first: unknown;
+    for (let attempt = 0; attempt < 2; attempt++) {
       try {
         await this.db.batch(bound);
+        return ok(undefined);
       } catch (e) {
-        this.failed += batch.length;
-        console.error(`[preflight] decision log: ${batch.length} records lost after retry: ${(e as Error).message}; first error: ${(first as Error).message}`);
+        first ??= e;
+        if (attempt === 1) {
+          console.error(`[preflight] decision log: ${records.length} records not written after retry: ${(e as Error).message}; first error: ${(first as Error).message}`);
+        }
       }
     }
-    this.settled += pending.length;
+    return err({ reason: "log_unavailable", detail: "the decision log (D1) did not accept the write; no decision was handed out, retry later" });
   }
 }
 
-const hmacKeys = new Map<string, Promise<CryptoKey>>();
+// Caches the imported key itself, never a pending promise: a promise created in
+// one request and awaited by another is what workerd reports as a cross-request
+// promise (and may cancel with its request). Concurrent first imports are harmless.
+const hmacKeys = new Map<string, CryptoKey>();
 
 export async function hmacHex(key: string, text: string): Promise<string> {
   let k = hmacKeys.get(key);
   if (!k) {
-    k = crypto.subtle.importKey("raw", new TextEncoder().encode(key), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+    k = await crypto.subtle.importKey("raw", new TextEncoder().encode(key), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
     hmacKeys.set(key, k);
   }
-  const sig = await crypto.subtle.sign("HMAC", await k, new TextEncoder().encode(text));
+  const sig = await crypto.subtle.sign("HMAC", k, new TextEncoder().encode(text));
   return [...new Uint8Array(sig)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }

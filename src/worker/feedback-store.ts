@@ -1,7 +1,9 @@
 /**
  * Feedback persistence and the report query, on D1. Idempotent: a repeat of
- * (decision_id, model) updates the row. Must not validate request bodies
- * (routes do) or compute statistics (core/report does).
+ * (decision_id, model) updates the row. Reads the owner and candidates of
+ * decisions for the feedback route's checks. Must not validate request
+ * bodies or decide who may write (routes do) or compute statistics
+ * (core/report does).
  */
 import { DecisionRecord, type FeedbackItem, type JoinedDecision } from "../core/decision-record.js";
 
@@ -10,20 +12,28 @@ const UPSERT = `INSERT INTO feedback (decision_id, model, reward, success, score
   ON CONFLICT (decision_id, model) DO UPDATE SET reward = excluded.reward, success = excluded.success, score = excluded.score,
   output_tokens = excluded.output_tokens, cost_usd = excluded.cost_usd, latency_ms = excluded.latency_ms, updated_at = excluded.updated_at`;
 
-/** Returns the decision ids (of those given) that are not in the log. */
-export async function unknownDecisions(db: D1Database, ids: string[]): Promise<string[]> {
+/** What feedback on a decision is checked against: who made it and which models it chose among. */
+export interface LoggedDecision {
+  key_id: string;
+  models: string[];
+}
+
+/** The logged decisions among `ids` (absent ids are simply missing from the map). */
+export async function loggedDecisions(db: D1Database, ids: string[]): Promise<Map<string, LoggedDecision>> {
   const unique = [...new Set(ids)];
-  const known = new Set<string>();
-  // D1 caps bound parameters per statement; 90 per query stays well inside it.
-  for (let i = 0; i < unique.length; i += 90) {
-    const chunk = unique.slice(i, i + 90);
+  const found = new Map<string, LoggedDecision>();
+  // D1 binds at most 100 parameters per statement.
+  for (let i = 0; i < unique.length; i += 100) {
+    const chunk = unique.slice(i, i + 100);
     const res = await db
-      .prepare(`SELECT decision_id FROM decisions WHERE decision_id IN (${chunk.map(() => "?").join(",")})`)
+      .prepare(`SELECT decision_id, key_id, candidates FROM decisions WHERE decision_id IN (${chunk.map(() => "?").join(",")})`)
       .bind(...chunk)
-      .all<{ decision_id: string }>();
-    for (const r of res.results) known.add(r.decision_id);
+      .all<{ decision_id: string; key_id: string; candidates: string }>();
+    for (const r of res.results) {
+      found.set(r.decision_id, { key_id: r.key_id, models: (JSON.parse(r.candidates) as { model: string }[]).map((c) => c.model) });
+    }
   }
-  return unique.filter((id) => !known.has(id));
+  return found;
 }
 
 export async function upsertFeedback(db: D1Database, items: FeedbackItem[], now: number): Promise<void> {

@@ -67,8 +67,8 @@ export function toProblem(r: Reason, requestId: string): Problem {
       return withId(body("rate-limited", "Too Many Requests", 429, `rate limit reached for key ${r.key_id}; retry after ${r.retry_after_s} s`, { retry_after_s: r.retry_after_s }));
     case "unknown_decision":
       return withId(
-        body("unknown-decision", "Unknown decision", 404, `unknown decision_id: ${r.unknown.slice(0, 10).join(", ")}${r.unknown.length > 10 ? ", …" : ""}`, {
-          errors: r.unknown.map((id) => ({ path: "decision_id", message: `unknown decision ${id}` })),
+        body("unknown-decision", "Unknown decision", 404, `unknown decision_id: ${r.unknown.slice(0, 10).map((u) => u.decision_id).join(", ")}${r.unknown.length > 10 ? ", …" : ""}`, {
+          errors: r.unknown.map((u) => ({ path: u.path, message: `unknown decision ${u.decision_id}` })),
         }),
       );
     case "log_unavailable":

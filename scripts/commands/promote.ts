@@ -3,8 +3,9 @@
  * Re-checks the bundle (manifest schema, every file's sha256, golden.jsonl
  * replayed through onnxruntime-node within 1e-5) and regenerates
  * src/worker/embedded-bundles.ts with that bundle first and every other
- * release bundle in artifacts/ after it (selectable by header or experiment).
- * Fixture bundles are refused.
+ * release bundle in artifacts/ after it (selectable by header or experiment),
+ * pinning the sha256 of each manifest it verified: the worker refuses a
+ * manifest edited after promotion. Fixture bundles are refused.
  */
 import { defineCommand } from "citty";
 import { createHash } from "node:crypto";
@@ -38,7 +39,7 @@ export async function verifyBundle(dir: string): Promise<Manifest> {
   return manifest;
 }
 
-export async function runPromote(bundleId: string, artifacts = "artifacts"): Promise<string[]> {
+export async function runPromote(bundleId: string, artifacts = "artifacts"): Promise<{ id: string; sha256: string }[]> {
   const dir = join(artifacts, bundleId);
   if (!existsSync(join(dir, "manifest.json"))) throw new Error(`no bundle at ${dir}`);
   const manifest = await verifyBundle(dir);
@@ -49,8 +50,8 @@ export async function runPromote(bundleId: string, artifacts = "artifacts"): Pro
     .sort();
   for (const o of others) await verifyBundle(join(artifacts, o));
   const order = [bundleId, ...others];
-  writeRegistry(REGISTRY_FILE, order.map((id) => join(artifacts, id)), "scripts/commands/promote.ts");
-  return order;
+  const pins = writeRegistry(REGISTRY_FILE, order.map((id) => join(artifacts, id)), "scripts/commands/promote.ts");
+  return order.map((id, i) => ({ id, sha256: pins[i].sha256 }));
 }
 
 export default defineCommand({
@@ -61,6 +62,7 @@ export default defineCommand({
   },
   async run({ args }) {
     const order = await runPromote(args.bundle, args.artifacts);
-    console.log(`default bundle: ${order[0]}; embedded: ${order.join(", ")}; wrote ${REGISTRY_FILE}`);
+    console.log(`default bundle: ${order[0].id}; wrote ${REGISTRY_FILE}; embedded, manifest sha256 pinned:`);
+    for (const b of order) console.log(`  ${b.id}  ${b.sha256}`);
   },
 });

@@ -1,9 +1,15 @@
 /**
- * Loads embedded bundles: checks every listed file's sha256 and the manifest
- * schema, then creates the ORT session. A bundle that fails any check is kept
- * as `failed` with its reason and never served. Must not handle HTTP.
+ * Loads embedded bundles: checks manifest.json against the sha256 its registry
+ * pinned, the manifest schema and every listed file's sha256, then creates the
+ * ORT session. A bundle that fails any check is kept as `failed` with its
+ * reason and never served. Must not handle HTTP.
+ * The pin is what makes the manifest trustworthy: file hashes only prove the
+ * files match the manifest, while calibration, prices and outputs live in the
+ * manifest itself. Bundles loaded from storage later follow the same rule: an
+ * alias resolves to a manifest digest, never to a mutable name.
  */
 import { Manifest } from "../core/manifest.js";
+import { modelLengthOf } from "../core/output-length.js";
 import type { RuntimeModel } from "../core/route.js";
 import type { PriceOverride } from "./config.js";
 import { createEngine, type Engine } from "./ort-engine.js";
@@ -12,6 +18,8 @@ import { sha256Hex } from "./sha256.js";
 export interface EmbeddedBundle {
   /** manifest.json exactly as written by the pipeline (hashed for the artifact digest). */
   manifestText: string;
+  /** sha256 (hex) of manifest.json pinned when the registry was generated; the text must match it. */
+  manifestSha256: string;
   /** Every other file of the bundle the worker needs, by manifest path. */
   files: Record<string, ArrayBuffer>;
 }
@@ -43,6 +51,7 @@ export function runtimePool(manifest: Manifest, overrides: PriceOverride): Runti
       price: o ?? { input_per_mtok: m.input_per_mtok, output_per_mtok: m.output_per_mtok },
       price_source: o ? "override" : "bundle",
       default_output_tokens: manifest.output_length?.tokens[m.id] ?? m.default_output_tokens,
+      output_length: modelLengthOf(manifest.output_length, m.id),
       output_index: manifest.outputs.find((x) => x.model === m.id)!.index,
       calibration: manifest.calibration[m.id],
     };
@@ -51,6 +60,15 @@ export function runtimePool(manifest: Manifest, overrides: PriceOverride): Runti
 
 export async function loadBundle(embedded: EmbeddedBundle, overrides: PriceOverride): Promise<BundleState> {
   const id = guessId(embedded.manifestText);
+  // Before anything reads the manifest: an edited manifest is not this bundle, whatever it says.
+  const digest = await sha256Hex(embedded.manifestText);
+  if (digest !== embedded.manifestSha256) {
+    return {
+      id,
+      state: "failed",
+      reason: `manifest.json sha256 ${digest.slice(0, 12)}… does not match the pinned ${embedded.manifestSha256.slice(0, 12) || "(none)"}…: the manifest changed after the registry was generated (re-run promote to pin a reviewed change)`,
+    };
+  }
   let raw: unknown;
   try {
     raw = JSON.parse(embedded.manifestText);
@@ -79,7 +97,7 @@ export async function loadBundle(embedded: EmbeddedBundle, overrides: PriceOverr
       bundle: {
         id: manifest.bundle_id,
         manifest,
-        sha256: await sha256Hex(embedded.manifestText),
+        sha256: digest,
         engine,
         pool: runtimePool(manifest, overrides),
       },

@@ -5,7 +5,8 @@
  */
 import { buildWorker } from "../../scripts/lib/worker-build.js";
 
-export const BUILD_DIR = ".cache/build-test";
+// Overridable so that several checkouts or sessions sharing one tree do not build into each other.
+export const BUILD_DIR = process.env.PREFLIGHT_TEST_BUILD_DIR ?? ".cache/build-test";
 
 export default function setup() {
   buildWorker("test/worker/entry.ts", BUILD_DIR);

@@ -17,6 +17,8 @@ export interface Example {
   dense: Float32Array;
   teacher?: Float32Array;
   label?: Float32Array;
+  /** Fixed per-model logit offset added to the output (the fitted wide part); not trained here. */
+  offset?: Float64Array;
 }
 
 /** Master parameters in float64, same layouts as StudentWeights. */
@@ -139,6 +141,7 @@ export function forwardInto(p: Params, s: Standardizer, ex: Example, ws: Workspa
   }
   for (let j = 0; j < H; j++) h[j] = pre[j] > 0 ? pre[j] : 0;
   z.set(p.b2);
+  if (ex.offset) for (let m = 0; m < M; m++) z[m] += ex.offset[m];
   for (let j = 0; j < H; j++) {
     const hj = h[j];
     if (hj === 0) continue;

@@ -12,6 +12,7 @@ import { mulberry32, permutation } from "../../src/core/random.js";
 import { Adam } from "./adam.js";
 import { type Example, Workspace, clearGrads, lossAndGrad, newGrads } from "./network.js";
 import { cloneParams, copyParams, fitStandardizer, foldToWeights, initParams } from "./params.js";
+import { type WidePart, fitWide, wideLogits } from "./wide.js";
 import { type ProgressOptions, createProgress } from "./progress.js";
 
 export type { Example } from "./network.js";
@@ -28,6 +29,9 @@ export const TrainConfig = z.object({
   patience: z.number().int().min(1).default(4),
   minDelta: z.number().min(0).default(1e-4),
   embStd: z.number().positive().default(0.1),
+  wide: z.boolean().default(false).meta({ description: "add the wide part (per-model TF-IDF-like linear weights over the ids, scripts/distill/wide.ts), fitted first; the deep part then trains on top of it" }),
+  wideCs: z.array(z.number().positive()).min(1).default([0.1, 1, 10, 100]).meta({ description: "wide part: inverse L2 strengths tried per model, chosen on validation log-loss" }),
+  deep: z.boolean().default(true).meta({ description: "train the embedding-bag MLP; false (only with wide) ships the wide part alone" }),
 });
 export type TrainConfig = z.infer<typeof TrainConfig>;
 export type TrainConfigInput = z.input<typeof TrainConfig>;
@@ -60,6 +64,8 @@ export interface TrainResult {
   /** Prompts processed per second over all training steps (validation passes excluded). */
   promptsPerSec: number;
   steps: number;
+  /** Wide part's per-model chosen C and validation log-loss (absent when off). */
+  wide?: WidePart["chosen"];
 }
 
 function validate(data: TrainData, F: number, alpha: number): void {
@@ -85,9 +91,17 @@ export function trainStudent(data: TrainData, configInput: TrainConfigInput = {}
   const cfg = TrainConfig.parse(configInput);
   const F = data.train[0]?.dense.length ?? 0;
   validate(data, F, cfg.alpha);
+  if (!cfg.deep && !cfg.wide) throw new Error("deep: false needs wide: true (nothing would be trained)");
+  const wide = cfg.wide ? fitWide(data.train, data.val, data.buckets, data.outputs, { Cs: cfg.wideCs }) : null;
+  if (wide) data = { ...data, train: data.train.map((ex) => withWide(ex, wide)), val: data.val.map((ex) => withWide(ex, wide)) };
   const shape: StudentShape = { buckets: data.buckets, dim: cfg.dim, dense: F, hidden: cfg.hidden, outputs: data.outputs };
   const rng = mulberry32(cfg.seed);
   const p = initParams(shape, rng, { embStd: cfg.embStd }, data.train);
+  if (wide) {
+    // The wide part carries the intercepts; with w2 = 0 the start is the wide model exactly (epoch 0 below).
+    p.b2.fill(0);
+    p.w2.fill(0);
+  }
   const std = fitStandardizer(data.train, F);
   const adam = new Adam(p, { lr: cfg.lr, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: cfg.weightDecay });
   const g = newGrads(shape);
@@ -104,9 +118,14 @@ export function trainStudent(data: TrainData, configInput: TrainConfigInput = {}
   let trainMs = 0;
   let processed = 0;
   const t0 = now();
+  if (wide && data.val.length > 0) {
+    // Epoch 0 = the wide part alone: the deep part is kept only if it lowers validation loss.
+    bestValLoss = lossAndGrad(p, std, data.val, allVal, cfg.alpha, ws, null).loss;
+    copyParams(best, p);
+  }
   progress.start(cfg.maxEpochs * n);
   try {
-    for (let epoch = 1; epoch <= cfg.maxEpochs; epoch++) {
+    for (let epoch = 1; cfg.deep && epoch <= cfg.maxEpochs; epoch++) {
       const te = now();
       const order = permutation(n, rng);
       let lossSum = 0;
@@ -152,8 +171,14 @@ export function trainStudent(data: TrainData, configInput: TrainConfigInput = {}
   } finally {
     progress.stop();
   }
+  const weights = foldToWeights(best, std);
+  if (wide) {
+    weights.wide = Float32Array.from(wide.table);
+    weights.wideNorm = Float32Array.from(wide.norm);
+    for (let m = 0; m < shape.outputs; m++) weights.b2[m] += wide.bias[m];
+  }
   return {
-    weights: foldToWeights(best, std),
+    weights,
     history,
     bestEpoch,
     bestValLoss,
@@ -162,5 +187,14 @@ export function trainStudent(data: TrainData, configInput: TrainConfigInput = {}
     seconds: (now() - t0) / 1000,
     promptsPerSec: (processed / Math.max(trainMs, 1e-9)) * 1000,
     steps: adam.steps,
+    ...(wide ? { wide: wide.chosen } : {}),
   };
+}
+
+/** The example with the wide part's logits (bias included) as its fixed offset. */
+function withWide(ex: Example, wide: WidePart): Example {
+  const M = wide.bias.length;
+  const offset = wideLogits(wide, ex.ids, M);
+  for (let m = 0; m < M; m++) offset[m] += wide.bias[m];
+  return { ...ex, offset };
 }

@@ -39,6 +39,7 @@ export function weightsFromOnnx(bytes: Uint8Array): StudentWeights {
   const [V, D] = emb.dims;
   const [DF, H] = w1.dims;
   const M = w2.dims[1];
+  const wide = init.has("wide") ? { wide: get("wide").data, wideNorm: get("wide_norm").data } : {};
   return {
     shape: { buckets: V, dim: D, dense: DF - D, hidden: H, outputs: M },
     emb: emb.data,
@@ -46,5 +47,6 @@ export function weightsFromOnnx(bytes: Uint8Array): StudentWeights {
     b1: get("b1").data,
     w2: w2.data,
     b2: get("b2").data,
+    ...wide,
   };
 }

@@ -1,7 +1,9 @@
 /**
  * Writes the student as an ONNX graph (opset 17) with onnx-proto. Owns the
  * graph layout only; weights come from src/core/student.ts. The graph mirrors
- * forward(): Gather → masked mean → Concat(dense) → MatMul/Relu → MatMul.
+ * forward(): Gather → masked mean → Concat(dense) → MatMul/Relu → MatMul, plus,
+ * when the weights have a wide part, Gather(wide) → masked sum ÷ sqrt(max(1,
+ * masked sum of Gather(wide_norm))) added to the logits (same inputs).
  * Inputs: ids int64 [B,L], mask float [B,L] (1 = real id), dense float [B,F].
  * Output: logits float [B,M]; calibration stays in the manifest (not the graph).
  */
@@ -87,8 +89,28 @@ export function exportStudent(w: StudentWeights, dtype: WeightDtype = "float32",
     node("Add", ["xw1", weight("b1")], ["pre"]),
     node("Relu", ["pre"], ["h"]),
     node("MatMul", ["h", weight("w2")], ["hw2"]),
-    node("Add", ["hw2", weight("b2")], [IO.output]),
   );
+  const hasWide = w.wide !== undefined && w.wideNorm !== undefined;
+  if (hasWide) {
+    // Gather then cast (as for emb): only the prompt's rows are converted per run.
+    const gatherRows = (table: string, out: string) =>
+      dtype === "float16"
+        ? [node("Gather", [table, IO.ids], [`${out}_f16`], { axis: 0 }), node("Cast", [`${out}_f16`], [out], { to: FLOAT })]
+        : [node("Gather", [table, IO.ids], [out], { axis: 0 })];
+    nodes.push(
+      ...gatherRows("wide", "wide_rows"), // [B,L,M]
+      node("Mul", ["wide_rows", "mask3"], ["wide_masked"]),
+      node("ReduceSum", ["wide_masked", "axis1"], ["wide_sum"], { keepdims: 0 }), // [B,M]
+      ...gatherRows("wide_norm", "norm_rows"), // [B,L]
+      node("Mul", ["norm_rows", IO.mask], ["norm_masked"]),
+      node("ReduceSum", ["norm_masked", "axis1"], ["norm_sum"], { keepdims: 1 }), // [B,1]
+      node("Max", ["norm_sum", "one"], ["norm_sum1"]),
+      node("Sqrt", ["norm_sum1"], ["norm"]),
+      node("Div", ["wide_sum", "norm"], ["wide_logits"]),
+      node("Add", ["hw2", "wide_logits"], ["hw2_wide"]),
+    );
+  }
+  nodes.push(node("Add", [hasWide ? "hw2_wide" : "hw2", weight("b2")], [IO.output]));
   const graph = onnx.GraphProto.create({
     name: "preflight_student",
     node: nodes,
@@ -98,6 +120,7 @@ export function exportStudent(w: StudentWeights, dtype: WeightDtype = "float32",
       tensor("b1", [H], w.b1, dtype),
       tensor("w2", [H, M], w.w2, dtype),
       tensor("b2", [M], w.b2, dtype),
+      ...(hasWide ? [tensor("wide", [V, M], w.wide!, dtype), tensor("wide_norm", [V], w.wideNorm!, dtype)] : []),
       int64s("axis1", [1]),
       int64s("axis2", [2]),
       tensor("one", [1], new Float32Array([1]), "float32"),

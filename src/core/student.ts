@@ -1,6 +1,8 @@
 /**
  * The student network: mean-pooled hashed n-gram embeddings concatenated with
- * dense surface features, one ReLU layer, one logit per pool model.
+ * dense surface features, one ReLU layer, one logit per pool model ("deep"),
+ * plus an optional "wide" part: per-model sparse linear weights over the same
+ * ids, TF-IDF-like (see wideTerm), added to the deep logits.
  * This TypeScript forward pass is the reference the ONNX export is checked
  * against (round-trip test) and what the trainer differentiates. Pure math.
  */
@@ -19,12 +21,33 @@ export interface StudentWeights {
   b1: Float32Array; // H
   w2: Float32Array; // H×M
   b2: Float32Array; // M
+  /** Optional wide part: V×M per-id weights with idf folded in (scripts/distill/wide.ts). */
+  wide?: Float32Array;
+  /** V: weight of one occurrence of an id in the wide part's norm (idf², ≥ 1). Present iff wide is. */
+  wideNorm?: Float32Array;
 }
 
 export interface Activations {
   x: Float32Array; // D+F pooled input
   h: Float32Array; // H after ReLU
   logits: Float32Array; // M
+}
+
+/**
+ * Wide logits of one id list (repeats count):
+ *   out_m = Σ_t table[id_t, m] / sqrt(max(1, Σ_t norm[id_t])).
+ * The max(1, ·) only matters for an empty prompt (0 / 1 = 0): norm entries are ≥ 1.
+ */
+export function wideTerm(table: ArrayLike<number>, norm: ArrayLike<number>, ids: ArrayLike<number>, outputs: number, out: { [m: number]: number; fill(v: number): unknown }): void {
+  out.fill(0);
+  let n2 = 0;
+  for (let t = 0; t < ids.length; t++) {
+    const off = ids[t] * outputs;
+    for (let m = 0; m < outputs; m++) out[m] += table[off + m];
+    n2 += norm[ids[t]];
+  }
+  const inv = 1 / Math.sqrt(Math.max(1, n2));
+  for (let m = 0; m < outputs; m++) out[m] *= inv;
 }
 
 /** Forward pass for one prompt; keeps intermediates for backprop. */
@@ -49,7 +72,8 @@ export function forward(w: StudentWeights, ids: ArrayLike<number>, dense: ArrayL
   }
   for (let j = 0; j < H; j++) if (h[j] < 0) h[j] = 0;
   const logits = new Float32Array(M);
-  for (let m = 0; m < M; m++) logits[m] = w.b2[m];
+  if (w.wide && w.wideNorm) wideTerm(w.wide, w.wideNorm, ids, M, logits);
+  for (let m = 0; m < M; m++) logits[m] += w.b2[m];
   for (let j = 0; j < H; j++) {
     const hj = h[j];
     if (hj === 0) continue;

@@ -2,7 +2,8 @@
  * Tests for the distill trainer (scripts/distill): analytic gradients against
  * central finite differences on a tiny network, the standardiser fold against
  * the reference forward(), seeded determinism, early stopping with best-weight
- * restore, input validation, and learnability on synthetic token-driven data.
+ * restore, input validation, learnability on synthetic token-driven data,
+ * and the wide part (TF-IDF-like per-model linear terms over the same ids).
  */
 import { describe, expect, it } from "vitest";
 import { featurize, type FeaturizerSpec } from "../../src/core/featurizer.js";
@@ -11,6 +12,7 @@ import { mulberry32, type Rng } from "../../src/core/random.js";
 import { type Example, type Params, Workspace, clearGrads, forwardInto, lossAndGrad, newGrads } from "../../scripts/distill/network.js";
 import { fitStandardizer, foldToWeights, initParams } from "../../scripts/distill/params.js";
 import { trainStudent } from "../../scripts/distill/trainer.js";
+import { bucketIdf, fitWide, wideLogits, wideMatrix } from "../../scripts/distill/wide.js";
 import { runDistill } from "../../scripts/commands/distill.js";
 import type { DistillRow } from "../../scripts/distill/dataset.js";
 import { TF_KEYS, type TfExample, tfBackward, tfZeros } from "../../scripts/distill/transformer.js";
@@ -205,6 +207,55 @@ describe("trainStudent", () => {
     expect(() => trainStudent({ train: train.slice(0, 5), val: [], buckets: spec.buckets, outputs: 3 }, { alpha: 0.5 }, { mode: "none" })).toThrow(
       /no teacher/,
     );
+  });
+});
+
+describe("wide part", () => {
+  const data = synthetic(1200, 2);
+  const train = data.slice(0, 800);
+  const val = data.slice(800, 1000);
+  const test = data.slice(1000) as (Example & { truth: boolean[] })[];
+  const V = spec.buckets;
+
+  it("the graph's formula (wideLogits) equals the CSR features the fit sees, row by row", () => {
+    const g = bucketIdf(train, V);
+    expect(Math.min(...g)).toBeGreaterThanOrEqual(1); // so the norm's max(1, ·) only acts on empty prompts
+    const m = wideMatrix(val, g);
+    const w = Float64Array.from({ length: V }, (_, j) => Math.sin(j));
+    const table = Float64Array.from(w, (x, j) => x * g[j]); // one output
+    const norm = Float64Array.from(g, (x) => x * x);
+    val.forEach((ex, r) => {
+      let dot = 0;
+      for (let p = m.indptr[r]; p < m.indptr[r + 1]; p++) dot += m.values[p] * w[m.indices[p]];
+      expect(wideLogits({ table, norm }, ex.ids, 1)[0]).toBeCloseTo(dot, 5);
+    });
+    expect(Array.from(wideLogits({ table, norm }, [], 1))).toEqual([0]);
+  });
+
+  it("wide alone (deep: false) learns token-driven success and ships the fit unchanged", () => {
+    const res = trainStudent({ train, val, buckets: V, outputs: 3 }, { seed: 3, wide: true, deep: false }, { mode: "none" });
+    const wide = fitWide(train, val, V, 3, { Cs: [0.1, 1, 10, 100] });
+    expect(res.history).toEqual([]);
+    expect(res.bestEpoch).toBe(0);
+    expect(res.wide?.map((c) => c?.C)).toEqual(wide.chosen.map((c) => c?.C));
+    for (const e of test.slice(0, 20)) {
+      const z = wideLogits(wide, e.ids, 3);
+      const got = forward(res.weights, e.ids, e.dense).logits;
+      for (let m = 0; m < 3; m++) expect(got[m]).toBeCloseTo(z[m] + wide.bias[m], 4);
+    }
+    for (const m of [0, 1]) {
+      const a = auroc(test.map((e) => forward(res.weights, e.ids, e.dense).logits[m]), test.map((e) => e.truth[m]));
+      expect(a, `model ${m}`).toBeGreaterThan(0.85);
+    }
+  });
+
+  it("wide + deep: the deep part is kept only where it lowers validation loss below the wide part's", () => {
+    const wideOnly = trainStudent({ train, val, buckets: V, outputs: 3 }, { seed: 3, wide: true, deep: false }, { mode: "none" });
+    const both = trainStudent({ train, val, buckets: V, outputs: 3 }, { seed: 3, dim: 16, hidden: 16, lr: 1e-2, maxEpochs: 10, wide: true }, { mode: "none" });
+    expect(both.weights.wide).toEqual(wideOnly.weights.wide);
+    expect(both.bestValLoss).toBeLessThanOrEqual(wideOnly.bestValLoss + 1e-12);
+    if (both.bestEpoch > 0) expect(both.history[both.bestEpoch - 1].valLoss).toBe(both.bestValLoss);
+    expect(() => trainStudent({ train, val, buckets: V, outputs: 3 }, { deep: false }, { mode: "none" })).toThrow(/wide/);
   });
 });
 

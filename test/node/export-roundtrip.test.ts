@@ -3,7 +3,9 @@
  * exported by scripts/onnx/export-student.ts as float32 and float16, run with
  * onnxruntime-node (scripts/lib/ort-node.ts) on a padded batch that includes
  * an empty prompt, and compared with the reference forward(). Also checks
- * that weightsFromOnnx reads back exactly what was written.
+ * that weightsFromOnnx reads back exactly what was written. The wide part
+ * (per-model idf-weighted linear terms over the same ids) is covered by the
+ * "wide + deep" cases, random and trained.
  */
 import { afterAll, describe, expect, it } from "vitest";
 import { DENSE_FEATURES, featurize, type FeaturizerSpec } from "../../src/core/featurizer.js";
@@ -13,7 +15,7 @@ import { IO, exportStudent, type WeightDtype } from "../../scripts/onnx/export-s
 import { closeSession, loadSession, runSession, type Session } from "../../scripts/lib/ort-node.js";
 import { packBatch, type PromptFeatures } from "../../src/core/batch.js";
 import { weightsFromOnnx } from "../../scripts/distill/weights-io.js";
-import { trainStudent } from "../../scripts/distill/trainer.js";
+import { trainStudent, type TrainConfigInput } from "../../scripts/distill/trainer.js";
 import { TF_KEYS, tfZeros } from "../../scripts/distill/transformer.js";
 import { tfPredict } from "../../scripts/distill/transformer-train.js";
 import { exportTransformer } from "../../scripts/distill/transformer-export.js";
@@ -50,7 +52,15 @@ function prompts(): PromptFeatures[] {
   return out;
 }
 
-function trainedWeights(): StudentWeights {
+/** Random weights plus a random wide part (norm entries ≥ 1, as idf² always is). */
+function randomWideWeights(seed: number): StudentWeights {
+  const w = randomWeights(seed);
+  const rng = mulberry32(seed + 1);
+  const { buckets: V, outputs: M } = w.shape;
+  return { ...w, wide: Float32Array.from({ length: V * M }, () => gaussian(rng) * 2), wideNorm: Float32Array.from({ length: V }, () => 1 + 8 * rng()) };
+}
+
+function trainedWeights(extra: TrainConfigInput = {}): StudentWeights {
   const rng = mulberry32(5);
   const words = "alpha beta gamma delta the of and to in is".split(" ");
   const ex = Array.from({ length: 300 }, () => {
@@ -59,8 +69,10 @@ function trainedWeights(): StudentWeights {
     const has = (w: string) => (ws.includes(w) ? 1 : 0);
     return { ids: f.ids, dense: f.dense, label: Float32Array.from([has("alpha"), has("beta") * (1 - has("gamma")), 0.5]) };
   });
-  return trainStudent({ train: ex.slice(0, 240), val: ex.slice(240), buckets: spec.buckets, outputs: 3 }, { seed: 2, dim: 8, hidden: 16, maxEpochs: 5 }, { mode: "none" }).weights;
+  return trainStudent({ train: ex.slice(0, 240), val: ex.slice(240), buckets: spec.buckets, outputs: 3 }, { seed: 2, dim: 8, hidden: 16, maxEpochs: 5, ...extra }, { mode: "none" }).weights;
 }
+
+const trainedWideWeights = () => trainedWeights({ wide: true });
 
 const sessions: Session[] = [];
 afterAll(async () => {
@@ -98,10 +110,16 @@ function maxAbsDiff(w: StudentWeights, ps: PromptFeatures[], got: Float32Array):
 
 describe.each([
   ["random", () => randomWeights(11)],
-  ["trained", trainedWeights],
+  ["trained", () => trainedWeights()],
+  ["random wide + deep", () => randomWideWeights(21)],
+  ["trained wide + deep", trainedWideWeights],
 ])("%s weights", (_name, make) => {
   const w = make();
   const ps = prompts();
+
+  it("carries a wide part exactly when the case says so", () => {
+    expect(w.wide !== undefined && w.wideNorm !== undefined).toBe(_name.includes("wide"));
+  });
 
   it("batch includes padding and an empty prompt", () => {
     const b = packBatch(ps, w.shape.dense);
@@ -116,7 +134,7 @@ describe.each([
     expect(d.logit).toBeLessThan(1e-5);
     const back = weightsFromOnnx(bytes);
     expect(back.shape).toEqual(w.shape);
-    for (const k of ["emb", "w1", "b1", "w2", "b2"] as const) expect(back[k]).toEqual(w[k]);
+    for (const k of ["emb", "w1", "b1", "w2", "b2", "wide", "wideNorm"] as const) expect(back[k]).toEqual(w[k]);
   });
 
   it("float16 export stays within a small bound of float32 forward() (fidelity loss)", async () => {

@@ -13,7 +13,8 @@ import {
   type RoutingData,
 } from "../../scripts/lib/routing/simulate.js";
 import { accuracyAtCost, accuracyCostAuc, headlines, paretoFrontier, summariseSweeps } from "../../scripts/lib/routing/pareto.js";
-import { selectOnValidation, selectParam } from "../../scripts/lib/routing/select.js";
+import { NO_HARM_TOLERANCE, selectOnValidation, selectParam } from "../../scripts/lib/routing/select.js";
+import { mulberry32 } from "../../src/core/random.js";
 
 // Models A (cost 1), B (cost 2), C (cost 4) on every row.
 //            p: A    B    C      success: A B C
@@ -224,10 +225,10 @@ describe("select on validation, report on test", () => {
     cost: [COST, COST],
   };
 
-  it("selectParam: cheapest point reaching the best single accuracy", () => {
+  it("selectParam: cheapest point within half a point of the best single accuracy, at no more than its cost", () => {
     const s = selectParam(sweep(val, "threshold", [0, 0.25, 0.7, 0.95]), singleModels(val));
     expect(s.param).toBe(0.7);
-    expect(s.rule).toBe("reaches-best-single");
+    expect(s.rule).toBe("no-harm");
   });
 
   it("selectParam with a budget: the most accurate point costing ≤ f × the best single's cost", () => {
@@ -245,7 +246,57 @@ describe("select on validation, report on test", () => {
     }
     expect(used).toBeGreaterThan(0);
     // Without a budget the rule is unchanged.
-    expect(selectParam(pts, singleModels(val)).rule).toBe("reaches-best-single");
+    expect(selectParam(pts, singleModels(val)).rule).toBe("no-harm");
+  });
+
+  describe("no-harm rule on a synthetic frontier", () => {
+    // Best single B: 80 % at $10 (A is cheaper but worse). Tolerance 0.005 → accuracy floor 0.795.
+    const singles = [
+      { label: "A", accuracy: 0.6, cost: 1 },
+      { label: "B", accuracy: 0.8, cost: 10 },
+    ];
+    const pt = (param: number, accuracy: number, cost: number) => ({ label: `p${param}`, param, accuracy, cost });
+    const frontier = [
+      pt(1, 0.7, 2), // too inaccurate
+      pt(6, 0.7949, 3), // just below the floor
+      pt(2, 0.796, 4), // qualifies
+      pt(3, 0.798, 4), // qualifies, same cost, more accurate → chosen
+      pt(4, 0.81, 6), // qualifies, dearer
+      pt(5, 0.82, 12), // most accurate but above B's cost: never chosen by no-harm
+    ];
+
+    it("picks the cheapest point within 0.5 point of the best single, ties to higher accuracy", () => {
+      const s = selectParam(frontier, singles);
+      expect(s).toMatchObject({ param: 3, rule: "no-harm" });
+    });
+
+    it("tolerance 0 asks for the best single's accuracy itself, still at ≤ its cost", () => {
+      expect(selectParam(frontier, singles, undefined, 0)).toMatchObject({ param: 4, rule: "no-harm" });
+    });
+
+    it("a point above the best single's cost is never no-harm; without any qualifying point it falls back", () => {
+      const s = selectParam([pt(1, 0.7, 2), pt(5, 0.82, 12)], singles);
+      expect(s).toMatchObject({ param: 1, rule: "within-best-single-cost" });
+    });
+
+    it("on random frontiers the choice satisfies the rule and nothing cheaper does", () => {
+      const rng = mulberry32(17);
+      let noHarm = 0;
+      for (let trial = 0; trial < 200; trial++) {
+        const pts = Array.from({ length: 12 }, (_, k) => pt(k, 0.7 + 0.12 * rng(), 1 + 12 * rng()));
+        const s = selectParam(pts, singles);
+        const ok = (q: { accuracy: number; cost: number }) => q.accuracy >= 0.8 - NO_HARM_TOLERANCE - 1e-12 && q.cost <= 10 + 1e-12;
+        if (!pts.some(ok)) {
+          expect(s.rule).not.toBe("no-harm");
+          continue;
+        }
+        noHarm++;
+        expect(s.rule).toBe("no-harm");
+        expect(ok(s.point)).toBe(true);
+        expect(s.point.cost).toBe(Math.min(...pts.filter(ok).map((q) => q.cost)));
+      }
+      expect(noHarm).toBeGreaterThan(20);
+    });
   });
 
   it("selectParam falls back to best accuracy within the best single's cost", () => {

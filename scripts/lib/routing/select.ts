@@ -6,17 +6,19 @@
  *
  * Rule, applied to the validation sweep against the best single model on
  * validation (highest accuracy, ties to the cheaper):
- *   1. "reaches-best-single": among points with accuracy ≥ its accuracy, the
- *      lowest cost (ties: higher accuracy, then earlier in the grid);
+ *   1. "no-harm": among points whose accuracy is at most `tolerance` (default
+ *      0.005, half a point) below its accuracy AND whose cost is ≤ its cost,
+ *      the cheapest (ties: higher accuracy, then earlier in the grid);
  *   2. else "within-best-single-cost": among points costing ≤ its cost, the
  *      highest accuracy (ties: lower cost, then earlier in the grid);
  *   3. else "max-accuracy": the highest accuracy overall (same ties).
  * With a cost budget (a fraction f of the best single model's cost), rule 0
  * comes first: "max-accuracy-within-budget", among points costing ≤ f × its
  * cost, the highest accuracy (ties: lower cost, then earlier in the grid).
- * Rule 1 stops at the first point that matches the best single on
- * validation, so on test it lands on either side of it by sampling noise
- * alone; a budget asks for the most accuracy the stated cost allows.
+ * Rule 1 is the default policy's rule (issue 17): never costlier than the
+ * best single model, never more than half a point less accurate on
+ * validation, otherwise as cheap as possible. tolerance 0 asks for the best
+ * single's accuracy itself (the rule before issue 17, now also capped at its cost).
  */
 import { bestSingle } from "./pareto.js";
 import {
@@ -33,7 +35,10 @@ import {
 
 const EPS = 1e-12;
 
-export type SelectionRule = "max-accuracy-within-budget" | "reaches-best-single" | "within-best-single-cost" | "max-accuracy";
+export type SelectionRule = "max-accuracy-within-budget" | "no-harm" | "within-best-single-cost" | "max-accuracy";
+
+/** Default accuracy tolerance of the no-harm rule: half a percentage point. */
+export const NO_HARM_TOLERANCE = 0.005;
 
 export interface Selected {
   param: number;
@@ -48,7 +53,7 @@ function argBest(points: OperatingPoint[], cmp: (a: OperatingPoint, b: Operating
 }
 
 /** Applies the rules above to already-swept validation points (each with `param`); `budget` is f. */
-export function selectParam(valPoints: OperatingPoint[], valSingles: OperatingPoint[], budget?: number): Selected {
+export function selectParam(valPoints: OperatingPoint[], valSingles: OperatingPoint[], budget?: number, tolerance = NO_HARM_TOLERANCE): Selected {
   const pts = valPoints.filter((q) => q.param !== undefined && Number.isFinite(q.accuracy) && Number.isFinite(q.cost));
   if (pts.length === 0) throw new Error("selectParam: no finite swept points");
   const b = bestSingle(valSingles);
@@ -58,10 +63,10 @@ export function selectParam(valPoints: OperatingPoint[], valSingles: OperatingPo
     const point = argBest(affordable, byAcc);
     return { param: point.param as number, rule: "max-accuracy-within-budget", point };
   }
-  const reach = pts.filter((q) => q.accuracy >= b.accuracy - EPS);
-  if (reach.length > 0) {
-    const point = argBest(reach, (a, c) => a.cost - c.cost || c.accuracy - a.accuracy);
-    return { param: point.param as number, rule: "reaches-best-single", point };
+  const noHarm = pts.filter((q) => q.accuracy >= b.accuracy - tolerance - EPS && q.cost <= b.cost + EPS);
+  if (noHarm.length > 0) {
+    const point = argBest(noHarm, (a, c) => a.cost - c.cost || c.accuracy - a.accuracy);
+    return { param: point.param as number, rule: "no-harm", point };
   }
   const within = pts.filter((q) => q.cost <= b.cost + EPS);
   if (within.length > 0) {
@@ -101,6 +106,8 @@ export interface SelectOptions {
   abstainBelow?: number;
   /** Cost budget as a fraction of the val-best single model's cost (rule 0); none by default. */
   budget?: number;
+  /** No-harm rule's accuracy tolerance (fraction, default NO_HARM_TOLERANCE). */
+  tolerance?: number;
 }
 
 /**
@@ -119,7 +126,7 @@ export function selectOnValidation(
   const t = completeRows(test);
   const grid = opts.grid ?? defaultGrid(v.data, kind);
   const valSingles = singleModels(v.data);
-  const chosen = selectParam(sweep(v.data, kind, grid, opts.abstainBelow), valSingles, opts.budget);
+  const chosen = selectParam(sweep(v.data, kind, grid, opts.abstainBelow), valSingles, opts.budget, opts.tolerance);
   const valBest = bestSingle(valSingles);
 
   const testPoint = { ...routeWithPolicy(t.data, policyFor(kind, chosen.param), chosen.point.label, opts.abstainBelow), param: chosen.param };

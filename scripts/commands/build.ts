@@ -20,6 +20,7 @@ import { OutcomeRow, PoolConfig } from "../formats/outcomes.js";
 import { readJsonFile, readJsonl, sha256File } from "../lib/jsonl.js";
 import { exportStudent } from "../onnx/export-student.js";
 import { evaluateForBuild } from "../build/evaluate-for-build.js";
+import { chooseOutputLength } from "../build/output-length.js";
 import { runTeacherStage } from "../build/teacher-stage.js";
 import { assignSplit } from "./ingest.js";
 import { runDistill } from "./distill.js";
@@ -90,19 +91,15 @@ export async function runBuild(config: BuildConfig, opts: { createdAt: string; p
 
   const calRows = rows.filter((r) => r.split === "cal");
   const { calibration } = calibrateStudent(weights, cfg.featurizer, models, calRows, cfg.calibration);
-  const measured: Record<string, number> = {};
-  for (const m of models) {
-    const toks = rows.flatMap((r) => (r.outcomes[m]?.output_tokens !== undefined ? [r.outcomes[m].output_tokens!] : []));
-    if (toks.length > 0) measured[m] = Math.round(toks.reduce((a, b) => a + b, 0) / toks.length);
-  }
+  // Expected output tokens: estimator chosen on val by cost MdAPE (scripts/build/output-length.ts); none without measured lengths.
+  const lengths = chooseOutputLength(rows, pool.models, cfg.featurizer, cfg.data);
+  if (lengths.chosen) console.error(`[build] output length: ${lengths.outputLength!.source}`);
   const draft = {
     pool: pool.models,
     featurizer: cfg.featurizer,
     outputModels: models,
     calibration,
-    outputLength: Object.keys(measured).length
-      ? { kind: "per-model-mean" as const, tokens: measured, source: `mean measured output_tokens in ${cfg.data}` }
-      : undefined,
+    outputLength: lengths.outputLength,
   };
   const onnx = exportStudent(weights, cfg.dtype);
   const evaluation = await evaluateForBuild({ cfg, rows, draft, onnx, dataSha });

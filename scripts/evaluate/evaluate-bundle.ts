@@ -24,7 +24,7 @@ import { fitBaselines, type BaselineInfo } from "./baselines.js";
 import { aurocTargetMet, modelEval, type ModelEval } from "./model-metrics.js";
 import { routingEval, type RoutingEval, type SplitArrays } from "./routing-eval.js";
 import { scoreRows, type ScoredSet } from "./score.js";
-import { bundleCostError, meanOver } from "./cost-error.js";
+import { bundleCostError, meanOver, type CostError } from "./cost-error.js";
 import { teacherEval, teacherHeadlineMetrics, teacherPerModelMetrics, type TeacherEval, type TeacherMap } from "./teacher.js";
 
 /** The manifest's `metrics` block (src/core/manifest.ts exports only the schema). */
@@ -70,6 +70,9 @@ export interface EvalResult {
   manifestMetrics: Metrics;
   /** Only when a teacher was given. */
   teacher?: TeacherEval;
+  /** Expected vs realised cost per model (empty when no row has a measured length); the bundle's output_length. */
+  costError?: Record<string, CostError>;
+  outputLength?: Manifest["output_length"];
 }
 
 export const COST_TARGET_PCT = 70;
@@ -204,6 +207,8 @@ export async function evaluateBundle(input: EvaluateInput): Promise<EvalResult> 
     targets,
     scored,
     manifestMetrics,
+    costError: costErr,
+    outputLength: manifest.output_length,
     ...(teacher ? { teacher } : {}),
   };
 }

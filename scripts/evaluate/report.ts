@@ -11,6 +11,7 @@ import { headlinesTable, pointsTable, routingFigure, selectionTable, type Headli
 import { COST_TARGET_PCT, COST_TARGET_TOLERANCE, type EvalResult } from "./evaluate-bundle.js";
 import { KINDS, SCORERS } from "./routing-eval.js";
 import { teacherPlots, teacherSections } from "./report-teacher.js";
+import { costErrorSections } from "./report-cost.js";
 
 export interface ReportInfo {
   /** Evaluation data file as given, and its sha256. */
@@ -216,7 +217,7 @@ export async function writeEvalReport(dir: string, r: EvalResult, info: ReportIn
   return writeReport(dir, {
     title: `Evaluation: ${r.bundle_id}`,
     intro,
-    sections: [targetsSection(r), modelSection(r), ...routingSections(r), ...teacherSections(r)],
+    sections: [targetsSection(r), modelSection(r), ...costErrorSections(r), ...routingSections(r), ...teacherSections(r)],
     plots: teacherPlots(r, plots(r)),
     metrics: metricsJson(r, info),
   });

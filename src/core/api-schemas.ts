@@ -90,6 +90,17 @@ export const ModelInfo = z
     output_per_mtok: z.number(),
     default_output_tokens: z.number(),
     output_tokens_source: z.enum(["measured", "estimate"]),
+    output_tokens_by_family: z
+      .record(z.string(), z.number())
+      .optional()
+      .meta({
+        description:
+          "Measured expected output tokens per prompt family (the bundle's family rule); a prompt of any other family gets default_output_tokens. Absent when the bundle has no per-family figures.",
+      }),
+    output_tokens_per_prompt: z
+      .string()
+      .optional()
+      .meta({ description: "The per-prompt expected-output-tokens rule fitted on measured outputs, in words; absent when the bundle has none." }),
     price_source: PriceSource,
     price_origin: z.string(),
   })

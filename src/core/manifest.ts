@@ -6,6 +6,7 @@
 import { z } from "zod";
 import { Calibration } from "./calibration.js";
 import { FeaturizerSpec } from "./featurizer.js";
+import { LogLinear, PromptFamily } from "./output-length.js";
 import { Policy } from "./policy.js";
 
 const Sha256 = z.string().regex(/^[0-9a-f]{64}$/, "lowercase hex sha256");
@@ -22,9 +23,15 @@ export const PoolModel = z.object({
 export type PoolModel = z.infer<typeof PoolModel>;
 
 export const OutputLength = z.object({
-  kind: z.literal("per-model-mean"),
+  kind: z.enum(["per-model-mean", "per-model-median", "per-family-mean", "per-family-median", "per-model-loglinear"]),
+  /** Per model: served for every prompt whose family has no figure of its own. */
   tokens: z.record(z.string(), z.number().min(0)),
   source: z.string(),
+  /** Optional (bundles before issue 17 have none): the prompt-family rule (src/core/output-length.ts) and per family, per model tokens. */
+  family_rule: z.string().optional(),
+  by_family: z.partialRecord(PromptFamily, z.record(z.string(), z.number().min(0))).optional(),
+  /** Optional: per model, a per-prompt fit on input tokens (kind per-model-loglinear). */
+  loglinear: z.record(z.string(), LogLinear).optional(),
 });
 
 export const FileEntry = z.object({ path: z.string().min(1), sha256: Sha256, bytes: z.number().int().min(0) });

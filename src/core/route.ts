@@ -6,6 +6,8 @@
 import type { Candidate, Decision, RouteRequest } from "./api-schemas.js";
 import { calibrate, type Calibration } from "./calibration.js";
 import { costPerSuccess, expectedCostUsd, type Price } from "./cost.js";
+import { formatMessages } from "./messages.js";
+import { promptFamily, tokensFor, type ModelLength, type PromptFamily } from "./output-length.js";
 import { choose, type Policy, type Scored } from "./policy.js";
 import { err, ok, type Result } from "./result.js";
 
@@ -15,6 +17,8 @@ export interface RuntimeModel {
   price: Price;
   price_source: "bundle" | "override";
   default_output_tokens: number;
+  /** Per-family figures and/or a per-prompt fit from the bundle's output_length; absent: default_output_tokens for every prompt. */
+  output_length?: ModelLength;
   /** Column of this model in the student's logits. */
   output_index: number;
   calibration: Calibration;
@@ -40,10 +44,11 @@ export function selectCandidates(pool: RuntimeModel[], req: RouteRequest, policy
   return ok(cands);
 }
 
-function outputTokensFor(m: RuntimeModel, override: RouteRequest["expected_output_tokens"]): number {
-  if (override === undefined) return m.default_output_tokens;
+function outputTokensFor(m: RuntimeModel, override: RouteRequest["expected_output_tokens"], family: PromptFamily | undefined, inputTokens: number): number {
+  const own = tokensFor(m.output_length, family, inputTokens, m.default_output_tokens);
+  if (override === undefined) return own;
   if (typeof override === "number") return override;
-  return override[m.id] ?? m.default_output_tokens;
+  return override[m.id] ?? own;
 }
 
 export function policyName(p: Policy): string {
@@ -69,9 +74,13 @@ export interface DecideInput {
 
 export function decide(input: DecideInput): { decision: Decision; candidates: Candidate[] } {
   const { candidates, logits, inputTokens, request, policy } = input;
+  // The prompt's family is needed only when a candidate has per-family lengths (a regex pass over the text).
+  const family = candidates.some((m) => m.output_length?.by_family)
+    ? promptFamily(request.prompt ?? formatMessages(request.messages ?? []))
+    : undefined;
   const scored = candidates.map((m) => {
     const p = calibrate(logits[m.output_index], m.calibration);
-    const out = outputTokensFor(m, request.expected_output_tokens);
+    const out = outputTokensFor(m, request.expected_output_tokens, family, inputTokens);
     const cost = expectedCostUsd(inputTokens, out, m.price);
     return { m, p, out, cost };
   });

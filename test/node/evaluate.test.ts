@@ -82,9 +82,12 @@ describe("evaluateBundle", () => {
     expect(mm.split).toBe("test");
     for (const m of a.models) {
       expect(Object.keys(mm.per_model[m]).sort()).toEqual(
-        ["auroc", "auroc_hi", "auroc_lo", "base_rate", "brier", "ece", "length_auroc", "logloss", "n", "tfidf_auroc"].sort(),
+        // Models whose fixture outcomes carry output_tokens also get the cost-estimate error (issue 17 item 5).
+        ["auroc", "auroc_hi", "auroc_lo", "base_rate", "brier", "ece", "length_auroc", "logloss", "n", "tfidf_auroc", ...(a.costError?.[m] ? ["cost_mdape", "output_tokens_mdape", "cost_error_n"] : [])].sort(),
       );
     }
+    expect(Object.keys(a.costError ?? {}).length).toBeGreaterThan(0);
+    expect(mm.headline.cost_mdape_mean).toBeGreaterThanOrEqual(0);
     for (const k of ["cost_pct_at_best_single_acc", "acc_within_best_single_cost", "router_acc", "router_cost", "best_single_acc", "best_single_cost", "auc"]) {
       expect(mm.headline).toHaveProperty(k);
     }

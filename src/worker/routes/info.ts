@@ -3,6 +3,7 @@
  */
 import type { z } from "zod";
 import type { ArtifactResponse, Health, ModelsResponse } from "../../core/api-schemas.js";
+import { describeLogLinear } from "../../core/output-length.js";
 import type { LoadedBundle } from "../bundle-loader.js";
 import type { Runtime } from "../runtime.js";
 
@@ -17,7 +18,10 @@ export function modelsBody(b: LoadedBundle): z.infer<typeof ModelsResponse> {
         input_per_mtok: m.price.input_per_mtok,
         output_per_mtok: m.price.output_per_mtok,
         default_output_tokens: m.default_output_tokens,
-        output_tokens_source: src.output_tokens_source,
+        // The bundle's output_length is fitted on measured output tokens, whatever the pool file said.
+        output_tokens_source: b.manifest.output_length?.tokens[m.id] !== undefined ? "measured" : src.output_tokens_source,
+        ...(m.output_length?.by_family ? { output_tokens_by_family: m.output_length.by_family } : {}),
+        ...(m.output_length?.loglinear ? { output_tokens_per_prompt: describeLogLinear(m.output_length.loglinear) } : {}),
         price_source: m.price_source,
         price_origin: m.price_source === "override" ? "PRICE_OVERRIDES" : src.price_source,
       };

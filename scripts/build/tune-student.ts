@@ -3,7 +3,8 @@
  * (docs/default-bundle-tuning.md). For each candidate (featurizer / trainer
  * overrides on top of the config) it trains with runDistill — the same code
  * the build uses — and appends one JSON line with the validation AUROC per
- * model (early stopping also uses val; test metrics are never read). With
+ * model (early stopping also uses val; test metrics are never read; a
+ * wide-and-deep blend's α is chosen on val too and recorded). With
  * --tfidf it also records the TF-IDF baseline's validation AUROC (fitted on
  * train, C chosen on val, so an optimistic reference). No bundle writing.
  *
@@ -67,6 +68,7 @@ for (const c of JSON.parse(values.candidates ?? "[]") as Candidate[]) {
     val_mean_auroc: r3(res.metrics.val.mean_auroc),
     val_loss: r3(res.training.bestValLoss),
     best_epoch: res.training.bestEpoch,
+    ...(res.training.blend ? { blend_alpha: res.training.blend.alpha, blend_tried: res.training.blend.tried.map((t) => [t.alpha, r3(t.valMeanAuroc)]) } : {}),
     onnx_fp16_bytes: exportStudent(res.weights, "float16").length,
     seconds: Math.round((Date.now() - t0) / 1000),
     val_auroc: per,

@@ -72,7 +72,8 @@ export async function runBuild(config: BuildConfig, opts: { createdAt: string; p
     });
     weights = res.weights;
     training = {
-      arch: "hashed-ngram-bag-mlp",
+      arch: res.training.config.wide ? (res.training.config.deep ? "hashed-ngram-wide-and-deep" : "hashed-ngram-wide") : "hashed-ngram-bag-mlp",
+      ...(res.training.config.ensemble > 1 ? { ensemble: res.training.config.ensemble } : {}),
       seed: res.training.config.seed,
       dim: res.weights.shape.dim,
       hidden: res.weights.shape.hidden,

@@ -116,3 +116,29 @@ export function foldToWeights(p: Params, s: Standardizer): StudentWeights {
     b2: Float32Array.from(p.b2),
   };
 }
+
+/**
+ * The average of K deep parts of one shape as one deep part of dim K·D and
+ * hidden K·H: embeddings side by side, w1 block-diagonal on the pooled rows
+ * (each member's dense rows feed only its own hidden block), w2 stacked and
+ * divided by K, b2 averaged. forward() of the result is the members' mean logit.
+ */
+export function mergeMembers(ws: StudentWeights[]): StudentWeights {
+  const K = ws.length;
+  const { buckets: V, dim: D, dense: F, hidden: H, outputs: M } = ws[0].shape;
+  const shape = { buckets: V, dim: K * D, dense: F, hidden: K * H, outputs: M };
+  const emb = new Float32Array(V * K * D);
+  const w1 = new Float32Array((K * D + F) * K * H);
+  const b1 = new Float32Array(K * H);
+  const w2 = new Float32Array(K * H * M);
+  const b2 = new Float32Array(M);
+  ws.forEach((w, k) => {
+    for (let v = 0; v < V; v++) emb.set(w.emb.subarray(v * D, (v + 1) * D), v * K * D + k * D);
+    for (let i = 0; i < D; i++) w1.set(w.w1.subarray(i * H, (i + 1) * H), (k * D + i) * K * H + k * H);
+    for (let f = 0; f < F; f++) w1.set(w.w1.subarray((D + f) * H, (D + f + 1) * H), (K * D + f) * K * H + k * H);
+    b1.set(w.b1, k * H);
+    for (let i = 0; i < H * M; i++) w2[k * H * M + i] = w.w2[i] / K;
+    for (let m = 0; m < M; m++) b2[m] += w.b2[m] / K;
+  });
+  return { shape, emb, w1, b1, w2, b2 };
+}

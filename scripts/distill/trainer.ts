@@ -7,12 +7,12 @@
  * Owns the training loop; maths lives in network.ts / adam.ts / params.ts.
  */
 import { z } from "zod";
-import type { StudentShape, StudentWeights } from "../../src/core/student.js";
+import { type StudentShape, type StudentWeights, forward } from "../../src/core/student.js";
 import { mulberry32, permutation } from "../../src/core/random.js";
 import { Adam } from "./adam.js";
 import { type Example, Workspace, clearGrads, lossAndGrad, newGrads } from "./network.js";
-import { cloneParams, copyParams, fitStandardizer, foldToWeights, initParams } from "./params.js";
-import { type WidePart, fitWide, wideLogits } from "./wide.js";
+import { cloneParams, copyParams, fitStandardizer, foldToWeights, initParams, mergeMembers } from "./params.js";
+import { type BlendChoice, type WidePart, chooseBlend, fitWide, wideLogits } from "./wide.js";
 import { type ProgressOptions, createProgress } from "./progress.js";
 
 export type { Example } from "./network.js";
@@ -31,6 +31,12 @@ export const TrainConfig = z.object({
   embStd: z.number().positive().default(0.1),
   wide: z.boolean().default(false).meta({ description: "add the wide part (per-model TF-IDF-like linear weights over the ids, scripts/distill/wide.ts), fitted first; the deep part then trains on top of it" }),
   wideCs: z.array(z.number().positive()).min(1).default([0.1, 1, 10, 100]).meta({ description: "wide part: inverse L2 strengths tried per model, chosen on validation log-loss" }),
+  wideBlend: z
+    .array(z.number().min(0).max(1))
+    .min(1)
+    .optional()
+    .meta({ description: "with wide and deep: train the deep part on its own (not on top of the wide part) and ship α·wide + (1 − α)·deep, α from this grid chosen on mean validation AUROC" }),
+  ensemble: z.number().int().min(1).max(8).default(1).meta({ description: "deep parts trained with seeds seed, seed+1, …, averaged into one wider deep part (dim and hidden × ensemble); same graph" }),
   deep: z.boolean().default(true).meta({ description: "train the embedding-bag MLP; false (only with wide) ships the wide part alone" }),
 });
 export type TrainConfig = z.infer<typeof TrainConfig>;
@@ -64,6 +70,10 @@ export interface TrainResult {
   /** Prompts processed per second over all training steps (validation passes excluded). */
   promptsPerSec: number;
   steps: number;
+  /** With ensemble > 1: each member's seed and early-stopping result (the top-level history is member 0's). */
+  members?: Array<{ seed: number; bestEpoch: number; bestValLoss: number }>;
+  /** wideBlend only: the α chosen and the validation AUROC of each α tried. */
+  blend?: BlendChoice;
   /** Wide part's per-model chosen C and validation log-loss (absent when off). */
   wide?: WidePart["chosen"];
 }
@@ -93,11 +103,43 @@ export function trainStudent(data: TrainData, configInput: TrainConfigInput = {}
   validate(data, F, cfg.alpha);
   if (!cfg.deep && !cfg.wide) throw new Error("deep: false needs wide: true (nothing would be trained)");
   const wide = cfg.wide ? fitWide(data.train, data.val, data.buckets, data.outputs, { Cs: cfg.wideCs }) : null;
-  if (wide) data = { ...data, train: data.train.map((ex) => withWide(ex, wide)), val: data.val.map((ex) => withWide(ex, wide)) };
+  // Residual mode (default): the deep part trains on top of the wide logits. Blend mode: on its own.
+  const blending = wide !== null && cfg.deep && cfg.wideBlend !== undefined && data.val.length > 0;
+  const plain = data;
+  if (wide && !blending) data = { ...data, train: data.train.map((ex) => withWide(ex, wide)), val: data.val.map((ex) => withWide(ex, wide)) };
+  // Member k uses seed + k, so member 0 is exactly the single-model run.
+  const members = Array.from({ length: cfg.deep ? cfg.ensemble : 1 }, (_, k) => trainMember(data, { ...cfg, seed: (cfg.seed + k) >>> 0 }, F, wide !== null && !blending, opts));
+  const first = members[0];
+  const weights = members.length > 1 ? mergeMembers(members.map((m) => m.weights)) : first.weights;
+  let blend: BlendChoice | undefined;
+  if (wide) {
+    const deep = { ...weights };
+    blend = blending ? chooseBlend(wide, (ex) => forward(deep, ex.ids, ex.dense).logits, plain.val, cfg.wideBlend!) : undefined;
+    const a = blend ? blend.alpha : 1;
+    // α·wide + (1 − α)·deep, folded into the tables: no graph change.
+    weights.wide = Float32Array.from(wide.table, (x) => a * x);
+    weights.wideNorm = Float32Array.from(wide.norm);
+    if (blend) for (const k of ["w2", "b2"] as const) weights[k] = weights[k].map((x) => (1 - a) * x);
+    for (let m = 0; m < data.outputs; m++) weights.b2[m] += a * wide.bias[m];
+  }
+  return {
+    ...first,
+    weights,
+    config: cfg,
+    seconds: members.reduce((a, m) => a + m.seconds, 0),
+    steps: members.reduce((a, m) => a + m.steps, 0),
+    ...(members.length > 1 ? { members: members.map((m) => ({ seed: m.config.seed, bestEpoch: m.bestEpoch, bestValLoss: m.bestValLoss })) } : {}),
+    ...(wide ? { wide: wide.chosen } : {}),
+    ...(blend ? { blend } : {}),
+  };
+}
+
+/** One deep part on examples that already carry the wide offsets (when hasWide); weights without the wide part. */
+function trainMember(data: TrainData, cfg: TrainConfig, F: number, hasWide: boolean, opts: ProgressOptions): TrainResult {
   const shape: StudentShape = { buckets: data.buckets, dim: cfg.dim, dense: F, hidden: cfg.hidden, outputs: data.outputs };
   const rng = mulberry32(cfg.seed);
   const p = initParams(shape, rng, { embStd: cfg.embStd }, data.train);
-  if (wide) {
+  if (hasWide) {
     // The wide part carries the intercepts; with w2 = 0 the start is the wide model exactly (epoch 0 below).
     p.b2.fill(0);
     p.w2.fill(0);
@@ -118,7 +160,7 @@ export function trainStudent(data: TrainData, configInput: TrainConfigInput = {}
   let trainMs = 0;
   let processed = 0;
   const t0 = now();
-  if (wide && data.val.length > 0) {
+  if (hasWide && data.val.length > 0) {
     // Epoch 0 = the wide part alone: the deep part is kept only if it lowers validation loss.
     bestValLoss = lossAndGrad(p, std, data.val, allVal, cfg.alpha, ws, null).loss;
     copyParams(best, p);
@@ -171,14 +213,8 @@ export function trainStudent(data: TrainData, configInput: TrainConfigInput = {}
   } finally {
     progress.stop();
   }
-  const weights = foldToWeights(best, std);
-  if (wide) {
-    weights.wide = Float32Array.from(wide.table);
-    weights.wideNorm = Float32Array.from(wide.norm);
-    for (let m = 0; m < shape.outputs; m++) weights.b2[m] += wide.bias[m];
-  }
   return {
-    weights,
+    weights: foldToWeights(best, std),
     history,
     bestEpoch,
     bestValLoss,
@@ -187,7 +223,6 @@ export function trainStudent(data: TrainData, configInput: TrainConfigInput = {}
     seconds: (now() - t0) / 1000,
     promptsPerSec: (processed / Math.max(trainMs, 1e-9)) * 1000,
     steps: adam.steps,
-    ...(wide ? { wide: wide.chosen } : {}),
   };
 }
 

@@ -8,9 +8,12 @@
  * graph computes from ids and mask alone (no per-bucket scatter). Fitted per
  * model with the L2 logistic path (scripts/lib/linear), λ chosen on
  * validation log-loss. Exported with g folded into the table (U = g ⊙ W) and
- * g² as the norm table. Owns the fit only; never sees test rows; no I/O.
+ * g² as the norm table. Also chooses, on validation, the blend weight α of
+ * logit = α·wide + (1 − α)·deep when both parts are trained on their own.
+ * Owns the fit and that choice only; never sees test rows; no I/O.
  */
 import { fitPath } from "../lib/linear/path.js";
+import { auroc } from "../lib/stats/metrics.js";
 import { CsrRows, type CsrMatrix } from "../lib/linear/sparse.js";
 import { wideTerm } from "../../src/core/student.js";
 import type { Example } from "./network.js";
@@ -110,4 +113,39 @@ export function fitWide(train: Example[], val: Example[], buckets: number, outpu
 export function wideLogits(w: { table: ArrayLike<number>; norm: ArrayLike<number> }, ids: ArrayLike<number>, outputs: number, out = new Float64Array(outputs)): Float64Array {
   wideTerm(w.table, w.norm, ids, outputs, out);
   return out;
+}
+
+export interface BlendChoice {
+  alpha: number;
+  /** Mean over models of the validation AUROC (majority label) of each α tried. */
+  tried: Array<{ alpha: number; valMeanAuroc: number }>;
+}
+
+/**
+ * The α of α·wide + (1 − α)·deep with the highest mean validation AUROC
+ * (ties: the earlier α in the grid). One α for every model: a per-model
+ * weight would be fitted on a few hundred rows each. deep(ex) gives the deep
+ * part's logits (bias included) for a validation example.
+ */
+export function chooseBlend(wide: WidePart, deep: (ex: Example) => ArrayLike<number>, val: Example[], grid: number[]): BlendChoice {
+  const M = wide.bias.length;
+  const wz = val.map((ex) => {
+    const z = wideLogits(wide, ex.ids, M);
+    for (let m = 0; m < M; m++) z[m] += wide.bias[m];
+    return z;
+  });
+  const dz = val.map(deep);
+  const tried = grid.map((alpha) => {
+    let sum = 0;
+    let k = 0;
+    for (let m = 0; m < M; m++) {
+      const rows = val.flatMap((ex, i) => (ex.label && !Number.isNaN(ex.label[m]) ? [i] : []));
+      const a = auroc(rows.map((i) => alpha * wz[i][m] + (1 - alpha) * dz[i][m]), rows.map((i) => (val[i].label![m] > 0.5 ? 1 : 0)));
+      if (a !== null && Number.isFinite(a)) (sum += a), k++;
+    }
+    return { alpha, valMeanAuroc: k > 0 ? sum / k : NaN };
+  });
+  let best = tried[0];
+  for (const t of tried) if (t.valMeanAuroc > best.valMeanAuroc) best = t;
+  return { alpha: best.alpha, tried };
 }

@@ -10,7 +10,7 @@ import { featurize, type FeaturizerSpec } from "../../src/core/featurizer.js";
 import { forward } from "../../src/core/student.js";
 import { mulberry32, type Rng } from "../../src/core/random.js";
 import { type Example, type Params, Workspace, clearGrads, forwardInto, lossAndGrad, newGrads } from "../../scripts/distill/network.js";
-import { fitStandardizer, foldToWeights, initParams } from "../../scripts/distill/params.js";
+import { fitStandardizer, foldToWeights, initParams, mergeMembers } from "../../scripts/distill/params.js";
 import { trainStudent } from "../../scripts/distill/trainer.js";
 import { bucketIdf, fitWide, wideLogits, wideMatrix } from "../../scripts/distill/wide.js";
 import { runDistill } from "../../scripts/commands/distill.js";
@@ -246,6 +246,43 @@ describe("wide part", () => {
     for (const m of [0, 1]) {
       const a = auroc(test.map((e) => forward(res.weights, e.ids, e.dense).logits[m]), test.map((e) => e.truth[m]));
       expect(a, `model ${m}`).toBeGreaterThan(0.85);
+    }
+  });
+
+  it("blend mode ships α·wide + (1 − α)·deep with α the best mean validation AUROC of the grid", () => {
+    const base = { seed: 3, dim: 8, hidden: 8, lr: 1e-2, maxEpochs: 4 };
+    const wideOnly = trainStudent({ train, val, buckets: V, outputs: 3 }, { ...base, wide: true, deep: false }, { mode: "none" }).weights;
+    const deepOnly = trainStudent({ train, val, buckets: V, outputs: 3 }, base, { mode: "none" }).weights;
+    const res = trainStudent({ train, val, buckets: V, outputs: 3 }, { ...base, wide: true, wideBlend: [0, 0.3, 0.7, 1] }, { mode: "none" });
+    const b = res.blend!;
+    expect(b.tried.map((t) => t.alpha)).toEqual([0, 0.3, 0.7, 1]);
+    expect(b.tried.find((t) => t.alpha === b.alpha)!.valMeanAuroc).toBe(Math.max(...b.tried.map((t) => t.valMeanAuroc)));
+    for (const e of test.slice(0, 20)) {
+      const z = forward(res.weights, e.ids, e.dense).logits;
+      const zw = forward(wideOnly, e.ids, e.dense).logits;
+      const zd = forward(deepOnly, e.ids, e.dense).logits;
+      for (let m = 0; m < 3; m++) expect(z[m]).toBeCloseTo(b.alpha * zw[m] + (1 - b.alpha) * zd[m], 4);
+    }
+  });
+
+  it("an ensemble of deep parts is one wider deep part whose logits are the members' mean", () => {
+    const cfg = { dim: 4, hidden: 6, maxEpochs: 2, wide: true };
+    const one = (seed: number) => trainStudent({ train, val, buckets: V, outputs: 3 }, { ...cfg, seed }, { mode: "none" }).weights;
+    const [a, b] = [one(5), one(6)];
+    const res = trainStudent({ train, val, buckets: V, outputs: 3 }, { ...cfg, seed: 5, ensemble: 2 }, { mode: "none" });
+    expect(res.weights.shape).toMatchObject({ dim: 8, hidden: 12 });
+    expect(res.members?.map((m) => m.seed)).toEqual([5, 6]);
+    const deepOnly = (w: typeof a) => ({ ...w, wide: undefined, wideNorm: undefined });
+    const merged = mergeMembers([deepOnly(a), deepOnly(b)]);
+    for (const e of test.slice(0, 20)) {
+      const za = forward(a, e.ids, e.dense).logits;
+      const zb = forward(b, e.ids, e.dense).logits;
+      const z = forward(res.weights, e.ids, e.dense).logits;
+      const zm = forward(merged, e.ids, e.dense).logits;
+      for (let m = 0; m < 3; m++) {
+        expect(z[m]).toBeCloseTo((za[m] + zb[m]) / 2, 4);
+        expect(zm[m]).toBeCloseTo((forward(deepOnly(a), e.ids, e.dense).logits[m] + forward(deepOnly(b), e.ids, e.dense).logits[m]) / 2, 4);
+      }
     }
   });
 

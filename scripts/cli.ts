@@ -20,6 +20,7 @@ const main = defineCommand({
     promote: lazy(() => import("./commands/promote.js")),
     "make-fixture": lazy(() => import("./commands/make-fixture.js")),
     "make-e2e-fixture": lazy(() => import("./commands/make-e2e-fixture.js")),
+    "make-many-model-pool": lazy(() => import("./commands/make-many-model-pool.js")),
     "teacher-logits": lazy(() => import("./commands/teacher-logits.js")),
     "convert-llmrouter": lazy(() => import("./convert/llmrouter.js")),
     "convert-routellm": lazy(() => import("./convert/routellm.js")),

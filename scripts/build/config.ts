@@ -37,6 +37,12 @@ export const BuildConfig = z
     train: TrainConfig.partial().default({}),
     dtype: z.enum(["float32", "float16"]).default("float16"),
     calibration: z.enum(["platt", "isotonic"]).default("platt"),
+    signal_alpha: z
+      .number()
+      .gt(0)
+      .max(1)
+      .optional()
+      .meta({ description: "A model keeps its score only if the lower end of the (1 − alpha) bootstrap CI of its val AUROC exceeds 0.5 (default in calibrate-student.ts; 1 = bootstrap median)." }),
     out: z.string().default("artifacts"),
     seed: z.number().int().min(0).default(1),
     golden_extra: z.number().int().min(0).max(200).default(20),

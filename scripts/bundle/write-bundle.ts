@@ -7,7 +7,7 @@
 import { createHash } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { calibrate, type Calibration } from "../../src/core/calibration.js";
+import { calibrate, type Calibration, type CalibrationStats } from "../../src/core/calibration.js";
 import type { FeaturizerSpec } from "../../src/core/featurizer.js";
 import { Manifest, type GoldenRow, type PoolModel } from "../../src/core/manifest.js";
 import type { Policy } from "../../src/core/policy.js";
@@ -32,6 +32,8 @@ export interface BundleSpec {
   /** Pool model id for each output column of the student, in order. */
   outputModels: string[];
   calibration: Record<string, Calibration>;
+  /** Per-model cal counts and validation signal (absent in fixtures and bundles built before issue 17). */
+  calibrationStats?: Record<string, CalibrationStats>;
   defaultPolicy: Policy;
   outputLength?: Manifest["output_length"];
   provenance: Omit<Manifest["provenance"], "created_at">;
@@ -62,6 +64,7 @@ export async function writeBundle(spec: BundleSpec): Promise<{ dir: string; mani
     onnx: { file: ONNX_FILE, sha256: sha256(onnx), opset: OPSET, weight_dtype: spec.dtype, inputs: { ids: IO.ids, mask: IO.mask, dense: IO.dense }, output: IO.output },
     outputs: spec.outputModels.map((model, index) => ({ index, model })),
     calibration: spec.calibration,
+    calibration_stats: spec.calibrationStats,
     output_length: spec.outputLength,
     default_policy: spec.defaultPolicy,
     provenance: { ...spec.provenance, created_at: spec.createdAt },

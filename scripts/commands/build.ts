@@ -11,7 +11,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Manifest } from "../../src/core/manifest.js";
 import { BuildConfig } from "../build/config.js";
-import { calibrateStudent, promptText } from "../build/calibrate-student.js";
+import { calibrateStudent, calibrationWarnings, promptText } from "../build/calibrate-student.js";
 import { goldenPrompts } from "../bundle/golden-prompts.js";
 import { writeBundle } from "../bundle/write-bundle.js";
 import { toDistillRow, type DistillRow } from "../distill/dataset.js";
@@ -91,7 +91,10 @@ export async function runBuild(config: BuildConfig, opts: { createdAt: string; p
   }
 
   const calRows = rows.filter((r) => r.split === "cal");
-  const { calibration } = calibrateStudent(weights, cfg.featurizer, models, calRows, cfg.calibration);
+  const valRows = rows.filter((r) => r.split === "val");
+  const calibrated = calibrateStudent(weights, cfg.featurizer, models, calRows, cfg.calibration, { valRows, seed: cfg.seed, alpha: cfg.signal_alpha });
+  const { calibration } = calibrated;
+  for (const line of calibrationWarnings(calibrated)) console.error(line);
   // Expected output tokens: estimator chosen on val by cost MdAPE (scripts/build/output-length.ts); none without measured lengths.
   const lengths = chooseOutputLength(rows, pool.models, cfg.featurizer, cfg.data);
   if (lengths.chosen) console.error(`[build] output length: ${lengths.outputLength!.source}`);
@@ -127,6 +130,7 @@ export async function runBuild(config: BuildConfig, opts: { createdAt: string; p
     dtype: cfg.dtype,
     outputModels: models,
     calibration,
+    calibrationStats: calibrated.stats,
     defaultPolicy: evaluation.defaultPolicy,
     outputLength: draft.outputLength,
     provenance,

@@ -39,6 +39,8 @@ interface TaskResult {
   task: string;
   rows: number;
   routed: number;
+  /** Models with both classes on T (AUROC defined); the means below are over these. */
+  models_scored: number;
   student_mean_auroc: number;
   tfidf_mean_auroc: number;
   /** Models whose paired student − TF-IDF AUROC CI lies entirely below / above 0. */
@@ -58,7 +60,8 @@ interface TaskResult {
   oracle_acc: number;
 }
 
-const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+/** Mean over the models where both AUROCs exist (a task where a model never or always succeeds has none). */
+const mean = (xs: number[]) => (xs.length === 0 ? NaN : xs.reduce((a, b) => a + b, 0) / xs.length);
 const results: TaskResult[] = [];
 for (const task of tasks) {
   const t0 = Date.now();
@@ -77,7 +80,7 @@ for (const task of tasks) {
   const onnx = exportStudent(res.weights, cfg.dtype);
   const manifest = draftManifest(cfg, { pool: pool.models, featurizer: cfg.featurizer, outputModels: models, calibration: cal.calibration, outputLength: undefined }, onnx);
   const ev = await evaluateBundle({ manifest, onnx, rows: [...valRows, ...held], trainRows, split: "test", seed: cfg.seed, reps });
-  const per = models.map((m) => ev.per_model[m]);
+  const per = models.map((m) => ev.per_model[m]).filter((e) => e.student.auroc.estimate !== null && e.tfidf.auroc.estimate !== null);
   const delta = per.map((e) => e.auroc_minus_tfidf);
   const sel = ev.routing.selections?.student.threshold ?? null;
   const best = ev.routing.sweeps.student.threshold.headlines.bestSingle;
@@ -85,8 +88,9 @@ for (const task of tasks) {
     task,
     rows: held.length,
     routed: ev.counts.routed,
-    student_mean_auroc: mean(per.map((e) => e.student.auroc.estimate ?? NaN)),
-    tfidf_mean_auroc: mean(per.map((e) => e.tfidf.auroc.estimate ?? NaN)),
+    models_scored: per.length,
+    student_mean_auroc: mean(per.map((e) => e.student.auroc.estimate!)),
+    tfidf_mean_auroc: mean(per.map((e) => e.tfidf.auroc.estimate!)),
     delta_ci_below_0: delta.filter((d) => d.hi !== null && d.hi < 0).length,
     delta_ci_above_0: delta.filter((d) => d.lo !== null && d.lo > 0).length,
     threshold: sel?.param ?? null,
@@ -108,16 +112,19 @@ for (const task of tasks) {
 const f3 = (x: number | null) => (x === null || !Number.isFinite(x) ? "—" : x.toFixed(3));
 const pct = (a: number | null, b: number) => (a === null || !(b > 0) ? "—" : `${Math.round((100 * a) / b)}%`);
 const lines = [
-  "| held-out task | rows | student mean AUROC | TF-IDF mean AUROC | Δ CI < 0 / > 0 (of 9) | threshold (rule) | router acc | val-best single on task | its acc | router cost % of it | best single on task (hindsight) | oracle |",
-  "|---|---:|---:|---:|---:|---|---:|---|---:|---:|---|---:|",
+  "| held-out task | rows | models scored | student mean AUROC | TF-IDF mean AUROC | Δ CI < 0 / > 0 | threshold (rule) | router acc | val-best single on task | its acc | router cost % of it | best single on task (hindsight) | oracle |",
+  "|---|---:|---:|---:|---:|---:|---|---:|---|---:|---:|---|---:|",
   ...results.map((r) =>
-    `| ${r.task} | ${r.rows} | ${f3(r.student_mean_auroc)} | ${f3(r.tfidf_mean_auroc)} | ${r.delta_ci_below_0} / ${r.delta_ci_above_0} | ${f3(r.threshold)} (${r.rule}) | ${f3(r.router_acc)} | ${r.val_best_single} | ${f3(r.val_best_single_acc)} | ${pct(r.router_cost, r.val_best_single_cost)} | ${r.best_single_on_task} ${f3(r.best_single_on_task_acc)} | ${f3(r.oracle_acc)} |`,
+    `| ${r.task} | ${r.rows} | ${r.models_scored} | ${f3(r.student_mean_auroc)} | ${f3(r.tfidf_mean_auroc)} | ${r.delta_ci_below_0} / ${r.delta_ci_above_0} | ${f3(r.threshold)} (${r.rule}) | ${f3(r.router_acc)} | ${r.val_best_single} | ${f3(r.val_best_single_acc)} | ${pct(r.router_cost, r.val_best_single_cost)} | ${r.best_single_on_task} ${f3(r.best_single_on_task_acc)} | ${f3(r.oracle_acc)} |`,
   ),
 ];
-const routed = results.reduce((a, r) => a + r.routed, 0);
-const w = (f: (r: TaskResult) => number | null) => results.reduce((a, r) => a + (f(r) ?? 0) * r.routed, 0) / Math.max(1, routed);
+/** Row-weighted mean over the tasks where the figure exists. */
+const w = (f: (r: TaskResult) => number | null) => {
+  const ok = results.filter((r) => Number.isFinite(f(r) ?? NaN));
+  return ok.reduce((a, r) => a + f(r)! * r.routed, 0) / Math.max(1, ok.reduce((a, r) => a + r.routed, 0));
+};
 lines.push(
-  `| **all (row-weighted)** | ${results.reduce((a, r) => a + r.rows, 0)} | ${f3(w((r) => r.student_mean_auroc))} | ${f3(w((r) => r.tfidf_mean_auroc))} | ${results.reduce((a, r) => a + r.delta_ci_below_0, 0)} / ${results.reduce((a, r) => a + r.delta_ci_above_0, 0)} | | ${f3(w((r) => r.router_acc))} | | ${f3(w((r) => r.val_best_single_acc))} | ${pct(w((r) => r.router_cost), w((r) => r.val_best_single_cost))} | | ${f3(w((r) => r.oracle_acc))} |`,
+  `| **all (row-weighted)** | ${results.reduce((a, r) => a + r.rows, 0)} | | ${f3(w((r) => r.student_mean_auroc))} | ${f3(w((r) => r.tfidf_mean_auroc))} | ${results.reduce((a, r) => a + r.delta_ci_below_0, 0)} / ${results.reduce((a, r) => a + r.delta_ci_above_0, 0)} | | ${f3(w((r) => r.router_acc))} | | ${f3(w((r) => r.val_best_single_acc))} | ${pct(w((r) => r.router_cost), w((r) => r.val_best_single_cost))} | | ${f3(w((r) => r.oracle_acc))} |`,
 );
 writeFileSync(`${values.out}.md`, lines.join("\n") + "\n");
 console.log(lines.join("\n"));

@@ -103,6 +103,13 @@ export const ModelInfo = z
       .meta({ description: "The per-prompt expected-output-tokens rule fitted on measured outputs, in words; absent when the bundle has none." }),
     price_source: PriceSource,
     price_origin: z.string(),
+    signal: z.enum(["ok", "none"]).nullable().meta({
+      description: 'From the bundle\'s validation check: "none" = the student\'s score showed no signal for this model, so p_success is its constant calibrated base rate; null = bundle built before the check.',
+    }),
+    calibration: z
+      .object({ method: z.enum(["platt", "isotonic", "base-rate"]), n: z.number().int(), positives: z.number().int(), val_auroc: z.number().nullable() })
+      .nullable()
+      .meta({ description: "How p_success was calibrated: map, cal-split outcomes and successes, validation AUROC of the score; null for older bundles." }),
   })
   .meta({ id: "ModelInfo" });
 

@@ -1,6 +1,9 @@
 /**
  * Calibration maps a raw student logit to P(success). Pure math; the pipeline
  * fits the parameters, the worker and the pipeline both apply them from here.
+ * Also owns the per-model calibration record (cal-split counts, validation
+ * evidence, `signal`) and the rule that a model without validated signal is
+ * served the constant base-rate map, so nobody can serve an inverted score.
  */
 import { z } from "zod";
 
@@ -52,4 +55,43 @@ function interpolate(x: number[], y: number[], v: number): number {
 export function calibrate(raw: number, c: Calibration): number {
   if (c.kind === "platt") return sigmoid(c.a * raw + c.b);
   return interpolate(c.x, c.y, raw);
+}
+
+/** True when the map returns the same P for every logit (slope 0, or a flat table). */
+export function isConstant(c: Calibration): boolean {
+  return c.kind === "platt" ? c.a === 0 : c.y.every((v) => v === c.y[0]);
+}
+
+/**
+ * The constant map served to a model without validated signal: the cal
+ * split's base rate with one pseudo-success and one pseudo-failure (Laplace),
+ * so 0 or n positives still give a finite logit.
+ */
+export function baseRateCalibration(n: number, positives: number): Calibration {
+  return { kind: "platt", a: 0, b: logit((positives + 1) / (n + 2)) };
+}
+
+/**
+ * Per model, what its calibration was fitted on and whether the student's
+ * score carries signal for it. `signal` is decided on validation alone:
+ * "ok" when the lower end of the seeded bootstrap (1 − val_alpha) CI of the
+ * student's validation AUROC exceeds 0.5, "none" otherwise (no interval, or
+ * one reaching 0.5).
+ */
+export const CalibrationStats = z.object({
+  n: z.number().int().min(0).meta({ description: "cal-split outcomes the map was fitted on" }),
+  positives: z.number().int().min(0).meta({ description: "of which successes (majority label 1)" }),
+  method: z.enum(["platt", "isotonic", "base-rate"]).meta({ description: "map served; base-rate = constant (signal none)" }),
+  val_n: z.number().int().min(0),
+  val_auroc: z.number().min(0).max(1).nullable().meta({ description: "student logit vs outcome on the val split" }),
+  val_auroc_lo: z.number().min(0).max(1).nullable().meta({ description: "lower end of its bootstrap (1 − val_alpha) CI" }),
+  val_alpha: z.number().gt(0).max(1),
+  signal: z.enum(["ok", "none"]),
+  fitted: Calibration.optional().meta({ description: "the monotone map fitted on cal, kept for inspection when not served" }),
+});
+export type CalibrationStats = z.infer<typeof CalibrationStats>;
+
+/** The map the bundle serves: the fitted one, or the constant base rate when there is no signal. */
+export function servedCalibration(fitted: Calibration, stats: Pick<CalibrationStats, "n" | "positives" | "signal">): Calibration {
+  return stats.signal === "none" ? baseRateCalibration(stats.n, stats.positives) : fitted;
 }

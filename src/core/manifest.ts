@@ -4,7 +4,7 @@
  * artifacts/README.md. Pure: parsing only, no file access.
  */
 import { z } from "zod";
-import { Calibration } from "./calibration.js";
+import { Calibration, CalibrationStats, isConstant } from "./calibration.js";
 import { FeaturizerSpec } from "./featurizer.js";
 import { LogLinear, PromptFamily } from "./output-length.js";
 import { Policy } from "./policy.js";
@@ -75,6 +75,10 @@ export const Manifest = z
     }),
     outputs: z.array(z.object({ index: z.number().int().min(0), model: z.string() })).min(1),
     calibration: z.record(z.string(), Calibration),
+    calibration_stats: z
+      .record(z.string(), CalibrationStats)
+      .optional()
+      .meta({ description: "Per model: cal-split counts and validation signal (bundles built before issue 17 have none)." }),
     output_length: OutputLength.optional(),
     default_policy: Policy,
     provenance: Provenance,
@@ -90,6 +94,16 @@ export const Manifest = z
     for (const id of ids) {
       if (!m.outputs.some((o) => o.model === id)) ctx.addIssue({ code: "custom", path: ["outputs"], message: `no output for ${id}` });
       if (!m.calibration[id]) ctx.addIssue({ code: "custom", path: ["calibration", id], message: "missing calibration" });
+    }
+    // With stats (every bundle built since issue 17): maps are monotone and a model without signal is served a constant.
+    if (m.calibration_stats) {
+      for (const id of ids) {
+        const st = m.calibration_stats[id];
+        const c = m.calibration[id];
+        if (!st) ctx.addIssue({ code: "custom", path: ["calibration_stats", id], message: "missing calibration stats" });
+        if (c?.kind === "platt" && c.a < 0) ctx.addIssue({ code: "custom", path: ["calibration", id, "a"], message: "negative Platt slope inverts the score" });
+        if (st?.signal === "none" && c && !isConstant(c)) ctx.addIssue({ code: "custom", path: ["calibration", id], message: 'signal "none" must be served a constant map' });
+      }
     }
     if (!m.files.some((f) => f.path === m.onnx.file && f.sha256 === m.onnx.sha256)) {
       ctx.addIssue({ code: "custom", path: ["files"], message: "onnx file must be listed with the same sha256" });

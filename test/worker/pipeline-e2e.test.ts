@@ -17,7 +17,7 @@ import { loadProbesInput, runProbes, type ProbesResult } from "../../scripts/com
 import { verifyBundle } from "../../scripts/commands/promote.js";
 import { teacherRows } from "../../scripts/commands/teacher-logits.js";
 import { writeJsonl } from "../../scripts/lib/jsonl.js";
-import { replayGolden, serveBundles } from "./harness.js";
+import { call, replayGolden, serveBundles } from "./harness.js";
 
 const FIX = "test/fixtures/e2e";
 const WORK = ".cache/e2e";
@@ -108,5 +108,11 @@ describe("pipeline end to end", () => {
   it("is served by the worker in workerd and replays its golden file", async () => {
     mf = await serveBundles(WORK, [bundleDir], "test/worker/pipeline-e2e.test.ts");
     expect(await replayGolden(mf, bundleDir)).toBeGreaterThan(0);
+    // /v1/models says, per model, whether the student's score had validated signal and what calibrated it.
+    const models = await call(mf, "GET", "/v1/models");
+    for (const m of MODELS) {
+      const st = manifest.calibration_stats![m];
+      expect(models.body.models.find((x: { id: string }) => x.id === m)).toMatchObject({ signal: st.signal, calibration: { method: st.method, n: st.n, positives: st.positives } });
+    }
   }, 180_000);
 });

@@ -12,6 +12,7 @@ export function modelsBody(b: LoadedBundle): z.infer<typeof ModelsResponse> {
     artifact: { id: b.id, sha256: b.sha256 },
     models: b.pool.map((m) => {
       const src = b.manifest.pool.find((p) => p.id === m.id)!;
+      const st = b.manifest.calibration_stats?.[m.id];
       return {
         id: m.id,
         provider: m.provider,
@@ -24,6 +25,8 @@ export function modelsBody(b: LoadedBundle): z.infer<typeof ModelsResponse> {
         ...(m.output_length?.loglinear ? { output_tokens_per_prompt: describeLogLinear(m.output_length.loglinear) } : {}),
         price_source: m.price_source,
         price_origin: m.price_source === "override" ? "PRICE_OVERRIDES" : src.price_source,
+        signal: st?.signal ?? null,
+        calibration: st ? { method: st.method, n: st.n, positives: st.positives, val_auroc: st.val_auroc } : null,
       };
     }),
   };

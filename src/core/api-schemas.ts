@@ -4,16 +4,18 @@
  * document cannot drift from the code. Pure: schemas and types only.
  */
 import { z } from "zod";
-import { ChatMessage } from "./messages.js";
+import { contentChars, MAX_TEXT_CHARS, MessageList } from "./messages.js";
 import { Policy } from "./policy.js";
 
 const ModelList = z.array(z.string().min(1)).min(1).max(64);
+// Together with MAX_BODY_BYTES (≤ 1 MiB) these bound what one request can make the isolate hold.
+const PromptText = z.string().max(MAX_TEXT_CHARS, `at most ${MAX_TEXT_CHARS} characters`);
 
 export const RouteRequest = z
   .object({
-    prompt: z.string().max(1_000_000).optional().meta({ description: "Raw prompt text. Give this or messages." }),
-    messages: z.array(ChatMessage).min(1).max(1000).optional().meta({
-      description: "OpenAI-style chat messages, formatted as 'role: content' turns joined by blank lines.",
+    prompt: PromptText.optional().meta({ description: "Raw prompt text (at most 262,144 characters). Give this or messages." }),
+    messages: MessageList.optional().meta({
+      description: "OpenAI-style chat messages (1–1000, contents at most 262,144 characters together), formatted as 'role: content' turns joined by blank lines.",
     }),
     models: ModelList.optional().meta({ description: "Allow-list of pool model ids." }),
     exclude: ModelList.optional().meta({ description: "Pool model ids to leave out." }),
@@ -37,6 +39,11 @@ export type RouteRequest = z.infer<typeof RouteRequest>;
 export const BatchRouteRequest = z
   .object({ requests: z.array(RouteRequest).min(1).max(64) })
   .strict()
+  // One body, one text budget: a batch may not featurize more than a single request could.
+  .superRefine((b, ctx) => {
+    const total = b.requests.reduce((s, r) => s + (r.prompt?.length ?? 0) + (r.messages ?? []).reduce((t, m) => t + contentChars(m.content), 0), 0);
+    if (total > MAX_TEXT_CHARS) ctx.addIssue({ code: "custom", path: ["requests"], message: `prompts and message contents total ${total} characters; at most ${MAX_TEXT_CHARS} per request body` });
+  })
   .meta({ id: "BatchRouteRequest" });
 export type BatchRouteRequest = z.infer<typeof BatchRouteRequest>;
 
@@ -134,8 +141,17 @@ export const ArtifactResponse = z
 export const Health = z
   .object({
     status: z.enum(["ok", "unhealthy"]),
-    bundles: z.array(z.object({ id: z.string(), state: z.enum(["ready", "failed"]), reason: z.string().nullable() })),
+    config: z.enum(["ok", "invalid"]),
+    invalid: z.array(z.string()).meta({ description: "Names of invalid configuration variables (never their values or messages)." }),
+    bundles: z.array(z.object({ id: z.string(), state: z.enum(["ready", "failed"]) })),
     default_bundle: z.string(),
+    detail: z
+      .object({
+        config_errors: z.array(z.string()),
+        bundle_errors: z.array(z.object({ id: z.string(), reason: z.string() })),
+      })
+      .optional()
+      .meta({ description: "Only for a caller with an API key that has the report scope (or any caller under AUTH=disabled)." }),
   })
   .meta({ id: "Health" });
 
@@ -155,8 +171,8 @@ export type Problem = z.infer<typeof Problem>;
 
 export const TokenizeRequest = z
   .object({
-    prompt: z.string().max(1_000_000).optional(),
-    messages: z.array(ChatMessage).min(1).max(1000).optional(),
+    prompt: PromptText.optional(),
+    messages: MessageList.optional(),
   })
   .strict()
   .refine((r) => (r.prompt === undefined) !== (r.messages === undefined), {

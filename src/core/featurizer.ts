@@ -88,8 +88,14 @@ export function truncateHeadTail(ids: number[], max: number): { ids: number[]; t
  * "<piece>", or, in text scope, those of "<text>" that start in the piece.
  * Keys are hashed incrementally (prefix state + text), never concatenated.
  */
-function pieceIds(p: Pieces, i: number, spec: FeaturizerSpec, prefix: Map<string, number>, out: number[]): void {
+// `skip` drops the piece's first ids and `cap` stops at that many in `out`: a single huge piece
+// (262,144 letters) has half a million char n-grams, and truncation keeps at most max_features.
+function pieceIds(p: Pieces, i: number, spec: FeaturizerSpec, prefix: Map<string, number>, out: number[], skip = 0, cap = Infinity): void {
   const pieces = p.list;
+  let seen = 0;
+  const emit = (id: number) => {
+    if (seen++ >= skip && out.length < cap) out.push(id);
+  };
   for (const n of spec.word_ngrams) {
     if (i + n > pieces.length) continue;
     let h = prefix.get(`w${n}|`)!;
@@ -97,7 +103,7 @@ function pieceIds(p: Pieces, i: number, spec: FeaturizerSpec, prefix: Map<string
       if (k > 0) h = fnvUpdate(h, " ");
       h = fnvUpdate(h, pieces[i + k]);
     }
-    out.push((h >>> 0) % spec.buckets);
+    emit((h >>> 0) % spec.buckets);
   }
   if (spec.char_ngrams.length === 0) return;
   const padded = p.padded ?? `<${pieces[i]}>`;
@@ -106,7 +112,10 @@ function pieceIds(p: Pieces, i: number, spec: FeaturizerSpec, prefix: Map<string
   for (const n of spec.char_ngrams) {
     const base = prefix.get(`c${n}|`)!;
     // Whole pieces shorter than n are already covered by the word unigram.
-    for (let j = from; j < to && j + n <= padded.length; j++) out.push((fnvUpdate(base, padded, j, j + n) >>> 0) % spec.buckets);
+    for (let j = from; j < to && j + n <= padded.length && out.length < cap; j++) {
+      if (seen < skip) seen++; // skipped ids need no hash
+      else emit((fnvUpdate(base, padded, j, j + n) >>> 0) % spec.buckets);
+    }
   }
 }
 
@@ -150,14 +159,14 @@ function hashedIds(p: Pieces, spec: FeaturizerSpec): { ids: number[]; truncated:
   }
   const head = Math.floor(spec.max_features / 2);
   const tail = spec.max_features - head;
-  for (let i = 0; i < pieces.length && out.length < head; i++) pieceIds(p, i, spec, pre, out);
-  out.length = head;
+  for (let i = 0; i < pieces.length && out.length < head; i++) pieceIds(p, i, spec, pre, out, 0, head);
   let start = pieces.length;
   let have = 0;
   while (have < tail) have += pieceCount(p, --start, spec);
   const back: number[] = [];
-  for (let i = start; i < pieces.length; i++) pieceIds(p, i, spec, pre, back);
-  return { ids: out.concat(back.slice(back.length - tail)), truncated: true };
+  // The first tail piece contributes only its last ids: skip the ones before them.
+  for (let i = start; i < pieces.length; i++) pieceIds(p, i, spec, pre, back, i === start ? have - tail : 0);
+  return { ids: out.concat(back), truncated: true };
 }
 
 export function featurize(text: string, spec: FeaturizerSpec): Features {

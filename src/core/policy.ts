@@ -8,8 +8,9 @@
  */
 import { z } from "zod";
 
+// Strict objects: an unknown key (a typo such as "min_prob") is a 422 naming it, never silently dropped.
 export const UtilityPolicy = z
-  .object({
+  .strictObject({
     type: z.literal("utility"),
     lambda: z.number().min(0).finite().optional().meta({
       description: "Success probability given up per USD: utility = p − λ·cost_usd.",
@@ -22,16 +23,17 @@ export const UtilityPolicy = z
     message: "give exactly one of lambda or value_usd",
     path: ["lambda"],
   });
-export const ThresholdPolicy = z.object({
+export const ThresholdPolicy = z.strictObject({
   type: z.literal("threshold"),
   min_p: z.number().min(0).max(1),
 });
-export const BudgetPolicy = z.object({
+export const BudgetPolicy = z.strictObject({
   type: z.literal("budget"),
   max_cost_usd: z.number().min(0).finite(),
 });
-export const FixedPolicy = z.object({ type: z.literal("fixed"), model: z.string().min(1) });
-export const Policy = z.union([UtilityPolicy, ThresholdPolicy, BudgetPolicy, FixedPolicy]);
+export const FixedPolicy = z.strictObject({ type: z.literal("fixed"), model: z.string().min(1) });
+// Discriminated on type, so errors name the failing field (policy.min_p) instead of "invalid input".
+export const Policy = z.discriminatedUnion("type", [UtilityPolicy, ThresholdPolicy, BudgetPolicy, FixedPolicy]);
 export type Policy = z.infer<typeof Policy>;
 
 export interface Scored {

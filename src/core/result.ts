@@ -18,6 +18,8 @@ export type Reason =
   | { reason: "unknown_variant"; experiment: string; variant: string; valid: string[] }
   | { reason: "unknown_bundle"; bundle: string; valid: string[] }
   | { reason: "bundle_unavailable"; detail: string }
+  /** Start-up configuration is invalid: the variable names for anyone, the messages only for an authenticated caller. */
+  | { reason: "config_invalid"; variables: string[]; errors?: string[] }
   | { reason: "rate_limited"; key_id: string; retry_after_s: number }
   /** Each unknown (or, for feedback, not the caller's) decision with its field path, e.g. items.3.decision_id. */
   | { reason: "unknown_decision"; unknown: { path: string; decision_id: string }[] }

@@ -31,6 +31,10 @@ export function selectCandidates(pool: RuntimeModel[], req: RouteRequest, policy
     const unknown = (req[field] ?? []).filter((id) => !valid.includes(id));
     if (unknown.length > 0) return err({ reason: "unknown_model", field, unknown, valid });
   }
+  // Per-model output lengths are keyed by model id: an id outside the pool is a typo, not a no-op.
+  const perModel = typeof req.expected_output_tokens === "object" ? Object.keys(req.expected_output_tokens) : [];
+  const unknownOut = perModel.filter((id) => !valid.includes(id));
+  if (unknownOut.length > 0) return err({ reason: "unknown_model", field: "expected_output_tokens", unknown: unknownOut, valid });
   if (policy.type === "fixed" && !valid.includes(policy.model)) {
     return err({ reason: "unknown_model", field: "policy.model", unknown: [policy.model], valid });
   }

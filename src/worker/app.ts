@@ -18,7 +18,7 @@ import { problemResponse } from "./problem.js";
 import { readJsonBody } from "./request-body.js";
 import { artifactBody, healthBody, modelsBody } from "./routes/info.js";
 import { routeMany, type RouteOutcome } from "./routes/route.js";
-import { bundleFor, type Runtime } from "./runtime.js";
+import { bundleForRequest, configProblem, type Runtime } from "./runtime.js";
 
 export type Env = { Variables: { requestId: string; rt: Runtime; principal: Principal } };
 
@@ -65,7 +65,11 @@ export function createApp(deps: AppDeps) {
 
   async function guard(c: Context<Env>, scope: Scope): Promise<Response | null> {
     const rt = c.get("rt");
-    if (rt.config === null) return fail(c, { reason: "bundle_unavailable", detail: `configuration invalid: ${rt.configErrors.join("; ")}` });
+    if (rt.config === null) {
+      // Every guarded route is 503 naming the invalid variables; the messages only for a key that passes this route.
+      const who = rt.access ? await authenticate(rt.access, c.req.header("authorization"), scope) : null;
+      return fail(c, configProblem(rt, who?.ok === true));
+    }
     const who = await authenticate(rt.config, c.req.header("authorization"), scope);
     if (!who.ok) return fail(c, who.error);
     c.set("principal", who.value);
@@ -132,7 +136,7 @@ export function createApp(deps: AppDeps) {
     if (denied) return denied;
     const body = await readJsonBody(c.req.raw, TokenizeRequest, c.get("rt").config!.maxBodyBytes);
     if (!body.ok) return fail(c, body.error);
-    const b = bundleFor(c.get("rt"), c.req.header("x-preflight-bundle"));
+    const b = bundleForRequest(c.get("rt"), c.req.raw.headers, c.get("requestId"));
     if (!b.ok) return fail(c, b.error);
     const f = featurize(body.value.prompt ?? formatMessages(body.value.messages ?? []), b.value.manifest.featurizer);
     return c.json({ artifact: { id: b.value.id, sha256: b.value.sha256 }, ids: Array.from(f.ids), input_tokens: f.inputTokens, truncated: f.truncated });
@@ -141,19 +145,28 @@ export function createApp(deps: AppDeps) {
   app.get("/v1/models", async (c) => {
     const denied = await guard(c, "route");
     if (denied) return denied;
-    const b = bundleFor(c.get("rt"), c.req.header("x-preflight-bundle"));
+    const b = bundleForRequest(c.get("rt"), c.req.raw.headers, c.get("requestId"));
     return b.ok ? c.json(modelsBody(b.value)) : fail(c, b.error);
   });
 
   app.get("/v1/artifact", async (c) => {
     const denied = await guard(c, "route");
     if (denied) return denied;
-    const b = bundleFor(c.get("rt"), c.req.header("x-preflight-bundle"));
+    const b = bundleForRequest(c.get("rt"), c.req.raw.headers, c.get("requestId"));
     return b.ok ? c.json(artifactBody(c.get("rt"), b.value)) : fail(c, b.error);
   });
 
-  app.get("/healthz", (c) => {
-    const h = healthBody(c.get("rt"));
+  // Public state for anyone; details under AUTH=disabled or for a key with the report scope (a wrong key is 401/403).
+  app.get("/healthz", async (c) => {
+    const rt = c.get("rt");
+    const header = c.req.header("authorization");
+    let detailed = rt.access?.auth === "disabled";
+    if (header !== undefined && rt.access?.auth === "required") {
+      const who = await authenticate(rt.access, header, "report");
+      if (!who.ok) return fail(c, who.error);
+      detailed = true;
+    }
+    const h = healthBody(rt, detailed);
     return c.json(h.body, h.healthy ? 200 : 503);
   });
 

@@ -20,7 +20,7 @@ export interface Principal {
   scopes: Scope[];
 }
 
-export async function authenticate(config: Config, header: string | undefined, scope: Scope): Promise<Result<Principal>> {
+export async function authenticate(config: Pick<Config, "auth" | "keys">, header: string | undefined, scope: Scope): Promise<Result<Principal>> {
   if (config.auth === "disabled") return ok({ keyId: "anonymous", scopes: ["route", "feedback", "report"] });
   const m = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
   if (!m) return err({ reason: "unauthorized", detail: "missing bearer API key (Authorization: Bearer <key>)" });

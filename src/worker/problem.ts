@@ -63,6 +63,13 @@ export function toProblem(r: Reason, requestId: string): Problem {
       );
     case "bundle_unavailable":
       return withId(body("bundle-unavailable", "Service Unavailable", 503, r.detail));
+    case "config_invalid":
+      return withId(
+        body("config-invalid", "Service Unavailable", 503, `configuration invalid: ${r.variables.join(", ")}${r.errors ? `: ${r.errors.join("; ")}` : " (details in the worker log, or ask with an API key)"}`, {
+          invalid: r.variables,
+          ...(r.errors ? { config_errors: r.errors } : {}),
+        }),
+      );
     case "rate_limited":
       return withId(body("rate-limited", "Too Many Requests", 429, `rate limit reached for key ${r.key_id}; retry after ${r.retry_after_s} s`, { retry_after_s: r.retry_after_s }));
     case "unknown_decision":

@@ -1,13 +1,26 @@
 /**
- * Reads and validates a JSON request body: media type (415), size limit
- * (413, enforced while streaming so a huge body is never buffered), JSON
- * syntax (400) and schema (422 with field paths). Returns a Result.
+ * Reads and validates a JSON request body: media type and charset (415: JSON
+ * is UTF-8, RFC 8259 §8.1, so any other declared charset is refused rather
+ * than misread), size limit (413, enforced while streaming so a huge body is
+ * never buffered), UTF-8 and JSON syntax (400) and schema (422 with field
+ * paths; an unknown key is named as its own path). Returns a Result.
  */
 import type { z } from "zod";
 import { err, ok, type Result } from "../core/result.js";
 
 export function zodIssues(error: z.ZodError): { path: string; message: string }[] {
-  return error.issues.map((i) => ({ path: i.path.length ? i.path.join(".") : "(body)", message: i.message }));
+  return error.issues.flatMap((i) => {
+    // zod reports unknown keys on the object; name each key's own path so the caller sees which one.
+    const paths = i.code === "unrecognized_keys" ? i.keys.map((k) => [...i.path, k]) : [i.path];
+    const message = i.code === "unrecognized_keys" ? "unknown key" : i.message;
+    return paths.map((p) => ({ path: p.length ? p.join(".") : "(body)", message }));
+  });
+}
+
+/** Declared charset of a content-type, lower-cased, or null when none is given. */
+function charsetOf(contentType: string): string | null {
+  const m = /;\s*charset\s*=\s*"?([^";\s]+)"?/i.exec(contentType);
+  return m ? m[1].toLowerCase() : null;
 }
 
 async function readLimited(req: Request, limit: number): Promise<Result<string>> {
@@ -33,13 +46,22 @@ async function readLimited(req: Request, limit: number): Promise<Result<string>>
     all.set(c, off);
     off += c.byteLength;
   }
-  return ok(new TextDecoder().decode(all));
+  try {
+    return ok(new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(all));
+  } catch {
+    return err({ reason: "malformed_json", detail: "body is not valid UTF-8" });
+  }
 }
 
 export async function readJsonBody<T>(req: Request, schema: z.ZodType<T>, limit: number): Promise<Result<T>> {
-  const type = (req.headers.get("content-type") ?? "").split(";")[0].trim().toLowerCase();
+  const header = req.headers.get("content-type") ?? "";
+  const type = header.split(";")[0].trim().toLowerCase();
   if (type !== "application/json") {
     return err({ reason: "unsupported_media_type", detail: `expected application/json, got ${type || "no content-type"}` });
+  }
+  const charset = charsetOf(header);
+  if (charset !== null && charset !== "utf-8" && charset !== "utf8") {
+    return err({ reason: "unsupported_media_type", detail: `JSON bodies must be UTF-8; got charset=${charset}` });
   }
   const text = await readLimited(req, limit);
   if (!text.ok) return text;

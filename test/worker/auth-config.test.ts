@@ -20,6 +20,7 @@ beforeAll(async () => {
       { id: "router", sha256: sha(ROUTE_KEY), scopes: ["route"] },
       { id: "analyst", sha256: sha(REPORT_KEY), scopes: ["report"] },
     ]),
+    PROMPT_HMAC_KEY: "auth-config-test-hmac-key-0123456789",
   });
   broken = await startWorker({
     AUTH: "disabled",
@@ -59,7 +60,8 @@ describe("bad configuration", () => {
     const h = await call(broken, "GET", "/healthz");
     expect(h.status).toBe(503);
     expect(h.body.status).toBe("unhealthy");
-    expect(h.body.config_errors.join("\n")).toMatch(/PRICE_OVERRIDES.fixture-large.input_per_mtok/);
+    // AUTH=disabled (local): /healthz carries the details; under AUTH=required only a report key sees them.
+    expect(h.body.detail.config_errors.join("\n")).toMatch(/PRICE_OVERRIDES.fixture-large.input_per_mtok/);
     const r = await call(broken, "POST", "/v1/route", { body: { prompt: "hi" } });
     expect(r.status).toBe(503);
     expect(r.body.detail).toMatch(/configuration invalid/);

@@ -21,6 +21,8 @@ export interface WorkerOptions {
   d1?: boolean;
   /** Bind the rate limiter with this limit per period. */
   rateLimit?: { limit: number; period: 10 | 60 };
+  /** Open workerd's DevTools inspector on this port (see isolate-memory.ts). */
+  inspectorPort?: number;
 }
 
 export async function startWorker(bindings: Record<string, string>, buildDirOrOpts: string | WorkerOptions = {}): Promise<Miniflare> {
@@ -42,6 +44,7 @@ export async function startWorker(bindings: Record<string, string>, buildDirOrOp
     bindings: opts.rateLimit ? { ...bindings, RATE_LIMIT_PERIOD: String(opts.rateLimit.period) } : bindings,
     ...(opts.d1 ? { d1Databases: { DB: "preflight-test" } } : {}),
     ...(opts.rateLimit ? { ratelimits: { RATE_LIMITER: { simple: opts.rateLimit } } } : {}),
+    ...(opts.inspectorPort ? { inspectorPort: opts.inspectorPort } : {}),
   });
   await mf.ready;
   if (opts.d1) {

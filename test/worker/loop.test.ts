@@ -41,7 +41,7 @@ const auth = (k: string) => ({ authorization: `Bearer ${k}` });
 let mf: Miniflare;
 let limited: Miniflare;
 beforeAll(async () => {
-  mf = await startWorker({ AUTH: "required", API_KEYS: JSON.stringify(KEYS), EXPERIMENTS: JSON.stringify(EXPERIMENTS), PROMPT_HMAC_KEY: "test-hmac-key-0123456789" }, { d1: true });
+  mf = await startWorker({ AUTH: "required", API_KEYS: JSON.stringify(KEYS), EXPERIMENTS: JSON.stringify(EXPERIMENTS), PROMPT_HMAC_KEY: "test-hmac-key-0123456789-abcdef-0123456789" }, { d1: true });
   limited = await startWorker({ AUTH: "disabled" }, { rateLimit: { limit: 3, period: 60 } });
 });
 afterAll(async () => {

@@ -18,7 +18,7 @@ const KEYS = [
   { id: "tenant-b", sha256: sha("k-b"), scopes: ["route", "feedback"] },
   { id: "ops", sha256: sha("k-admin"), scopes: ["feedback", "admin"] },
 ];
-const PROD = { AUTH: "required", API_KEYS: JSON.stringify(KEYS), PROMPT_HMAC_KEY: "trust-log-hmac-key-0123456789" };
+const PROD = { AUTH: "required", API_KEYS: JSON.stringify(KEYS), PROMPT_HMAC_KEY: "trust-log-hmac-key-0123456789-abcdef" };
 const auth = (k: string) => ({ authorization: `Bearer ${k}` });
 
 let mf: Miniflare;

@@ -5,7 +5,7 @@ import type { z } from "zod";
 import type { ArtifactResponse, Health, ModelsResponse } from "../../core/api-schemas.js";
 import { describeLogLinear } from "../../core/output-length.js";
 import type { LoadedBundle } from "../bundle-loader.js";
-import type { Runtime } from "../runtime.js";
+import { invalidVariables, type Runtime } from "../runtime.js";
 
 export function modelsBody(b: LoadedBundle): z.infer<typeof ModelsResponse> {
   return {
@@ -47,16 +47,32 @@ export function artifactBody(rt: Runtime, b: LoadedBundle): z.infer<typeof Artif
   };
 }
 
-export function healthBody(rt: Runtime): { body: z.infer<typeof Health>; healthy: boolean } {
+/**
+ * /healthz: state for anyone (load balancers, status pages): ok or not, which
+ * bundles are ready, and the names of invalid variables. Messages (config
+ * errors, bundle failure reasons) only with `detailed`, i.e. for an
+ * authenticated caller: they can quote configuration, and the public page
+ * must not (a malformed API_KEYS was once echoed here).
+ */
+export function healthBody(rt: Runtime, detailed: boolean): { body: z.infer<typeof Health>; healthy: boolean } {
   const def = rt.bundles.find((b) => b.id === rt.defaultId);
   const healthy = rt.config !== null && def?.state === "ready";
   return {
     healthy,
     body: {
       status: healthy ? "ok" : "unhealthy",
-      bundles: rt.bundles.map((b) => ({ id: b.id, state: b.state, reason: b.state === "failed" ? b.reason : null })),
+      config: rt.config !== null ? "ok" : "invalid",
+      invalid: invalidVariables(rt),
+      bundles: rt.bundles.map((b) => ({ id: b.id, state: b.state })),
       default_bundle: rt.defaultId,
-      ...(rt.configErrors.length ? { config_errors: rt.configErrors } : {}),
+      ...(detailed
+        ? {
+            detail: {
+              config_errors: rt.configErrors,
+              bundle_errors: rt.bundles.flatMap((b) => (b.state === "failed" ? [{ id: b.id, reason: b.reason }] : [])),
+            },
+          }
+        : {}),
     },
   };
 }

@@ -157,7 +157,9 @@ function OpeSection(p: { r: ExperimentReport }) {
   return (
     <>
       <p class="meta">
-        From {s.rows_used} logged decisions of {ope.variants.join(", ")} (excluded: {s.excluded_no_feedback} without feedback,{" "}
+        From {s.rows_used} logged decisions of {ope.variants.join(", ")}
+        {s.sampling_rate < 1 ? ` (a fixed hash subsample of the ${s.rows_usable} usable, rate ${s.sampling_rate.toFixed(3)}; intervals from the subsample)` : ""} (excluded:{" "}
+        {s.excluded_no_feedback} without feedback,{" "}
         {s.excluded_zero_propensity} with zero propensity, {s.excluded_abstain} abstains). Solid line and band: doubly-robust estimate with 95% CI;
         dashed: IPS.
       </p>

@@ -28,8 +28,11 @@ const COLUMNS = [
   "prompt_hmac",
   "input_tokens",
   "prompt_text",
+  // Report columns (migrations/0003_report_columns.sql): the chosen model's logged p and cost.
+  "chosen_p",
+  "chosen_cost",
 ] as const;
-/** D1 binds at most 100 parameters per statement: 7 rows of 14 columns per INSERT. */
+/** D1 binds at most 100 parameters per statement: 6 rows of 16 columns per INSERT. */
 const ROWS_PER_STATEMENT = Math.floor(100 / COLUMNS.length);
 // OR IGNORE makes the retry idempotent: if the first attempt committed but its
 // answer was lost, the retry must succeed rather than fail on the primary key.
@@ -53,7 +56,14 @@ function values(r: DecisionRecord): unknown[] {
     r.prompt_hmac,
     r.input_tokens,
     r.prompt_text,
+    ...chosenPAndCost(r),
   ];
+}
+
+/** The chosen model's logged p and expected cost; nulls for an abstain or a model missing from the candidates. */
+function chosenPAndCost(r: DecisionRecord): [number | null, number | null] {
+  const c = r.chosen === null ? undefined : r.candidates.find((x) => x.model === r.chosen);
+  return c ? [c.p, c.cost] : [null, null];
 }
 
 export class DecisionLogger {

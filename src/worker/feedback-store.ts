@@ -1,16 +1,20 @@
 /**
- * Feedback persistence and the report query, on D1. Idempotent: a repeat of
- * (decision_id, model) updates the row. Reads the owner and candidates of
- * decisions for the feedback route's checks. Must not validate request
- * bodies or decide who may write (routes do) or compute statistics
- * (core/report does).
+ * Feedback persistence on D1. Idempotent: a repeat of (decision_id, model)
+ * updates the row; the same transaction copies the chosen model's feedback
+ * onto its decision row for the report (report-store.ts reads it). Reads
+ * the owner and candidates of decisions for the feedback route's checks.
+ * Must not validate request bodies or decide who may write (routes do) or
+ * compute statistics (core/report does).
  */
-import { DecisionRecord, type FeedbackItem, type JoinedDecision } from "../core/decision-record.js";
+import type { FeedbackItem } from "../core/decision-record.js";
 
 const UPSERT = `INSERT INTO feedback (decision_id, model, reward, success, score, output_tokens, cost_usd, latency_ms, updated_at)
   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
   ON CONFLICT (decision_id, model) DO UPDATE SET reward = excluded.reward, success = excluded.success, score = excluded.score,
   output_tokens = excluded.output_tokens, cost_usd = excluded.cost_usd, latency_ms = excluded.latency_ms, updated_at = excluded.updated_at`;
+
+const COPY_TO_DECISION = `UPDATE decisions SET fb_reward = f.reward, fb_cost = f.cost_usd FROM feedback AS f
+  WHERE f.decision_id = decisions.decision_id AND f.model = decisions.chosen AND decisions.decision_id IN`;
 
 /** What feedback on a decision is checked against: who made it and which models it chose among. */
 export interface LoggedDecision {
@@ -51,46 +55,14 @@ export async function upsertFeedback(db: D1Database, items: FeedbackItem[], now:
       now,
     ),
   );
+  // The report's columns (migrations/0003_report_columns.sql): the decision row carries
+  // the reward and cost of the feedback on its chosen model, so reports aggregate one
+  // index instead of joining feedback row by row. Set-based, ≤ 100 bound ids per statement.
+  const ids = [...new Set(items.map((f) => f.decision_id))];
+  for (let i = 0; i < ids.length; i += 100) {
+    const chunk = ids.slice(i, i + 100);
+    bound.push(db.prepare(`${COPY_TO_DECISION} (${chunk.map(() => "?").join(",")})`).bind(...chunk));
+  }
   // One batch is one transaction in D1: a batch of feedback lands whole or not at all.
   await db.batch(bound);
-}
-
-interface Row {
-  decision_id: string;
-  ts: number;
-  key_id: string;
-  experiment: string | null;
-  variant: string | null;
-  bundle_id: string;
-  policy: string;
-  candidates: string;
-  chosen: string | null;
-  propensity: number;
-  explored: number;
-  prompt_hmac: string;
-  input_tokens: number;
-  prompt_text: string | null;
-  reward: number | null;
-  cost_usd: number | null;
-}
-
-export async function joinedDecisions(db: D1Database, experiment: string): Promise<JoinedDecision[]> {
-  const res = await db
-    .prepare(
-      `SELECT d.*, f.reward AS reward, f.cost_usd AS cost_usd FROM decisions d
-       LEFT JOIN feedback f ON f.decision_id = d.decision_id AND f.model = d.chosen
-       WHERE d.experiment = ? ORDER BY d.ts, d.decision_id`,
-    )
-    .bind(experiment)
-    .all<Row>();
-  return res.results.map((r) => {
-    const rec = DecisionRecord.parse({
-      ...r,
-      policy: JSON.parse(r.policy),
-      candidates: JSON.parse(r.candidates),
-      explored: r.explored === 1,
-    });
-    const expected = rec.candidates.find((c) => c.model === rec.chosen)?.cost ?? null;
-    return { ...rec, reward: r.reward, realised_cost: r.cost_usd ?? (rec.chosen === null ? 0 : expected) };
-  });
 }

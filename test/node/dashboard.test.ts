@@ -100,6 +100,14 @@ describe("DashboardPage HTML", () => {
     expect(out).toContain("&lt;img src=x");
   });
 
+  it("says when OPE ran on a subsample, and of how many usable rows", () => {
+    expect(html).not.toContain("hash subsample");
+    const r = reports[0];
+    const sampled = { ...r, ope: { ...r.ope!, grid: { ...r.ope!.grid, sample: { ...r.ope!.grid.sample, rows_usable: 40_000, sampling_rate: 0.25 } } } };
+    const out = String(DashboardPage({ reports: [sampled], generatedAt: "t" }));
+    expect(out).toContain("a fixed hash subsample of the 40000 usable, rate 0.250");
+  });
+
   it("renders an empty state", () => {
     const out = String(DashboardPage({ reports: [], generatedAt: "t" }));
     expect(out).toContain("No experiments have logged decisions yet.");

@@ -165,7 +165,7 @@ describe("support and exclusions", () => {
     few[2] = { ...few[2], chosen: null, reward: null, realised_cost: null };
     const { rows: used, sample } = opeRows(few);
     expect(used).toHaveLength(7);
-    expect(sample).toEqual({ rows_used: 7, excluded_no_feedback: 1, excluded_zero_propensity: 1, excluded_abstain: 1 });
+    expect(sample).toEqual({ rows_used: 7, rows_usable: 7, sampling_rate: 1, excluded_no_feedback: 1, excluded_zero_propensity: 1, excluded_abstain: 1 });
   });
 
   it("all-null estimates with no usable rows", () => {

@@ -218,7 +218,7 @@ describe("experimentReport", () => {
     const r = experimentReport("exp", [...control, ...explore], { seed: 2, lambdaGrid: [0, 100], thresholdGrid: [0.5] });
     expect(r.ope).not.toBeNull();
     expect(r.ope!.variants).toEqual(["explore"]);
-    expect(r.ope!.grid.sample).toEqual({ rows_used: 4, excluded_no_feedback: 1, excluded_zero_propensity: 0, excluded_abstain: 1 });
+    expect(r.ope!.grid.sample).toEqual({ rows_used: 4, rows_usable: 4, sampling_rate: 1, excluded_no_feedback: 1, excluded_zero_propensity: 0, excluded_abstain: 1 });
     expect(r.ope!.grid.utility.map((g) => g.x)).toEqual([0, 100]);
     expect(r.ope!.logged_policies.map((l) => l.variant)).toEqual(["control", "explore"]);
     expect(r.ope_note).toMatch(/only the exploring variants: explore/);

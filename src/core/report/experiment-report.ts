@@ -7,7 +7,7 @@
 import { z } from "zod";
 import type { JoinedDecision } from "../decision-record.js";
 import { Policy } from "../policy.js";
-import { evaluatePolicy, OpeGrid, opeGridPrepared, opeRows, PolicyEstimate } from "./ope.js";
+import { OpeGrid, opeRows, OpeStream, PolicyEstimate } from "./ope.js";
 import { variantDifference, VariantDifference, variantStats, VariantStats } from "./variant-stats.js";
 
 export const NO_VARIANT = "(none)";
@@ -41,9 +41,12 @@ export interface ReportOptions {
   variants?: string[];
   /** Bootstrap resamples for the cost difference (default 1000). */
   bootstrapReps?: number;
+  /** Bounded path only (summary.ts): usable OPE rows evaluated before a hash subsample is taken (default OPE_MAX_ROWS). */
+  opeMaxRows?: number;
 }
 
-function variantOrder(found: Set<string>, given?: string[]): string[] {
+/** Report order of the variants found: the configured ones first (the first is the control), then the rest by name. */
+export function variantOrder(found: Set<string>, given?: string[]): string[] {
   if (given) return [...given, ...[...found].filter((v) => !given.includes(v)).sort()];
   const names = [...found].sort();
   const i = names.indexOf("control");
@@ -56,6 +59,23 @@ export function logsExploration(rows: JoinedDecision[]): boolean {
   return rows.some((r) => r.explored || r.propensity < 1);
 }
 
+export type OpeResult = ReturnType<OpeStream["finish"]>;
+
+/**
+ * The report's `ope` and `ope_note` from the OPE result over the exploring
+ * variants (null when none explore): null with a note when nothing explored
+ * or no row was usable, a caveat when only some variants explore.
+ */
+export function opeSection(order: string[], exploring: string[], result: OpeResult | null): { ope: ExperimentReport["ope"]; note: string | null } {
+  if (exploring.length === 0 || result === null) {
+    return { ope: null, note: "no variant logged exploration (explored rows or propensity < 1); deterministic logging gives no support for off-policy estimates" };
+  }
+  if (result.grid.sample.rows_used === 0) return { ope: null, note: `exploring variants (${exploring.join(", ")}) have no rows with feedback and propensity > 0 yet` };
+  const note = exploring.length < order.length ? `OPE uses only the exploring variants: ${exploring.join(", ")}` : null;
+  return { ope: { variants: exploring, grid: result.grid, logged_policies: result.logged_policies }, note };
+}
+
+/** The report from every row in memory: the reference the bounded path (summary.ts) must match; memory grows with the rows. */
 export function experimentReport(name: string, rows: JoinedDecision[], opts: ReportOptions): ExperimentReport {
   const mine = rows.filter((r) => r.experiment === name);
   const groups = new Map<string, JoinedDecision[]>();
@@ -75,29 +95,19 @@ export function experimentReport(name: string, rows: JoinedDecision[], opts: Rep
       : order.slice(1).map((v, i) => variantDifference({ name: control, rows: rowsOf(control) }, { name: v, rows: rowsOf(v) }, opts.seed + i, opts.bootstrapReps));
 
   const exploring = order.filter((v) => logsExploration(rowsOf(v)));
-  let ope: ExperimentReport["ope"] = null;
-  let note: string | null = null;
-  if (exploring.length === 0) {
-    note = "no variant logged exploration (explored rows or propensity < 1); deterministic logging gives no support for off-policy estimates";
-  } else {
-    const prep = opeRows(exploring.flatMap(rowsOf));
-    const grid = opeGridPrepared(prep, { lambdaGrid: opts.lambdaGrid, thresholdGrid: opts.thresholdGrid });
-    if (grid.sample.rows_used === 0) {
-      note = `exploring variants (${exploring.join(", ")}) have no rows with feedback and propensity > 0 yet`;
-    } else {
-      const logged: { variant: string; policy: Policy }[] = [];
-      for (const v of order) {
-        const first = rowsOf(v)[0];
-        if (first) logged.push({ variant: v, policy: first.policy });
-      }
-      ope = {
-        variants: exploring,
-        grid,
-        logged_policies: logged.map((l) => ({ variant: l.variant, ...evaluatePolicy(prep.rows, l.policy) })),
-      };
-      if (exploring.length < order.length) note = `OPE uses only the exploring variants: ${exploring.join(", ")}`;
+  let result: OpeResult | null = null;
+  if (exploring.length > 0) {
+    const logged: { variant: string; policy: Policy }[] = [];
+    for (const v of order) {
+      const first = rowsOf(v)[0];
+      if (first) logged.push({ variant: v, policy: first.policy });
     }
+    const prep = opeRows(exploring.flatMap(rowsOf));
+    const stream = new OpeStream({ lambdaGrid: opts.lambdaGrid, thresholdGrid: opts.thresholdGrid, logged, anchorRows: Infinity });
+    stream.add(prep.rows);
+    result = stream.finish(prep.sample);
   }
+  const { ope, note } = opeSection(order, exploring, result);
   return {
     experiment: name,
     control,

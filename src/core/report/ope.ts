@@ -28,7 +28,7 @@ import { z } from "zod";
 import type { JoinedDecision } from "../decision-record.js";
 import { pick, Policy, type Scored } from "../policy.js";
 import { rowCost } from "./variant-stats.js";
-import { meanInterval } from "./stats.js";
+import { meanIntervalOf, RunningMoments } from "./stats.js";
 
 export const Estimate = z.object({
   value: z.number().nullable(),
@@ -51,7 +51,9 @@ export const PolicyEstimate = z.object({
 export type PolicyEstimate = z.infer<typeof PolicyEstimate>;
 
 export const OpeSample = z.object({
-  rows_used: z.number().int(),
+  rows_used: z.number().int().meta({ description: "rows evaluated: every usable row, or the subsample when sampling_rate < 1" }),
+  rows_usable: z.number().int().meta({ description: "rows with feedback on the chosen model and propensity > 0" }),
+  sampling_rate: z.number().meta({ description: "1 = every usable row; below 1, a fixed hash subsample of about OPE_MAX_ROWS rows (docs/api.md)" }),
   excluded_no_feedback: z.number().int(),
   excluded_zero_propensity: z.number().int(),
   excluded_abstain: z.number().int(),
@@ -89,7 +91,7 @@ export function opeRows(rows: JoinedDecision[]): { rows: OpeRow[]; sample: OpeSa
   }
   return {
     rows: out,
-    sample: { rows_used: out.length, excluded_no_feedback: noFb, excluded_zero_propensity: zeroProp, excluded_abstain: abstain },
+    sample: { rows_used: out.length, rows_usable: out.length, sampling_rate: 1, excluded_no_feedback: noFb, excluded_zero_propensity: zeroProp, excluded_abstain: abstain },
   };
 }
 
@@ -98,45 +100,65 @@ export function targetModel(cands: Scored[], policy: Policy): string {
   return policy.type === "fixed" ? policy.model : pick(cands, policy).model.model;
 }
 
-function estimate(terms: Float64Array): Estimate {
-  if (terms.length === 0) return { value: null, lo: null, hi: null, se: null };
-  const m = meanInterval(terms);
-  return { value: m.value, lo: m.lo, hi: m.hi, se: m.se };
+function estimate(m: RunningMoments): Estimate {
+  if (m.n === 0) return { value: null, lo: null, hi: null, se: null };
+  const i = meanIntervalOf(m.moments());
+  return { value: i.value, lo: i.lo, hi: i.hi, se: i.se };
+}
+
+/**
+ * IPS and DR terms of one target policy, accumulated row by row in constant
+ * memory (Welford), so the rows can stream past in pages.
+ */
+export class PolicyAccumulator {
+  private readonly ipsR = new RunningMoments();
+  private readonly drR = new RunningMoments();
+  private readonly ipsC = new RunningMoments();
+  private readonly drC = new RunningMoments();
+  private matches = 0;
+
+  constructor(readonly policy: Policy) {}
+
+  add(row: OpeRow): void {
+    // pick() hands back the candidate itself; only a fixed policy's model has to be looked up.
+    const p = this.policy;
+    const t = p.type === "fixed" ? row.cands.find((c) => c.model === p.model) : row.cands.length > 0 ? pick(row.cands, p).model : undefined;
+    const target = p.type === "fixed" ? (row.cands.length > 0 ? p.model : null) : (t?.model ?? null);
+    const qP = t ? t.p : 0;
+    const qC = t ? t.cost : 0;
+    if (target === row.action) {
+      this.matches++;
+      const w = 1 / row.propensity;
+      this.ipsR.add(w * row.reward);
+      this.ipsC.add(w * row.cost);
+      // q̂(x, a) with a = π(x) is the same candidate's logged p and cost.
+      this.drR.add(qP + w * (row.reward - qP));
+      this.drC.add(qC + w * (row.cost - qC));
+    } else {
+      this.ipsR.add(0);
+      this.ipsC.add(0);
+      this.drR.add(qP);
+      this.drC.add(qC);
+    }
+  }
+
+  result(): PolicyEstimate {
+    const n = this.ipsR.n;
+    return {
+      policy: this.policy,
+      n,
+      match_rate: n > 0 ? this.matches / n : null,
+      success: { ips: estimate(this.ipsR), dr: estimate(this.drR) },
+      cost: { ips: estimate(this.ipsC), dr: estimate(this.drC) },
+    };
+  }
 }
 
 /** IPS and DR estimates of `policy`'s success rate and mean cost over prepared rows. */
 export function evaluatePolicy(rows: OpeRow[], policy: Policy): PolicyEstimate {
-  const n = rows.length;
-  const ipsR = new Float64Array(n);
-  const drR = new Float64Array(n);
-  const ipsC = new Float64Array(n);
-  const drC = new Float64Array(n);
-  let matches = 0;
-  for (let i = 0; i < n; i++) {
-    const row = rows[i];
-    const target = row.cands.length > 0 ? targetModel(row.cands, policy) : null;
-    const t = target === null ? undefined : row.cands.find((c) => c.model === target);
-    const qP = t ? t.p : 0;
-    const qC = t ? t.cost : 0;
-    drR[i] = qP;
-    drC[i] = qC;
-    if (target === row.action) {
-      matches++;
-      const w = 1 / row.propensity;
-      ipsR[i] = w * row.reward;
-      ipsC[i] = w * row.cost;
-      // q̂(x, a) with a = π(x) is the same candidate's logged p and cost.
-      drR[i] += w * (row.reward - qP);
-      drC[i] += w * (row.cost - qC);
-    }
-  }
-  return {
-    policy,
-    n,
-    match_rate: n > 0 ? matches / n : null,
-    success: { ips: estimate(ipsR), dr: estimate(drR) },
-    cost: { ips: estimate(ipsC), dr: estimate(drC) },
-  };
+  const acc = new PolicyAccumulator(policy);
+  for (const r of rows) acc.add(r);
+  return acc.result();
 }
 
 export const GridPoint = PolicyEstimate.extend({ x: z.number().meta({ description: "λ or min_p" }) });
@@ -180,13 +202,79 @@ export function opeGrid(rows: JoinedDecision[], grids: { lambdaGrid?: number[]; 
   return opeGridPrepared(opeRows(rows), grids);
 }
 
-/** opeGrid over rows already prepared by `opeRows`. */
+/** opeGrid over rows already prepared by `opeRows` (the default λ grid from all of them). */
 export function opeGridPrepared(prep: { rows: OpeRow[]; sample: OpeSample }, grids: { lambdaGrid?: number[]; thresholdGrid?: number[] } = {}): OpeGrid {
-  const lambdas = grids.lambdaGrid ?? defaultLambdaGrid(prep.rows);
-  const thresholds = grids.thresholdGrid ?? DEFAULT_THRESHOLD_GRID;
-  return {
-    sample: prep.sample,
-    utility: lambdas.map((x) => ({ x, ...evaluatePolicy(prep.rows, { type: "utility", lambda: x }) })),
-    threshold: thresholds.map((x) => ({ x, ...evaluatePolicy(prep.rows, { type: "threshold", min_p: x }) })),
-  };
+  const s = new OpeStream({ ...grids, logged: [], anchorRows: Infinity });
+  s.add(prep.rows);
+  return s.finish(prep.sample).grid;
+}
+
+/** Rows whose candidate costs anchor the default λ grid of a stream (see OpeStream). */
+export const LAMBDA_ANCHOR_ROWS = 2000;
+
+/**
+ * The OPE grid and each variant's logged policy, evaluated over rows that
+ * arrive in pages (`add`), in memory bounded by `anchorRows` plus one page:
+ * every target policy keeps running sums, never the rows.
+ *
+ * The default λ grid (defaultLambdaGrid) is scaled by the median candidate
+ * cost of the FIRST `anchorRows` rows (all rows when there are fewer, which
+ * is then exactly the in-memory opeGrid): the grid must be fixed before the
+ * utility policies can see a row, and a median of every row would need them
+ * all at once. The grid spans about three decades around that median, so
+ * only a median in another decade changes it. Estimates at each grid point
+ * are exact over all rows; a given `lambdaGrid` needs no anchor at all.
+ */
+export class OpeStream {
+  private buffer: OpeRow[] = [];
+  private seen = 0;
+  private utility: PolicyAccumulator[] | null = null;
+  private readonly threshold: PolicyAccumulator[];
+  private readonly logged: { variant: string; acc: PolicyAccumulator }[];
+  private readonly anchorRows: number;
+
+  constructor(private readonly opts: { lambdaGrid?: number[]; thresholdGrid?: number[]; logged: { variant: string; policy: Policy }[]; anchorRows?: number }) {
+    this.threshold = (opts.thresholdGrid ?? DEFAULT_THRESHOLD_GRID).map((x) => new PolicyAccumulator({ type: "threshold", min_p: x }));
+    this.logged = opts.logged.map((l) => ({ variant: l.variant, acc: new PolicyAccumulator(l.policy) }));
+    this.anchorRows = opts.anchorRows ?? LAMBDA_ANCHOR_ROWS;
+    if (opts.lambdaGrid) this.utility = opts.lambdaGrid.map((x) => new PolicyAccumulator({ type: "utility", lambda: x }));
+  }
+
+  add(rows: OpeRow[]): void {
+    if (this.utility) {
+      for (const r of rows) this.addRow(r);
+      return;
+    }
+    for (const r of rows) this.buffer.push(r);
+    if (this.buffer.length >= this.anchorRows) this.fixGrid();
+  }
+
+  /** The grid and logged-policy estimates; `sample` describes the rows, its rows_used becomes the rows this stream evaluated. */
+  finish(sample: OpeSample): { grid: OpeGrid; logged_policies: (PolicyEstimate & { variant: string })[] } {
+    if (!this.utility) this.fixGrid();
+    const point = (acc: PolicyAccumulator, x: number): GridPoint => ({ x, ...acc.result() });
+    return {
+      grid: {
+        sample: { ...sample, rows_used: this.seen },
+        utility: this.utility!.map((a) => point(a, (a.policy as { lambda: number }).lambda)),
+        threshold: this.threshold.map((a) => point(a, (a.policy as { min_p: number }).min_p)),
+      },
+      logged_policies: this.logged.map((l) => ({ variant: l.variant, ...l.acc.result() })),
+    };
+  }
+
+  private fixGrid(): void {
+    const rows = this.buffer;
+    this.buffer = [];
+    const lambdas = defaultLambdaGrid(rows.length > this.anchorRows ? rows.slice(0, this.anchorRows) : rows);
+    this.utility = lambdas.map((x) => new PolicyAccumulator({ type: "utility", lambda: x }));
+    for (const r of rows) this.addRow(r);
+  }
+
+  private addRow(r: OpeRow): void {
+    this.seen++;
+    for (const a of this.utility!) a.add(r);
+    for (const a of this.threshold) a.add(r);
+    for (const l of this.logged) l.acc.add(r);
+  }
 }

@@ -53,9 +53,44 @@ export function moments(xs: ArrayLike<number>): Moments {
   return { n, mean, varPop: ss / n, varSample: n > 1 ? ss / (n - 1) : 0 };
 }
 
+/**
+ * Moments from sufficient statistics (count, Σx, Σx²), as SQL aggregates
+ * return them. The variance is clamped at 0: Σx² − (Σx)²/n can round below
+ * it when every x is equal.
+ */
+export function momentsFromSums(n: number, sum: number, sumSq: number): Moments {
+  if (n === 0) return { n: 0, mean: NaN, varPop: NaN, varSample: NaN };
+  const mean = sum / n;
+  const ss = Math.max(0, sumSq - sum * mean);
+  return { n, mean, varPop: ss / n, varSample: n > 1 ? ss / (n - 1) : 0 };
+}
+
+/** Welford's running mean and sum of squared deviations: one pass, constant memory, no cancellation. */
+export class RunningMoments {
+  n = 0;
+  mean = 0;
+  private m2 = 0;
+
+  add(x: number): void {
+    this.n++;
+    const d = x - this.mean;
+    this.mean += d / this.n;
+    this.m2 += d * (x - this.mean);
+  }
+
+  moments(): Moments {
+    if (this.n === 0) return { n: 0, mean: NaN, varPop: NaN, varSample: NaN };
+    return { n: this.n, mean: this.mean, varPop: this.m2 / this.n, varSample: this.n > 1 ? this.m2 / (this.n - 1) : 0 };
+  }
+}
+
 /** Normal-approximation 95% interval for a mean from per-row terms (sample sd / √n). */
 export function meanInterval(xs: ArrayLike<number>, z = Z95): Interval & { se: number | null } {
-  const m = moments(xs);
+  return meanIntervalOf(moments(xs), z);
+}
+
+/** meanInterval from moments already summarised. */
+export function meanIntervalOf(m: Moments, z = Z95): Interval & { se: number | null } {
   if (m.n === 0) return { ...NULL_INTERVAL, se: null };
   const se = Math.sqrt(m.varSample / m.n);
   return { value: m.mean, lo: m.mean - z * se, hi: m.mean + z * se, se };
@@ -67,18 +102,16 @@ export function meanInterval(xs: ArrayLike<number>, z = Z95): Interval & { se: n
  * outcomes is the textbook two-proportion interval √(p_a(1−p_a)/n_a + p_b(1−p_b)/n_b).
  */
 export function diffNormal(a: ArrayLike<number>, b: ArrayLike<number>, z = Z95): Interval {
-  return diffOfMeans(a, b, z, "varPop");
+  return diffOfMoments(moments(a), moments(b), "varPop", z);
 }
 
 /** Welch (unpooled, sample-variance) normal 95% interval for mean(b) − mean(a). */
 export function diffWelch(a: ArrayLike<number>, b: ArrayLike<number>, z = Z95): Interval {
-  return diffOfMeans(a, b, z, "varSample");
+  return diffOfMoments(moments(a), moments(b), "varSample", z);
 }
 
-/** mean(b) − mean(a) ± z·√(var_a/n_a + var_b/n_b) with the chosen variance. */
-function diffOfMeans(a: ArrayLike<number>, b: ArrayLike<number>, z: number, variance: "varPop" | "varSample"): Interval {
-  const ma = moments(a);
-  const mb = moments(b);
+/** mean(b) − mean(a) ± z·√(var_a/n_a + var_b/n_b) with the chosen variance ("varPop": diffNormal, "varSample": diffWelch). */
+export function diffOfMoments(ma: Moments, mb: Moments, variance: "varPop" | "varSample", z = Z95): Interval {
   if (ma.n === 0 || mb.n === 0) return NULL_INTERVAL;
   const d = mb.mean - ma.mean;
   const se = Math.sqrt(ma[variance] / ma.n + mb[variance] / mb.n);

@@ -12,9 +12,10 @@ import type { Experiment } from "../../core/experiment.js";
 import type { Reason } from "../../core/result.js";
 import type { AppDeps, Env } from "../app.js";
 import type { Principal, Scope } from "../auth.js";
-import { experimentReport, type ExperimentReport } from "../../core/report/experiment-report.js";
+import type { ExperimentReport } from "../../core/report/experiment-report.js";
 import { DashboardPage } from "../dashboard.js";
-import { joinedDecisions, loggedDecisions, upsertFeedback, type LoggedDecision } from "../feedback-store.js";
+import { loggedDecisions, upsertFeedback, type LoggedDecision } from "../feedback-store.js";
+import { reportFromD1 } from "../report-store.js";
 import { readJsonBody } from "../request-body.js";
 
 export const FeedbackRequest = z
@@ -69,9 +70,8 @@ export function registerLoopRoutes(app: Hono<Env>, deps: AppDeps, guard: Guard, 
   });
 
   // Bootstrap seed is fixed so the same log always yields the same report.
-  const report = async (exp: Experiment): Promise<ExperimentReport> => {
-    return experimentReport(exp.name, await joinedDecisions(deps.db!, exp.name), { seed: 1, variants: exp.variants.map((v) => v.name) });
-  };
+  // Aggregated in D1 and streamed in pages: memory does not grow with the experiment (report-store.ts).
+  const report = (exp: Experiment): Promise<ExperimentReport> => reportFromD1(deps.db!, exp, { seed: 1 });
 
   app.get("/v1/experiments/:name/report", async (c) => {
     const denied = await guard(c, "report");

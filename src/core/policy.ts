@@ -86,19 +86,38 @@ function best(cands: Scored[], score: (c: Scored) => number, then?: (c: Scored) 
  * The model a non-fixed policy routes to, and whether the policy's condition held (a model
  * reaches min_p / fits the budget; always true for utility). The single implementation of
  * the routing rules: `choose()` adds abstention and the reason, and OPE's target-policy
- * replay calls it directly. `cands` must be non-empty.
+ * replay calls it through `picker`. `cands` must be non-empty.
  */
 export function pick(cands: Scored[], policy: Exclude<Policy, { type: "fixed" }>): { model: Scored; met: boolean } {
+  return picker(policy)(cands);
+}
+
+const byP = (c: Scored) => c.p;
+const cheaper = (c: Scored) => -c.cost;
+
+/**
+ * `pick` for one policy with its scoring functions made once, for callers that apply one
+ * policy to many candidate lists (OPE replays each grid policy over every logged row).
+ */
+export function picker(policy: Exclude<Policy, { type: "fixed" }>): (cands: Scored[]) => { model: Scored; met: boolean } {
   switch (policy.type) {
-    case "utility":
-      return { model: best(cands, utilityOf(policy) as (c: Scored) => number)!, met: true };
+    case "utility": {
+      const u = utilityOf(policy) as (c: Scored) => number;
+      return (cands) => ({ model: best(cands, u)!, met: true });
+    }
     case "threshold": {
-      const ok = best(cands, (c) => -c.cost, (c) => c.p, (c) => c.p >= policy.min_p);
-      return ok ? { model: ok, met: true } : { model: best(cands, (c) => c.p)!, met: false };
+      const reaches = (c: Scored) => c.p >= policy.min_p;
+      return (cands) => {
+        const ok = best(cands, cheaper, byP, reaches);
+        return ok ? { model: ok, met: true } : { model: best(cands, byP)!, met: false };
+      };
     }
     case "budget": {
-      const ok = best(cands, (c) => c.p, undefined, (c) => c.cost <= policy.max_cost_usd);
-      return ok ? { model: ok, met: true } : { model: best(cands, (c) => -c.cost)!, met: false };
+      const fits = (c: Scored) => c.cost <= policy.max_cost_usd;
+      return (cands) => {
+        const ok = best(cands, byP, undefined, fits);
+        return ok ? { model: ok, met: true } : { model: best(cands, cheaper)!, met: false };
+      };
     }
   }
 }

@@ -26,7 +26,7 @@
  */
 import { z } from "zod";
 import type { JoinedDecision } from "../decision-record.js";
-import { pick, Policy, type Scored } from "../policy.js";
+import { pick, picker, Policy, type Scored } from "../policy.js";
 import { rowCost } from "./variant-stats.js";
 import { meanIntervalOf, RunningMoments } from "./stats.js";
 
@@ -117,12 +117,16 @@ export class PolicyAccumulator {
   private readonly drC = new RunningMoments();
   private matches = 0;
 
-  constructor(readonly policy: Policy) {}
+  private readonly pick: ((cands: Scored[]) => { model: Scored }) | null;
+
+  constructor(readonly policy: Policy) {
+    this.pick = policy.type === "fixed" ? null : picker(policy);
+  }
 
   add(row: OpeRow): void {
-    // pick() hands back the candidate itself; only a fixed policy's model has to be looked up.
+    // The picker hands back the candidate itself; only a fixed policy's model has to be looked up.
     const p = this.policy;
-    const t = p.type === "fixed" ? row.cands.find((c) => c.model === p.model) : row.cands.length > 0 ? pick(row.cands, p).model : undefined;
+    const t = p.type === "fixed" ? row.cands.find((c) => c.model === p.model) : row.cands.length > 0 ? this.pick!(row.cands).model : undefined;
     const target = p.type === "fixed" ? (row.cands.length > 0 ? p.model : null) : (t?.model ?? null);
     const qP = t ? t.p : 0;
     const qC = t ? t.cost : 0;

@@ -14,7 +14,7 @@ export interface Reply {
   error?: string;
 }
 
-export function post(agent: Agent, base: URL, path: string, body: string): Promise<Reply> {
+export function post(agent: Agent, base: URL, path: string, body: string, headers: Record<string, string> = {}): Promise<Reply> {
   return new Promise((resolve) => {
     const t0 = process.hrtime.bigint();
     const req = request(
@@ -24,7 +24,7 @@ export function post(agent: Agent, base: URL, path: string, body: string): Promi
         path,
         method: "POST",
         agent,
-        headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) },
+        headers: { ...headers, "content-type": "application/json", "content-length": Buffer.byteLength(body) },
       },
       (res) => {
         const chunks: Buffer[] = [];

@@ -13,6 +13,8 @@ import { cpuMicros } from "../loadgen.js";
 import { agent } from "./http.js";
 
 const HMAC_KEY = "bench-loop-hmac-key-0123456789";
+/** D1 database id of the logging instances; a persisted directory is reopened under the same id. */
+export const D1_ID = "preflight-bench";
 
 export interface Instance {
   name: "on" | "off" | "null";
@@ -25,7 +27,7 @@ export interface Instance {
 }
 
 /** workerd processes that are children of this Node process. */
-function workerdChildren(): Set<number> {
+export function workerdChildren(): Set<number> {
   const out = new Set<number>();
   for (const d of readdirSync("/proc")) {
     if (!/^\d+$/.test(d)) continue;
@@ -44,9 +46,16 @@ function workerdChildren(): Set<number> {
 /**
  * Starts `entry` of `buildDir`; with `persist` set it gets a `DB` D1 binding
  * persisted there (logging on), without it no DB (logging off). `conns` sizes
- * the first keep-alive pool.
+ * the first keep-alive pool. `bindings` replaces the default vars (AUTH disabled).
  */
-export async function start(name: Instance["name"], buildDir: string, entry: string, persist: string | null, conns: number): Promise<Instance> {
+export async function start(
+  name: Instance["name"],
+  buildDir: string,
+  entry: string,
+  persist: string | null,
+  conns: number,
+  bindings: Record<string, string> = { AUTH: "disabled", PROMPT_HMAC_KEY: HMAC_KEY, MAX_BODY_BYTES: "262144" },
+): Promise<Instance> {
   const before = workerdChildren();
   const stderr: string[] = [];
   const mf = new Miniflare({
@@ -62,8 +71,8 @@ export async function start(name: Instance["name"], buildDir: string, entry: str
     cf: false,
     host: "127.0.0.1",
     port: 0,
-    bindings: { AUTH: "disabled", PROMPT_HMAC_KEY: HMAC_KEY, MAX_BODY_BYTES: "262144" },
-    ...(persist !== null ? { d1Databases: { DB: "preflight-bench" }, d1Persist: persist } : {}),
+    bindings,
+    ...(persist !== null ? { d1Databases: { DB: D1_ID }, d1Persist: persist } : {}),
     handleRuntimeStdio: (out: Readable, err: Readable) => {
       out.on("data", (d: Buffer) => stderr.push(d.toString()));
       err.on("data", (d: Buffer) => stderr.push(d.toString()));

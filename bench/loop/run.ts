@@ -50,7 +50,8 @@ const P: Params = {
 };
 const OUT = args.out ?? "bench/results";
 const SKIP_BUILD = args["skip-build"] === "true";
-const BUILD = ".cache/bench-loop-build";
+/** --build=<dir>: run a worker built elsewhere (e.g. an older commit) instead of building src/worker/index.ts. */
+const BUILD = args.build ?? ".cache/bench-loop-build";
 const BUILD_NULL = ".cache/bench-loop-build-null-d1";
 
 const log = (...a: unknown[]) => console.log(`[${new Date().toISOString().slice(11, 19)}]`, ...a);
@@ -58,8 +59,10 @@ const log = (...a: unknown[]) => console.log(`[${new Date().toISOString().slice(
 async function main() {
   const t0 = Date.now();
   if (!SKIP_BUILD) {
-    log(`building src/worker/index.ts → ${BUILD}`);
-    buildWorker("src/worker/index.ts", BUILD);
+    if (args.build === undefined) {
+      log(`building src/worker/index.ts → ${BUILD}`);
+      buildWorker("src/worker/index.ts", BUILD);
+    }
     if (P.diag || P.counted) {
       log(`building bench/loop/entry-null-d1.ts → ${BUILD_NULL}`);
       buildWorker("bench/loop/entry-null-d1.ts", BUILD_NULL);

@@ -89,35 +89,33 @@ function best(cands: Scored[], score: (c: Scored) => number, then?: (c: Scored) 
  * replay calls it through `picker`. `cands` must be non-empty.
  */
 export function pick(cands: Scored[], policy: Exclude<Policy, { type: "fixed" }>): { model: Scored; met: boolean } {
-  return picker(policy)(cands);
+  const model = picker(policy)(cands);
+  // The fallbacks below are taken exactly when no candidate meets the condition, so it can be read off the pick.
+  const met = policy.type === "utility" || (policy.type === "threshold" ? model.p >= policy.min_p : model.cost <= policy.max_cost_usd);
+  return { model, met };
 }
 
 const byP = (c: Scored) => c.p;
 const cheaper = (c: Scored) => -c.cost;
 
 /**
- * `pick` for one policy with its scoring functions made once, for callers that apply one
- * policy to many candidate lists (OPE replays each grid policy over every logged row).
+ * The candidate `pick` routes to, as a function of the candidates with the policy's scoring
+ * made once, for callers that apply one policy to many candidate lists (OPE replays each
+ * grid policy over every logged row).
  */
-export function picker(policy: Exclude<Policy, { type: "fixed" }>): (cands: Scored[]) => { model: Scored; met: boolean } {
+export function picker(policy: Exclude<Policy, { type: "fixed" }>): (cands: Scored[]) => Scored {
   switch (policy.type) {
     case "utility": {
       const u = utilityOf(policy) as (c: Scored) => number;
-      return (cands) => ({ model: best(cands, u)!, met: true });
+      return (cands) => best(cands, u)!;
     }
     case "threshold": {
       const reaches = (c: Scored) => c.p >= policy.min_p;
-      return (cands) => {
-        const ok = best(cands, cheaper, byP, reaches);
-        return ok ? { model: ok, met: true } : { model: best(cands, byP)!, met: false };
-      };
+      return (cands) => best(cands, cheaper, byP, reaches) ?? best(cands, byP)!;
     }
     case "budget": {
       const fits = (c: Scored) => c.cost <= policy.max_cost_usd;
-      return (cands) => {
-        const ok = best(cands, byP, undefined, fits);
-        return ok ? { model: ok, met: true } : { model: best(cands, cheaper)!, met: false };
-      };
+      return (cands) => best(cands, byP, undefined, fits) ?? best(cands, cheaper)!;
     }
   }
 }

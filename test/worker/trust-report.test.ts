@@ -6,6 +6,7 @@
  *  - on a small experiment whose decisions and feedback came through the
  *    API (route, then feedback), the report equals core's in-memory
  *    experimentReport over every row read back as the old code read them;
+ *    so it does for rows a pre-0003 worker wrote, after the migration's backfill;
  *  - on 150,000 seeded decisions (10% with feedback, one ε-greedy arm so OPE
  *    runs) the report answers 200 with the right counts and OPE, and the
  *    isolate's committed JS heap stays within 32 MiB of where it stood
@@ -14,6 +15,7 @@
  * The heap is read through workerd's inspector (isolate-memory.ts); the
  * bounds are on memory, never on time.
  */
+import { readFileSync } from "node:fs";
 import type { Miniflare } from "miniflare";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { experimentReport } from "../../src/core/report/experiment-report.js";
@@ -27,6 +29,7 @@ const MiB = 2 ** 20;
 const EXPERIMENTS = [
   { name: "scale", variants: [{ name: "control", weight: 1, policy: SEED_POLICY }, { name: "explore", weight: 1, policy: SEED_POLICY, epsilon: 0.1 }] },
   { name: "live", variants: [{ name: "greedy", weight: 1, policy: { type: "threshold", min_p: 0.5 } }, { name: "eps", weight: 1, policy: { type: "threshold", min_p: 0.5 }, epsilon: 0.5 }] },
+  { name: "old", variants: [{ name: "greedy", weight: 1, policy: { type: "threshold", min_p: 0.5 } }, { name: "eps", weight: 1, policy: { type: "threshold", min_p: 0.5 }, epsilon: 0.5 }] },
 ];
 
 let mf: Miniflare;
@@ -82,6 +85,24 @@ describe("the report from SQL aggregates and streamed pages", () => {
     expect(rep.body.generated_from).toEqual({ rows: 60, with_feedback: items.length, seed: 1 });
     expect(reference.ope).not.toBeNull();
     expectClose(rep.body, reference);
+  });
+
+  it("counts rows logged before migration 0003 once its backfill has run", async () => {
+    // Copies of the "live" rows as a pre-0003 worker wrote them: no report columns, feedback not copied.
+    const db = await mf.getD1Database("DB");
+    const cols = "ts, key_id, variant, bundle_id, policy, candidates, chosen, propensity, explored, prompt_hmac, input_tokens, prompt_text";
+    await db.prepare(`INSERT INTO decisions (decision_id, experiment, ${cols}) SELECT decision_id || '-old', 'old', ${cols} FROM decisions WHERE experiment = 'live'`).run();
+    await db
+      .prepare(`INSERT INTO feedback SELECT f.decision_id || '-old', f.model, f.reward, f.success, f.score, f.output_tokens, f.cost_usd, f.latency_ms, f.updated_at
+        FROM feedback f JOIN decisions d ON d.decision_id = f.decision_id WHERE d.experiment = 'live'`)
+      .run();
+    const backfill = readFileSync("migrations/0003_report_columns.sql", "utf8").replace(/--.*$/gm, "").split(";").map((x) => x.trim()).filter((x) => x.startsWith("UPDATE"));
+    expect(backfill).toHaveLength(1);
+    await db.prepare(backfill[0]).run();
+    const rep = await call(mf, "GET", "/v1/experiments/old/report");
+    expect(rep.status).toBe(200);
+    expect(rep.body.generated_from.rows).toBe(60);
+    expectClose(rep.body, experimentReport("old", await joinedRows(mf, "old"), { seed: 1, variants: ["greedy", "eps"] }));
   });
 
   it("equals the in-memory report on a seeded experiment with abstains, scores and realised costs", async () => {

@@ -117,7 +117,7 @@ export class PolicyAccumulator {
   private readonly drC = new RunningMoments();
   private matches = 0;
 
-  private readonly pick: ((cands: Scored[]) => { model: Scored }) | null;
+  private readonly pick: ((cands: Scored[]) => Scored) | null;
 
   constructor(readonly policy: Policy) {
     this.pick = policy.type === "fixed" ? null : picker(policy);
@@ -126,7 +126,7 @@ export class PolicyAccumulator {
   add(row: OpeRow): void {
     // The picker hands back the candidate itself; only a fixed policy's model has to be looked up.
     const p = this.policy;
-    const t = p.type === "fixed" ? row.cands.find((c) => c.model === p.model) : row.cands.length > 0 ? this.pick!(row.cands).model : undefined;
+    const t = p.type === "fixed" ? row.cands.find((c) => c.model === p.model) : row.cands.length > 0 ? this.pick!(row.cands) : undefined;
     const target = p.type === "fixed" ? (row.cands.length > 0 ? p.model : null) : (t?.model ?? null);
     const qP = t ? t.p : 0;
     const qC = t ? t.cost : 0;

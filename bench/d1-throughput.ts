@@ -1,7 +1,8 @@
 /**
  * How many decisions per second one local D1 database takes with the decision
  * log's write shape: every request commits its own records in one D1 batch
- * (multi-row INSERTs of the `decisions` table, 7 rows per statement), as the
+ * (multi-row INSERTs of the `decisions` table with the columns of
+ * src/worker/decision-log.ts, 6 rows per statement), as the
  * route does before it answers. Also the bytes each decision costs on disk.
  * Feeds docs/scale.md; judges nothing.
  *
@@ -21,15 +22,15 @@ const PERSIST = ".cache/bench-d1-throughput";
 // A worker that writes `rows` synthetic decisions per request in one batch. The
 // candidate list has nine models, like the default bundle's pool.
 const SCRIPT = `
-const COLS = 14, PER = Math.floor(100 / COLS);
-const insert = (n) => "INSERT INTO decisions (decision_id, ts, key_id, experiment, variant, bundle_id, policy, candidates, chosen, propensity, explored, prompt_hmac, input_tokens, prompt_text) VALUES " +
+const COLS = 16, PER = Math.floor(100 / COLS);
+const insert = (n) => "INSERT INTO decisions (decision_id, ts, key_id, experiment, variant, bundle_id, policy, candidates, chosen, propensity, explored, prompt_hmac, input_tokens, prompt_text, chosen_p, chosen_cost) VALUES " +
   Array.from({ length: n }, () => "(" + Array(COLS).fill("?").join(",") + ")").join(",");
 const cands = JSON.stringify(Array.from({ length: 9 }, (_, i) => ({ model: "model-number-" + i + "-instruct", p: 0.6123456789012345 + i / 100, cost: 0.000123456 * (i + 1), utility: null })));
 export default {
   async fetch(req, env) {
     const n = Number(new URL(req.url).searchParams.get("rows") ?? "1");
     const rows = Array.from({ length: n }, () => [crypto.randomUUID(), Date.now(), "key-a", "exp", "control", "llmrouter-v1",
-      '{"type":"threshold","min_p":0.77}', cands, "model-number-3-instruct", 1, 0, "f".repeat(64), 120, null]);
+      '{"type":"threshold","min_p":0.77}', cands, "model-number-3-instruct", 1, 0, "f".repeat(64), 120, null, 0.6423456789012345, 0.000493824]);
     const stmts = [];
     for (let i = 0; i < rows.length; i += PER) { const c = rows.slice(i, i + PER); stmts.push(env.DB.prepare(insert(c.length)).bind(...c.flat())); }
     await env.DB.batch(stmts);

@@ -19,6 +19,7 @@ const main = defineCommand({
     evaluate: lazy(() => import("./commands/evaluate.js")),
     promote: lazy(() => import("./commands/promote.js")),
     "make-fixture": lazy(() => import("./commands/make-fixture.js")),
+    "add-model": lazy(() => import("./commands/add-model.js")),
     "make-e2e-fixture": lazy(() => import("./commands/make-e2e-fixture.js")),
     "make-many-model-pool": lazy(() => import("./commands/make-many-model-pool.js")),
     "teacher-logits": lazy(() => import("./commands/teacher-logits.js")),

@@ -1,0 +1,69 @@
+/**
+ * `add-model --bundle <dir> --data <outcomes.jsonl> --model <id> --out <dir>`:
+ * onboards one model onto an existing bundle from its labelled prompts (the
+ * stage is scripts/stages/add-model.ts). Reads the outcomes file, builds the
+ * pool entry from the flags, writes the new bundle under --out/<id>. Does not
+ * promote (that stays a separate, deliberate step).
+ */
+import { defineCommand } from "citty";
+import { basename } from "node:path";
+import type { PoolModel } from "../../src/core/manifest.js";
+import { OutcomeRow } from "../formats/outcomes.js";
+import { readJsonl, sha256File } from "../lib/jsonl.js";
+import { addModel } from "../stages/add-model.js";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+
+/** Median measured output tokens of the model's outcomes, or null when none carries them. */
+function measuredTokens(rows: OutcomeRow[], id: string): number | null {
+  const t = rows.flatMap((r) => (r.outcomes[id]?.output_tokens !== undefined ? [r.outcomes[id].output_tokens!] : [])).sort((a, b) => a - b);
+  return t.length === 0 ? null : Math.round(t[Math.floor(t.length / 2)]);
+}
+
+export default defineCommand({
+  meta: { name: "add-model", description: "Onboard a new model onto an existing bundle: fit only its head on the frozen student, write a new bundle" },
+  args: {
+    bundle: { type: "string", required: true, description: "source bundle directory (e.g. artifacts/llmrouter-v2)" },
+    data: { type: "string", required: true, description: "outcomes JSONL with the new model's labelled prompts (rows split \"test\" are not used)" },
+    model: { type: "string", required: true, description: "the new model's id" },
+    out: { type: "string", default: "artifacts", description: "root directory for the new bundle" },
+    id: { type: "string", description: "new bundle id (default: <source id>-plus-<model>)" },
+    "price-in": { type: "string", default: "0", description: "USD per 1M input tokens" },
+    "price-out": { type: "string", default: "0", description: "USD per 1M output tokens" },
+    provider: { type: "string", default: "unknown", description: "provider name" },
+    "output-tokens": { type: "string", description: "default output tokens when the outcomes carry none (default: the pool's mean)" },
+    calibration: { type: "enum", options: ["platt", "isotonic"], default: "platt", description: "monotone map (isotonic only with enough outcomes)" },
+    seed: { type: "string", default: "1", description: "seed of the cross-validation folds" },
+    "created-at": { type: "string", description: "ISO time to record (default: now)" },
+  },
+  async run({ args }) {
+    const rows: OutcomeRow[] = [];
+    for await (const { value } of readJsonl(args.data, OutcomeRow)) rows.push(value);
+    const src = JSON.parse(readFileSync(join(args.bundle, "manifest.json"), "utf8")) as { bundle_id: string; pool: PoolModel[] };
+    const measured = measuredTokens(rows, args.model);
+    const fallback = args["output-tokens"] !== undefined ? Number(args["output-tokens"]) : Math.round(src.pool.reduce((a, p) => a + p.default_output_tokens, 0) / src.pool.length);
+    const model: PoolModel = {
+      id: args.model,
+      provider: args.provider,
+      input_per_mtok: Number(args["price-in"]),
+      output_per_mtok: Number(args["price-out"]),
+      default_output_tokens: measured ?? fallback,
+      output_tokens_source: measured !== null ? "measured" : "estimate",
+      price_source: `pipeline add-model --price-in ${args["price-in"]} --price-out ${args["price-out"]}`,
+    };
+    const res = await addModel({
+      bundleDir: args.bundle,
+      rows,
+      model,
+      out: args.out,
+      id: args.id ?? `${src.bundle_id}-plus-${args.model}`.toLowerCase().replace(/[^a-z0-9._-]/g, "-").slice(0, 64),
+      createdAt: args["created-at"] ?? new Date().toISOString(),
+      data: { name: basename(args.data), sha256: await sha256File(args.data), rows: rows.length },
+      calibration: args.calibration as "platt" | "isotonic",
+      seed: Number(args.seed),
+    });
+    const st = res.stats;
+    console.error(`[add-model] ${args.model}: ${res.n} outcomes (${res.positives} successes); head ${res.head.parts}, C ${res.head.C} (${res.head.selection.by}); out-of-fold AUROC ${st.val_auroc?.toFixed(3)} [lo ${st.val_auroc_lo?.toFixed(3)}], signal ${st.signal}${st.signal === "none" ? " — WARNING: served its constant base rate" : ""}`);
+    console.log(JSON.stringify({ bundle: res.manifest.bundle_id, dir: res.dir, model: args.model, n: res.n, signal: st.signal }, null, 2));
+  },
+});

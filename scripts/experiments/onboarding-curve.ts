@@ -1,0 +1,140 @@
+/**
+ * Onboarding learning curve (issue 17 item 4). For each pool model m held out
+ * in turn: train the student (the build config's trainer, every other model's
+ * labels, train/val splits) WITHOUT m's labels; then, for N prompts sampled
+ * from m's train-split outcomes (nested prefixes of one seeded permutation),
+ * compare on m's test split (AUROC of the raw score):
+ *   head    the new head on the frozen trunk (scripts/stages/new-head.ts, parts and C by 5-fold CV within N)
+ *   scratch a student trained from scratch on the same N (same trainer config, every 5th sampled prompt as its val split)
+ *   tfidf   TF-IDF logistic on the same N (vocabulary from the N texts, C by the same 5-fold CV)
+ * and the full-data head: same frozen trunk, every train row of m, parts and C
+ * chosen on m's val split. Nothing is chosen on test. Runs in phases so a
+ * short budget still yields the headline: every model at N = 100 first, then
+ * the other Ns, then more seeds; JSON and markdown are rewritten after every
+ * cell. Trunks are cached under .cache/onboarding/. An experiment: no bundle.
+ *
+ * Usage: tsx scripts/experiments/onboarding-curve.ts --config configs/llmrouter-v2.json
+ *          --out docs/onboarding-curve [--models a,b] [--ns 25,50,100,200,500] [--seeds 1,2,3]
+ */
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { featurize } from "../../src/core/featurizer.js";
+import { forward, type StudentWeights } from "../../src/core/student.js";
+import { mulberry32, permutation } from "../../src/core/random.js";
+import { BuildConfig } from "../stages/build-config.js";
+import { runDistill } from "../stages/distill.js";
+import { toDistillRow } from "../distill/dataset.js";
+import { weightsFromOnnx } from "../distill/weights-io.js";
+import { rowRate, rowSuccess, rowText } from "../evaluate/score.js";
+import { OutcomeRow, PoolConfig } from "../formats/outcomes.js";
+import { readJsonFile, readJsonl } from "../lib/jsonl.js";
+import { fitLogistic } from "../lib/linear/logistic.js";
+import { CsrRows } from "../lib/linear/sparse.js";
+import { auroc } from "../lib/stats/metrics.js";
+import { TfidfVectorizer } from "../lib/tfidf.js";
+import { exportStudent } from "../onnx/export-student.js";
+import { cvPath, fitNewHead, HEAD_CS, HEAD_FOLDS, headLogit, hiddenOf, stratifiedFolds, type HeadExample } from "../stages/new-head.js";
+import { onboardingMarkdown, type Cell, type CurveReport } from "./onboarding-table.js";
+
+const { values } = parseArgs({
+  options: {
+    config: { type: "string" },
+    out: { type: "string" },
+    models: { type: "string" },
+    ns: { type: "string", default: "25,50,100,200,500" },
+    seeds: { type: "string", default: "1" },
+  },
+});
+const cfg = await readJsonFile(values.config!, BuildConfig);
+const pool = await readJsonFile(cfg.pool, PoolConfig);
+const allModels = pool.models.map((m) => m.id);
+const models = values.models ? values.models.split(",") : allModels;
+const ns = values.ns!.split(",").map(Number);
+const seeds = values.seeds!.split(",").map(Number);
+const rows: OutcomeRow[] = [];
+for await (const { value } of readJsonl(cfg.data, OutcomeRow)) rows.push(value);
+const feats = rows.map((r) => featurize(rowText(r), cfg.featurizer));
+const cfgKey = createHash("sha256").update(JSON.stringify({ f: cfg.featurizer, t: cfg.train, seed: cfg.seed, data: cfg.data, n: rows.length })).digest("hex").slice(0, 12);
+const trainConfig = { ...cfg.train, seed: cfg.train.seed ?? cfg.seed, alpha: 0 };
+
+/** The student trained without m's labels (cached by config and held-out model). */
+function trunkWithout(m: string): StudentWeights {
+  const file = join(".cache", "onboarding", `${cfgKey}-${m}.f32.onnx`);
+  if (existsSync(file)) return weightsFromOnnx(readFileSync(file));
+  const others = allModels.filter((x) => x !== m);
+  const res = runDistill({ rows: rows.filter((r) => r.split === "train" || r.split === "val").map(toDistillRow), models: others, featurizer: cfg.featurizer, train: trainConfig, progress: { mode: "none" } });
+  mkdirSync(join(".cache", "onboarding"), { recursive: true });
+  writeFileSync(file, exportStudent(res.weights, "float32"));
+  return res.weights;
+}
+
+const idxOf = (m: string, split: string) => rows.flatMap((r, i) => (r.split === split && r.outcomes[m] ? [i] : []));
+const example = (m: string) => (i: number): HeadExample => ({ ids: feats[i].ids, dense: feats[i].dense, y: rowRate(rows[i], m) });
+const testAuroc = (m: string, test: number[], score: (i: number, k: number) => number) => auroc(test.map(score), test.map((i) => rowSuccess(rows[i], m)));
+
+function tfidfAuroc(m: string, sample: number[], test: number[], seed: number): number | null {
+  const texts = sample.map((i) => rowText(rows[i]));
+  const vec = TfidfVectorizer.fit(texts);
+  const X = vec.transform(texts);
+  const y = Float64Array.from(sample, (i) => rowRate(rows[i], m));
+  const k = Math.min(HEAD_FOLDS, sample.length);
+  const path = cvPath((r) => new CsrRows(X, r), y, HEAD_CS, stratifiedFolds(y, k, seed), k);
+  const best = path.reduce((a, b) => (b.loss < a.loss ? b : a));
+  const fit = fitLogistic(new CsrRows(X), y, { lambda: 1 / (best.C * sample.length), gtol: 1e-6, maxIter: 500 });
+  const Xt = vec.transform(test.map((i) => rowText(rows[i])));
+  const z = new Float64Array(test.length);
+  new CsrRows(Xt).forward(fit.w, z);
+  return auroc(Array.from(z), test.map((i) => rowSuccess(rows[i], m)));
+}
+
+function scratchAuroc(m: string, sample: number[], test: number[]): number | null {
+  const distill = sample.map((i, k) => ({ ...toDistillRow(rows[i]), split: k % 5 === 4 ? "val" : "train" }));
+  const res = runDistill({ rows: distill, models: [m], featurizer: cfg.featurizer, train: trainConfig, progress: { mode: "none" } });
+  return testAuroc(m, test, (i) => forward(res.weights, feats[i].ids, feats[i].dense).logits[0]);
+}
+
+const report: CurveReport = { config: values.config!, ns, seeds, folds: HEAD_FOLDS, Cs: HEAD_CS, models: {} };
+const save = () => {
+  writeFileSync(`${values.out}.json`, JSON.stringify(report, null, 2) + "\n");
+  writeFileSync(`${values.out}.md`, onboardingMarkdown(report));
+};
+const trunks = new Map<string, { w: StudentWeights; h: Float64Array; test: number[]; pool: number[] }>();
+
+function cell(m: string, n: number, seed: number): void {
+  const t = trunks.get(m)!;
+  const order = permutation(t.pool.length, mulberry32(seed * 7919 + 17));
+  if (n > t.pool.length) return;
+  const sample = Array.from(order.subarray(0, n), (k) => t.pool[k]);
+  const t0 = Date.now();
+  const head = fitNewHead(t.w, sample.map(example(m)), { seed });
+  const H = t.w.shape.hidden;
+  const a = testAuroc(m, t.test, (i, k) => headLogit(head, t.h.subarray(k * H, (k + 1) * H), feats[i].ids, t.w.wideNorm));
+  const c: Cell = { n, seed, head: a, head_parts: head.parts, head_C: head.C, tfidf: tfidfAuroc(m, sample, t.test, seed), scratch: scratchAuroc(m, sample, t.test), positives: sample.filter((i) => rowSuccess(rows[i], m) === 1).length };
+  report.models[m].cells.push(c);
+  save();
+  console.error(`${m} N=${n} seed ${seed}: head ${c.head?.toFixed(3)} (${c.head_parts}, C ${c.head_C}) scratch ${c.scratch?.toFixed(3)} tfidf ${c.tfidf?.toFixed(3)} (${Math.round((Date.now() - t0) / 1000)} s)`);
+}
+
+// Phase 1: trunk, full-data head and N = 100 for every model.
+const first = ns.includes(100) ? 100 : ns[0];
+for (const m of models) {
+  const t0 = Date.now();
+  const w = trunkWithout(m);
+  const test = idxOf(m, "test");
+  const h = hiddenOf(w, test.map((i) => feats[i]));
+  const trainPool = idxOf(m, "train");
+  const val = idxOf(m, "val");
+  trunks.set(m, { w, h, test, pool: trainPool });
+  const full = fitNewHead(w, trainPool.map(example(m)), { val: val.map(example(m)) });
+  const H = w.shape.hidden;
+  const fullA = testAuroc(m, test, (i, k) => headLogit(full, h.subarray(k * H, (k + 1) * H), feats[i].ids, w.wideNorm));
+  report.models[m] = { train_rows: trainPool.length, val_rows: val.length, test_rows: test.length, full_head: fullA, full_parts: full.parts, full_C: full.C, cells: [] };
+  console.error(`${m}: trunk + full head ${fullA?.toFixed(3)} (${full.parts}, C ${full.C}) (${Math.round((Date.now() - t0) / 1000)} s)`);
+  cell(m, first, seeds[0]);
+}
+// Phase 2: the other Ns; phase 3: more seeds.
+for (const n of ns.filter((x) => x !== first)) for (const m of models) cell(m, n, seeds[0]);
+for (const seed of seeds.slice(1)) for (const n of ns) for (const m of models) cell(m, n, seed);
+console.log(onboardingMarkdown(report));

@@ -1,0 +1,73 @@
+/**
+ * The onboarding learning curve's record (scripts/experiments/onboarding-curve.ts)
+ * and its markdown table for docs/student.md: per held-out model and N, test
+ * AUROC of the new head on the frozen trunk, a from-scratch student and
+ * TF-IDF on the same N (means over the seeds that ran), and the head's share
+ * of the full-data head's lift over 0.5. Formatting only; no I/O.
+ */
+export interface Cell {
+  n: number;
+  seed: number;
+  head: number | null;
+  head_parts: string;
+  head_C: number;
+  tfidf: number | null;
+  scratch: number | null;
+  positives: number;
+}
+
+export interface CurveReport {
+  config: string;
+  ns: number[];
+  seeds: number[];
+  folds: number;
+  Cs: number[];
+  models: Record<string, { train_rows: number; val_rows: number; test_rows: number; full_head: number | null; full_parts: string; full_C: number; cells: Cell[] }>;
+}
+
+const mean = (xs: number[]) => (xs.length === 0 ? NaN : xs.reduce((a, b) => a + b, 0) / xs.length);
+const f3 = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : "—");
+const vals = (cells: Cell[], k: "head" | "tfidf" | "scratch") => cells.flatMap((c) => (c[k] === null ? [] : [c[k] as number]));
+
+/** Share of the full-data head's lift over 0.5 (NaN when the full head has none). */
+export const liftShare = (a: number, full: number) => (full > 0.5 ? (a - 0.5) / (full - 0.5) : NaN);
+
+export function onboardingMarkdown(r: CurveReport): string {
+  const ms = Object.keys(r.models);
+  const ns = r.ns.filter((n) => ms.some((m) => r.models[m].cells.some((c) => c.n === n)));
+  const lines = [
+    "| held-out model | full-data head | " + ns.map((n) => `N=${n}: head / scratch / TF-IDF (share of lift)`).join(" | ") + " |",
+    "|---|---:|" + ns.map(() => "---:").join("|") + "|",
+  ];
+  const agg = new Map<number, { head: number[]; scratch: number[]; tfidf: number[]; share: number[]; wins: number; met: number; k: number }>();
+  for (const m of ms) {
+    const rec = r.models[m];
+    const full = rec.full_head ?? NaN;
+    const cols = ns.map((n) => {
+      const cells = rec.cells.filter((c) => c.n === n);
+      if (cells.length === 0) return "—";
+      const h = mean(vals(cells, "head"));
+      const s = mean(vals(cells, "scratch"));
+      const t = mean(vals(cells, "tfidf"));
+      const share = liftShare(h, full);
+      const a = agg.get(n) ?? { head: [], scratch: [], tfidf: [], share: [], wins: 0, met: 0, k: 0 };
+      a.head.push(h), a.scratch.push(s), a.tfidf.push(t), a.share.push(share), a.k++;
+      if (h > t) a.wins++;
+      if (share >= 0.9 && h > t) a.met++;
+      agg.set(n, a);
+      return `${f3(h)} / ${f3(s)} / ${f3(t)} (${Number.isFinite(share) ? Math.round(100 * share) + "%" : "—"})${cells.length > 1 ? ` ×${cells.length}` : ""}`;
+    });
+    lines.push(`| ${m} | ${f3(full)} | ${cols.join(" | ")} |`);
+  }
+  const fullMean = mean(ms.map((m) => r.models[m].full_head ?? NaN).filter(Number.isFinite));
+  lines.push(
+    `| **mean** | ${f3(fullMean)} | ` +
+      ns.map((n) => {
+        const a = agg.get(n)!;
+        return `${f3(mean(a.head))} / ${f3(mean(a.scratch))} / ${f3(mean(a.tfidf))} (${Math.round(100 * liftShare(mean(a.head), fullMean))}%)`;
+      }).join(" | ") + " |",
+    `| head > TF-IDF (models) | | ` + ns.map((n) => `${agg.get(n)!.wins} of ${agg.get(n)!.k}`).join(" | ") + " |",
+    `| target met (share ≥ 90% and > TF-IDF) | | ` + ns.map((n) => `${agg.get(n)!.met} of ${agg.get(n)!.k}`).join(" | ") + " |",
+  );
+  return lines.join("\n") + "\n";
+}

@@ -1,0 +1,113 @@
+/**
+ * Pipeline stage `add-model`: onboard one new model onto an existing bundle
+ * from a few labelled prompts. Loads the bundle (verified like `promote`),
+ * freezes its student (trunk, every existing head and wide column), fits only
+ * the new model's head (scripts/stages/new-head.ts), calibrates it
+ * monotonically on its cross-fitted (out-of-fold) logits with the build's
+ * small-n shrinkage and validation signal rule (there is no separate cal or
+ * val split at small N, so the held-out folds play both parts), and writes a
+ * NEW bundle through the bundle writer: one more ONNX output, the pool entry,
+ * calibration, stats and a fresh golden file. Existing models' weights,
+ * calibration and stats are copied unchanged. Never edits the source bundle;
+ * never reads rows marked "test" (they stay for evaluation).
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { type Calibration, type CalibrationStats, servedCalibration } from "../../src/core/calibration.js";
+import { featurize } from "../../src/core/featurizer.js";
+import { GoldenRow, type Manifest, type PoolModel } from "../../src/core/manifest.js";
+import { SIGNAL_ALPHA, validationAuroc } from "./calibrate.js";
+import { writeBundle } from "../bundle/write-bundle.js";
+import { verifyBundle } from "./promote.js";
+import { weightsFromOnnx } from "../distill/weights-io.js";
+import { rowText } from "../evaluate/score.js";
+import { majorityLabel, successRate, type OutcomeRow } from "../formats/outcomes.js";
+import { fitMonotoneCalibration } from "../lib/calibration-fit.js";
+import { appendHead, fitNewHead, type NewHead } from "./new-head.js";
+
+export interface AddModelInput {
+  /** Directory of the source bundle (manifest.json, student.onnx, golden.jsonl). */
+  bundleDir: string;
+  /** Outcome rows; those with an outcome for `model.id` and a split other than "test" are the N labelled prompts. */
+  rows: OutcomeRow[];
+  /** The new pool entry (id, prices, provider, default output tokens). */
+  model: PoolModel;
+  /** Root directory and id of the new bundle. */
+  out: string;
+  id: string;
+  createdAt: string;
+  /** Provenance of the outcomes file. */
+  data?: { name: string; sha256: string; rows: number };
+  calibration?: "platt" | "isotonic";
+  seed?: number;
+}
+
+export interface AddModelResult {
+  dir: string;
+  manifest: Manifest;
+  head: NewHead;
+  n: number;
+  positives: number;
+  stats: CalibrationStats;
+}
+
+/** The bundle's output models in column order. */
+export function outputModelsOf(m: Manifest): string[] {
+  const out: string[] = [];
+  for (const o of m.outputs) out[o.index] = o.model;
+  if (out.length !== m.outputs.length || out.some((x) => x === undefined)) throw new Error("add-model: manifest outputs are not indices 0..M-1");
+  return out;
+}
+
+export async function addModel(input: AddModelInput): Promise<AddModelResult> {
+  const manifest = await verifyBundle(input.bundleDir);
+  const id = input.model.id;
+  if (manifest.pool.some((p) => p.id === id)) throw new Error(`add-model: ${id} is already in bundle ${manifest.bundle_id}`);
+  const weights = weightsFromOnnx(readFileSync(join(input.bundleDir, manifest.onnx.file)));
+  const models = outputModelsOf(manifest);
+  if (weights.shape.outputs !== models.length) throw new Error(`add-model: student has ${weights.shape.outputs} outputs, manifest ${models.length}`);
+
+  const labelled = input.rows.filter((r) => r.outcomes[id] !== undefined && r.split !== "test");
+  const examples = labelled.map((r) => {
+    const f = featurize(rowText(r), manifest.featurizer);
+    return { ids: f.ids, dense: f.dense, y: successRate(r.outcomes[id]) };
+  });
+  const head = fitNewHead(weights, examples, { seed: input.seed ?? 1 });
+
+  // Calibrate and check signal on the out-of-fold logits: honest scores from fits that never saw the row.
+  const s = Array.from(head.heldOut);
+  const y = labelled.map((r) => majorityLabel(r.outcomes[id]));
+  const positives = y.reduce<number>((a, b) => a + b, 0);
+  const fit = fitMonotoneCalibration(s, y, input.calibration ?? "platt");
+  const v = validationAuroc(s, y, input.seed ?? 1, 1000, SIGNAL_ALPHA);
+  const signal = v.lo !== null && v.lo > 0.5 ? "ok" : "none";
+  const base = { n: s.length, positives, val_n: s.length, val_auroc: v.auroc, val_auroc_lo: v.lo, val_alpha: SIGNAL_ALPHA, signal } as const;
+  const served: Calibration = servedCalibration(fit.calibration, base);
+  const stats: CalibrationStats = signal === "ok" ? { ...base, method: fit.method } : { ...base, method: "base-rate", fitted: fit.calibration };
+
+  const golden = readFileSync(join(input.bundleDir, "golden.jsonl"), "utf8").trim().split("\n").map((l) => GoldenRow.parse(JSON.parse(l)).prompt);
+  const { created_at: _, ...provenance } = manifest.provenance;
+  const note = { model: id, n: s.length, positives, parts: head.parts, C: head.C, selection: head.selection.by, heldout_logloss: head.selection.loss, calibration: "on out-of-fold logits", from_bundle: manifest.bundle_id };
+  const outputLength = manifest.output_length && { ...manifest.output_length, tokens: { ...manifest.output_length.tokens, [id]: input.model.default_output_tokens } };
+  const out = await writeBundle({
+    root: input.out,
+    id: input.id,
+    kind: manifest.kind,
+    description: `${manifest.description} + ${id} onboarded from ${s.length} outcomes (new head on the frozen student: pipeline add-model).`,
+    pool: [...manifest.pool, input.model],
+    featurizer: manifest.featurizer,
+    weights: appendHead(weights, head),
+    dtype: manifest.onnx.weight_dtype,
+    outputModels: [...models, id],
+    calibration: { ...manifest.calibration, [id]: served },
+    calibrationStats: manifest.calibration_stats && { ...manifest.calibration_stats, [id]: stats },
+    defaultPolicy: manifest.default_policy,
+    outputLength,
+    provenance: { ...provenance, data: [...provenance.data, ...(input.data ? [input.data] : [])], trainer: { ...provenance.trainer, [`add_model:${id}`]: JSON.stringify(note) } },
+    // The source bundle's test metrics describe its own pool; the new model gets its cross-validated figures only.
+    metrics: { ...manifest.metrics, per_model: { ...manifest.metrics.per_model, [id]: { cv_auroc: v.auroc, n: s.length, positives } } },
+    goldenPrompts: golden,
+    createdAt: input.createdAt,
+  });
+  return { dir: out.dir, manifest: out.manifest, head, n: s.length, positives, stats };
+}

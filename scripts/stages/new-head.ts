@@ -1,0 +1,259 @@
+/**
+ * A new model's head on a frozen student (issue 17 item 4): an L2 logistic
+ * regression over the trunk's hidden activations h (standardised, block
+ * scaled to row norm ≈ 1) and, when the bundle has a wide part, a new wide
+ * column over the same idf-weighted id features (scripts/distill/wide.ts,
+ * with the bundle's own idf g = sqrt(wide_norm)). Which parts to use (deep,
+ * wide, both) and C are chosen on held-out log-loss: on a validation set when
+ * one is given, else by stratified K-fold cross-validation within the N
+ * labelled prompts (small N has no separate validation split). The fit is then
+ * folded into one more output column (w2, b2, wide): every existing weight is
+ * copied unchanged. Also the generic K-fold C choice reused by the TF-IDF
+ * baseline at small N. Pure maths; no I/O, never sees test rows.
+ */
+import { mulberry32, permutation } from "../../src/core/random.js";
+import { forward, type StudentWeights } from "../../src/core/student.js";
+import { fitLogistic, softplus, type LinearFit } from "../lib/linear/logistic.js";
+import type { LinearOperator } from "../lib/linear/operator.js";
+import { CsrRows, type CsrMatrix } from "../lib/linear/sparse.js";
+import { wideLogits, wideMatrix } from "../distill/wide.js";
+
+export type HeadParts = "deep" | "wide" | "both";
+/** Inverse L2 strengths tried (C·Σloss + ½‖w‖², the TF-IDF baseline's convention). */
+export const HEAD_CS = [0.03, 0.1, 0.3, 1, 3, 10, 30, 100];
+export const HEAD_FOLDS = 5;
+
+/** One labelled prompt for the new model: featurizer output and its success rate in [0, 1]. */
+export interface HeadExample {
+  ids: Int32Array;
+  dense: Float32Array;
+  y: number;
+}
+
+/** The new output column in the student's own layout (raw h, wide table with idf folded in). */
+export interface NewHead {
+  w2: Float64Array; // H
+  b2: number;
+  /** V; null when the bundle has no wide part (or the chosen parts leave it out: then zeros). */
+  wide: Float64Array | null;
+  parts: HeadParts;
+  C: number;
+  /** How the choice was made and its held-out mean log-loss. */
+  selection: { by: "val" | `cv-${number}`; loss: number; tried: Array<{ parts: HeadParts; C: number; loss: number }> };
+  /** Held-out logits of the chosen fit (out-of-fold with CV, validation rows otherwise): honest scores for calibration. */
+  heldOut: Float64Array;
+}
+
+/** A row-subset operator over [dense block | sparse block]; either block may be left out. */
+class BlockRows implements LinearOperator {
+  readonly rows: number;
+  readonly cols: number;
+  private readonly sparse: CsrRows | null;
+  constructor(
+    private readonly dense: Float64Array | null,
+    private readonly H: number,
+    wide: CsrMatrix | null,
+    private readonly idx: Int32Array,
+  ) {
+    this.rows = idx.length;
+    this.sparse = wide ? new CsrRows(wide, idx) : null;
+    this.cols = (dense ? H : 0) + (wide ? wide.cols : 0);
+  }
+  forward(v: Float64Array, out: Float64Array): void {
+    const { dense, H, idx } = this;
+    out.fill(0);
+    const off = dense ? H : 0;
+    if (this.sparse) this.sparse.forward(v.subarray(off), out);
+    if (!dense) return;
+    for (let k = 0; k < this.rows; k++) {
+      const row = idx[k] * H;
+      let s = 0;
+      for (let j = 0; j < H; j++) s += dense[row + j] * v[j];
+      out[k] += s;
+    }
+  }
+  adjoint(r: Float64Array, out: Float64Array): void {
+    const { dense, H, idx } = this;
+    const off = dense ? H : 0;
+    if (this.sparse) this.sparse.adjoint(r, out.subarray(off));
+    if (!dense) return;
+    out.fill(0, 0, H);
+    for (let k = 0; k < this.rows; k++) {
+      const row = idx[k] * H;
+      const rk = r[k];
+      for (let j = 0; j < H; j++) out[j] += dense[row + j] * rk;
+    }
+  }
+}
+
+/** Stratified fold of each row (by majority label), seeded: class counts per fold differ by ≤ 1. */
+export function stratifiedFolds(y: ArrayLike<number>, k: number, seed: number): Int32Array {
+  const order = permutation(y.length, mulberry32(seed));
+  const fold = new Int32Array(y.length);
+  let a = 0;
+  let b = 0;
+  for (const i of order) fold[i] = y[i] > 0.5 ? a++ % k : b++ % k;
+  return fold;
+}
+
+const meanLoss = (z: ArrayLike<number>, y: ArrayLike<number>) => {
+  let s = 0;
+  for (let i = 0; i < z.length; i++) s += softplus(z[i]) - y[i] * z[i];
+  return s / Math.max(1, z.length);
+};
+
+/**
+ * K-fold C choice for one operator family: makeOp(rows) gives the design on a
+ * row subset. Each fold walks C upward with warm starts. Returns the pooled
+ * out-of-fold log-loss and margins per C.
+ */
+export function cvPath(makeOp: (rows: Int32Array) => LinearOperator, y: ArrayLike<number>, Cs: number[], folds: Int32Array, k: number): Array<{ C: number; loss: number; oof: Float64Array }> {
+  const n = y.length;
+  const grid = [...Cs].sort((p, q) => p - q);
+  const oof = grid.map(() => new Float64Array(n));
+  for (let f = 0; f < k; f++) {
+    const tr = Int32Array.from({ length: n }, (_, i) => i).filter((i) => folds[i] !== f);
+    const te = Int32Array.from({ length: n }, (_, i) => i).filter((i) => folds[i] === f);
+    if (te.length === 0 || tr.length === 0) continue;
+    const opTr = makeOp(tr);
+    const opTe = makeOp(te);
+    const yTr = Float64Array.from(tr, (i) => y[i]);
+    const z = new Float64Array(te.length);
+    let prev: LinearFit | undefined;
+    grid.forEach((C, c) => {
+      prev = fitLogistic(opTr, yTr, { lambda: 1 / (C * tr.length), init: prev, gtol: 1e-5, maxIter: 300 });
+      opTe.forward(prev.w, z);
+      te.forEach((i, t) => (oof[c][i] = z[t] + prev!.b));
+    });
+  }
+  return grid.map((C, c) => ({ C, loss: meanLoss(oof[c], y), oof: oof[c] }));
+}
+
+/** Trunk hidden activations h (float32 forward of the frozen student) of each example, row-major n×H. */
+export function hiddenOf(weights: StudentWeights, xs: Array<{ ids: Int32Array; dense: Float32Array }>): Float64Array {
+  const H = weights.shape.hidden;
+  const out = new Float64Array(xs.length * H);
+  xs.forEach((x, i) => out.set(forward(weights, x.ids, x.dense).h, i * H));
+  return out;
+}
+
+interface Design {
+  dense: Float64Array;
+  wide: CsrMatrix | null;
+  H: number;
+}
+
+export interface HeadOptions {
+  Cs?: number[];
+  folds?: number;
+  seed?: number;
+  /** Select on these rows (e.g. a validation split) instead of cross-validating within the training rows. */
+  val?: HeadExample[];
+}
+
+/** Fits the new head on the frozen student `weights`. */
+export function fitNewHead(weights: StudentWeights, train: HeadExample[], opts: HeadOptions = {}): NewHead {
+  if (train.length < 2) throw new Error(`add-model: need at least 2 labelled prompts, got ${train.length}`);
+  const { hidden: H, buckets: V } = weights.shape;
+  const Cs = opts.Cs ?? HEAD_CS;
+  const hasWide = weights.wide !== undefined && weights.wideNorm !== undefined;
+  const g = hasWide ? Float64Array.from(weights.wideNorm!, (x) => Math.sqrt(x)) : null;
+  // Standardise h on the training rows; scale the block so its rows have norm ≈ 1 like the wide rows.
+  const hTr = hiddenOf(weights, train);
+  const mu = new Float64Array(H);
+  const sd = new Float64Array(H);
+  for (let i = 0; i < train.length; i++) for (let j = 0; j < H; j++) mu[j] += hTr[i * H + j] / train.length;
+  for (let i = 0; i < train.length; i++) for (let j = 0; j < H; j++) sd[j] += (hTr[i * H + j] - mu[j]) ** 2 / train.length;
+  const scale = 1 / Math.sqrt(H);
+  for (let j = 0; j < H; j++) sd[j] = Math.sqrt(sd[j]) > 1e-8 ? Math.sqrt(sd[j]) : 1;
+  const design = (xs: HeadExample[], h: Float64Array): Design => {
+    const dense = new Float64Array(xs.length * H);
+    for (let i = 0; i < xs.length; i++) for (let j = 0; j < H; j++) dense[i * H + j] = ((h[i * H + j] - mu[j]) / sd[j]) * scale;
+    return { dense, H, wide: g ? wideMatrix(xs.map((x) => ({ ids: x.ids, dense: x.dense })), g) : null };
+  };
+  const dTr = design(train, hTr);
+  const y = Float64Array.from(train, (x) => x.y);
+  const partsList: HeadParts[] = hasWide ? ["deep", "wide", "both"] : ["deep"];
+  const op = (d: Design, parts: HeadParts, rows: Int32Array) => new BlockRows(parts === "wide" ? null : d.dense, H, parts === "deep" ? null : d.wide, rows);
+  const all = Int32Array.from({ length: train.length }, (_, i) => i);
+  const tried: NewHead["selection"]["tried"] = [];
+  let best: { parts: HeadParts; C: number; loss: number; heldOut: Float64Array; fit?: LinearFit } | null = null;
+  const k = Math.min(opts.folds ?? HEAD_FOLDS, train.length);
+  if (opts.val && opts.val.length > 0) {
+    const val = opts.val;
+    const dVa = design(val, hiddenOf(weights, val));
+    const yVa = Float64Array.from(val, (x) => x.y);
+    const vaRows = Int32Array.from({ length: val.length }, (_, i) => i);
+    for (const parts of partsList) {
+      let prev: LinearFit | undefined;
+      for (const C of [...Cs].sort((p, q) => p - q)) {
+        prev = fitLogistic(op(dTr, parts, all), y, { lambda: 1 / (C * train.length), init: prev, gtol: 1e-5, maxIter: 300 });
+        const z = new Float64Array(val.length);
+        op(dVa, parts, vaRows).forward(prev.w, z);
+        for (let i = 0; i < z.length; i++) z[i] += prev.b;
+        const loss = meanLoss(z, yVa);
+        tried.push({ parts, C, loss });
+        if (!best || loss < best.loss) best = { parts, C, loss, heldOut: z, fit: prev };
+      }
+    }
+  } else {
+    const folds = stratifiedFolds(y, k, opts.seed ?? 1);
+    for (const parts of partsList) {
+      for (const r of cvPath((rows) => op(dTr, parts, rows), y, Cs, folds, k)) {
+        tried.push({ parts, C: r.C, loss: r.loss });
+        if (!best || r.loss < best.loss) best = { parts, C: r.C, loss: r.loss, heldOut: r.oof };
+      }
+    }
+  }
+  const chosen = best!;
+  const fit = chosen.fit ?? fitLogistic(op(dTr, chosen.parts, all), y, { lambda: 1 / (chosen.C * train.length), gtol: 1e-6, maxIter: 500 });
+  // Fold standardisation and block scale into the raw-h column and the intercept.
+  const w2 = new Float64Array(H);
+  let b2 = fit.b;
+  if (chosen.parts !== "wide") {
+    for (let j = 0; j < H; j++) {
+      w2[j] = (fit.w[j] * scale) / sd[j];
+      b2 -= w2[j] * mu[j];
+    }
+  }
+  let wide: Float64Array | null = null;
+  if (g) {
+    wide = new Float64Array(V);
+    const off = chosen.parts === "both" ? H : 0;
+    if (chosen.parts !== "deep") for (let j = 0; j < V; j++) wide[j] = g[j] * fit.w[off + j];
+  }
+  return { w2, b2, wide, parts: chosen.parts, C: chosen.C, selection: { by: opts.val?.length ? "val" : `cv-${k}`, loss: chosen.loss, tried }, heldOut: chosen.heldOut };
+}
+
+/** The head's logit for one prompt from its trunk activations h, in float64 (the reference the exported column is checked against). */
+export function headLogit(head: NewHead, h: ArrayLike<number>, ids: ArrayLike<number>, wideNorm?: ArrayLike<number>): number {
+  let z = head.b2;
+  for (let j = 0; j < head.w2.length; j++) z += head.w2[j] * h[j];
+  if (head.wide && wideNorm) z += wideLogits({ table: head.wide, norm: wideNorm }, ids, 1)[0];
+  return z;
+}
+
+/** The student with one more output column: every existing weight copied bit for bit, the new head appended last. */
+export function appendHead(w: StudentWeights, head: NewHead): StudentWeights {
+  const { hidden: H, buckets: V, outputs: M } = w.shape;
+  const M1 = M + 1;
+  const w2 = new Float32Array(H * M1);
+  for (let j = 0; j < H; j++) {
+    w2.set(w.w2.subarray(j * M, (j + 1) * M), j * M1);
+    w2[j * M1 + M] = head.w2[j];
+  }
+  const b2 = new Float32Array(M1);
+  b2.set(w.b2);
+  b2[M] = head.b2;
+  const out: StudentWeights = { ...w, shape: { ...w.shape, outputs: M1 }, w2, b2 };
+  if (w.wide && w.wideNorm) {
+    const wide = new Float32Array(V * M1);
+    for (let j = 0; j < V; j++) {
+      wide.set(w.wide.subarray(j * M, (j + 1) * M), j * M1);
+      wide[j * M1 + M] = head.wide ? head.wide[j] : 0;
+    }
+    out.wide = wide;
+    out.wideNorm = w.wideNorm;
+  }
+  return out;
+}

@@ -1,0 +1,126 @@
+/**
+ * `add-model` (scripts/stages/add-model.ts): onboarding a model onto a small
+ * wide-and-deep bundle, for both weight dtypes, must leave every existing
+ * model's logits bit-identical through onnxruntime-node, make the new output
+ * equal the fitted head's reference forward, keep existing calibration, and
+ * write a bundle that passes promote's verification (schema, sha256, golden
+ * replay) with a monotone map for the new model.
+ */
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { DENSE_FEATURES, featurize, type FeaturizerSpec } from "../../src/core/featurizer.js";
+import { gaussian, mulberry32 } from "../../src/core/random.js";
+import { forward, type StudentWeights } from "../../src/core/student.js";
+import { goldenPrompts } from "../../scripts/bundle/golden-prompts.js";
+import { nodeScorer } from "../../scripts/bundle/score-node.js";
+import { writeBundle } from "../../scripts/bundle/write-bundle.js";
+import { weightsFromOnnx } from "../../scripts/distill/weights-io.js";
+import type { OutcomeRow } from "../../scripts/formats/outcomes.js";
+import { IO, type WeightDtype } from "../../scripts/onnx/export-student.js";
+import { addModel } from "../../scripts/stages/add-model.js";
+import { headLogit } from "../../scripts/stages/new-head.js";
+import { verifyBundle } from "../../scripts/stages/promote.js";
+
+const spec: FeaturizerSpec = { kind: "hashed-ngram-v1", buckets: 1024, word_ngrams: [1, 2], char_ngrams: [3], max_features: 128, lowercase: true, seed: 5 };
+const models = ["m-small", "m-large"];
+const root = mkdtempSync(join(tmpdir(), "add-model-"));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+function weights(seed: number): StudentWeights {
+  const rng = mulberry32(seed);
+  const shape = { buckets: spec.buckets, dim: 8, dense: DENSE_FEATURES, hidden: 16, outputs: models.length };
+  const arr = (n: number, s: number) => Float32Array.from({ length: n }, () => gaussian(rng) * s);
+  return {
+    shape,
+    emb: arr(shape.buckets * shape.dim, 1),
+    w1: arr((shape.dim + shape.dense) * shape.hidden, 0.5),
+    b1: arr(shape.hidden, 0.2),
+    w2: arr(shape.hidden * shape.outputs, 0.5),
+    b2: arr(shape.outputs, 0.5),
+    wide: arr(shape.buckets * shape.outputs, 0.3),
+    wideNorm: Float32Array.from({ length: shape.buckets }, () => 1 + 3 * rng()),
+  };
+}
+
+const WORDS = ["prove", "integral", "poem", "translate", "sum", "story", "matrix", "haiku", "derive", "letter", "graph", "joke"];
+/** Outcomes for the new model: it succeeds on "creative" words, fails on maths (learnable signal). */
+function outcomes(n: number): OutcomeRow[] {
+  const rng = mulberry32(9);
+  return Array.from({ length: n }, (_, i) => {
+    const words = Array.from({ length: 3 + Math.floor(rng() * 5) }, () => WORDS[Math.floor(rng() * WORDS.length)]);
+    const creative = words.filter((w) => ["poem", "story", "haiku", "letter", "joke", "translate"].includes(w)).length;
+    const k = rng() < 1 / (1 + Math.exp(-4 * (creative - words.length / 2))) ? 1 : 0;
+    return { id: `r${i}`, prompt: words.join(" ") + ` #${i}`, split: i % 10 === 9 ? "test" : "train", outcomes: { "m-new": { n: 1, k } } };
+  });
+}
+
+async function sourceBundle(dtype: WeightDtype) {
+  return writeBundle({
+    root,
+    id: `src-${dtype}`,
+    kind: "fixture",
+    description: "add-model test source",
+    pool: models.map((id, i) => ({ id, provider: "test", input_per_mtok: 1 + i, output_per_mtok: 2 + i, default_output_tokens: 100, output_tokens_source: "estimate" as const, price_source: "test" })),
+    featurizer: spec,
+    weights: weights(3),
+    dtype,
+    outputModels: models,
+    calibration: { "m-small": { kind: "platt", a: 1, b: 0 }, "m-large": { kind: "isotonic", x: [-2, 0, 2], y: [0.1, 0.5, 0.9] } },
+    defaultPolicy: { type: "threshold", min_p: 0.6 },
+    provenance: { mode: "fixture", teacher: "none", data: [], trainer: { kind: "random" } },
+    metrics: { split: "none", headline: {}, per_model: {} },
+    goldenPrompts: goldenPrompts(["prove the integral", "write a haiku"]),
+    createdAt: "2026-01-01T00:00:00.000Z",
+  });
+}
+
+describe.each(["float32", "float16"] as const)("add-model on a %s wide-and-deep bundle", (dtype) => {
+  it("keeps existing logits bit-identical, serves the fitted head, writes a verifiable bundle", async () => {
+    const src = await sourceBundle(dtype);
+    const rows = outcomes(120);
+    const res = await addModel({
+      bundleDir: src.dir,
+      rows,
+      model: { id: "m-new", provider: "test", input_per_mtok: 0.5, output_per_mtok: 0.5, default_output_tokens: 80, output_tokens_source: "estimate", price_source: "test" },
+      out: root,
+      id: `added-${dtype}`,
+      createdAt: "2026-01-02T00:00:00.000Z",
+    });
+    expect(res.n).toBe(108); // test rows are never used
+    const m = res.manifest;
+    expect(m.outputs.map((o) => o.model)).toEqual([...models, "m-new"]);
+    expect(m.pool.map((p) => p.id)).toEqual([...models, "m-new"]);
+    expect(m.calibration["m-small"]).toEqual(src.manifest.calibration["m-small"]);
+    expect(m.calibration["m-large"]).toEqual(src.manifest.calibration["m-large"]);
+    const cal = m.calibration["m-new"];
+    expect(cal.kind === "platt" ? cal.a : 0).toBeGreaterThanOrEqual(0);
+    await verifyBundle(res.dir); // schema, sha256, golden replay through Node ORT
+
+    const oldOnnx = readFileSync(join(src.dir, "student.onnx"));
+    const newOnnx = readFileSync(join(res.dir, "student.onnx"));
+    const oldS = await nodeScorer(oldOnnx, spec, { ...IO });
+    const newS = await nodeScorer(newOnnx, spec, { ...IO });
+    const texts = [...rows.slice(0, 40).map((r) => r.prompt!), "", "a a a a", "Prove that 2 + 2 = 4."];
+    const before = await oldS.score(texts);
+    const after = await newS.score(texts);
+    const ref = weightsFromOnnx(newOnnx);
+    const frozen = weightsFromOnnx(oldOnnx);
+    let maxRefDiff = 0;
+    let maxHeadDiff = 0;
+    texts.forEach((t, i) => {
+      expect(after[i].logits.length).toBe(3);
+      // Existing outputs: the same float32 bits, not merely close.
+      for (let j = 0; j < models.length; j++) expect(Object.is(after[i].logits[j], before[i].logits[j])).toBe(true);
+      const f = featurize(t, spec);
+      maxRefDiff = Math.max(maxRefDiff, Math.abs(after[i].logits[2] - forward(ref, f.ids, f.dense).logits[2]));
+      maxHeadDiff = Math.max(maxHeadDiff, Math.abs(after[i].logits[2] - headLogit(res.head, forward(frozen, f.ids, f.dense).h, f.ids, frozen.wideNorm)));
+    });
+    expect(maxRefDiff).toBeLessThan(1e-4); // ORT vs the reference forward of the shipped weights
+    // vs the float64 head before export: float32 exact up to rounding, float16 up to weight rounding.
+    expect(maxHeadDiff).toBeLessThan(dtype === "float32" ? 1e-4 : 2e-2);
+    // The head learnt the planted signal (out-of-fold AUROC).
+    expect(res.stats.val_auroc).toBeGreaterThan(0.7);
+  });
+});

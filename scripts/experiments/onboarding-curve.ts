@@ -35,7 +35,7 @@ import { CsrRows } from "../lib/linear/sparse.js";
 import { auroc } from "../lib/stats/metrics.js";
 import { TfidfVectorizer } from "../lib/tfidf.js";
 import { exportStudent } from "../onnx/export-student.js";
-import { cvPath, fitNewHead, HEAD_CS, HEAD_FOLDS, headLogit, hiddenOf, stratifiedFolds, type HeadExample } from "../stages/new-head.js";
+import { cvPath, fitNewHead, HEAD_CS, HEAD_FOLDS, HEAD_PARTS, headLogit, hiddenOf, stratifiedFolds, type HeadExample, type HeadParts } from "../stages/new-head.js";
 import { onboardingMarkdown, type Cell, type CurveReport } from "./onboarding-table.js";
 
 const { values } = parseArgs({
@@ -45,6 +45,8 @@ const { values } = parseArgs({
     models: { type: "string" },
     ns: { type: "string", default: "25,50,100,200,500" },
     seeds: { type: "string", default: "1" },
+    parts: { type: "string" },
+    eval: { type: "string", default: "test" },
   },
 });
 const cfg = await readJsonFile(values.config!, BuildConfig);
@@ -57,6 +59,9 @@ const rows: OutcomeRow[] = [];
 for await (const { value } of readJsonl(cfg.data, OutcomeRow)) rows.push(value);
 const feats = rows.map((r) => featurize(rowText(r), cfg.featurizer));
 const cfgKey = createHash("sha256").update(JSON.stringify({ f: cfg.featurizer, t: cfg.train, seed: cfg.seed, data: cfg.data, n: rows.length })).digest("hex").slice(0, 12);
+const parts = values.parts ? (values.parts.split(",") as HeadParts[]) : undefined;
+// --eval val: design comparisons on the validation split (head only: no full-data head, scratch or TF-IDF).
+const onVal = values.eval === "val";
 const trainConfig = { ...cfg.train, seed: cfg.train.seed ?? cfg.seed, alpha: 0 };
 
 /** The student trained without m's labels (cached by config and held-out model). */
@@ -95,7 +100,7 @@ function scratchAuroc(m: string, sample: number[], test: number[]): number | nul
   return testAuroc(m, test, (i) => forward(res.weights, feats[i].ids, feats[i].dense).logits[0]);
 }
 
-const report: CurveReport = { config: values.config!, ns, seeds, folds: HEAD_FOLDS, Cs: HEAD_CS, models: {} };
+const report: CurveReport = { config: values.config!, eval: onVal ? "val" : "test", parts: parts ?? HEAD_PARTS, ns, seeds, folds: HEAD_FOLDS, Cs: HEAD_CS, models: {} };
 const save = () => {
   writeFileSync(`${values.out}.json`, JSON.stringify(report, null, 2) + "\n");
   writeFileSync(`${values.out}.md`, onboardingMarkdown(report));
@@ -108,10 +113,10 @@ function cell(m: string, n: number, seed: number): void {
   if (n > t.pool.length) return;
   const sample = Array.from(order.subarray(0, n), (k) => t.pool[k]);
   const t0 = Date.now();
-  const head = fitNewHead(t.w, sample.map(example(m)), { seed });
+  const head = fitNewHead(t.w, sample.map(example(m)), { seed, parts });
   const H = t.w.shape.hidden;
   const a = testAuroc(m, t.test, (i, k) => headLogit(head, t.h.subarray(k * H, (k + 1) * H), feats[i].ids, t.w.wideNorm));
-  const c: Cell = { n, seed, head: a, head_parts: head.parts, head_C: head.C, tfidf: tfidfAuroc(m, sample, t.test, seed), scratch: scratchAuroc(m, sample, t.test), positives: sample.filter((i) => rowSuccess(rows[i], m) === 1).length };
+  const c: Cell = { n, seed, head: a, head_parts: head.parts, head_C: head.C, tfidf: onVal ? null : tfidfAuroc(m, sample, t.test, seed), scratch: onVal ? null : scratchAuroc(m, sample, t.test), positives: sample.filter((i) => rowSuccess(rows[i], m) === 1).length };
   report.models[m].cells.push(c);
   save();
   console.error(`${m} N=${n} seed ${seed}: head ${c.head?.toFixed(3)} (${c.head_parts}, C ${c.head_C}) scratch ${c.scratch?.toFixed(3)} tfidf ${c.tfidf?.toFixed(3)} (${Math.round((Date.now() - t0) / 1000)} s)`);
@@ -122,16 +127,16 @@ const first = ns.includes(100) ? 100 : ns[0];
 for (const m of models) {
   const t0 = Date.now();
   const w = trunkWithout(m);
-  const test = idxOf(m, "test");
+  const test = idxOf(m, onVal ? "val" : "test");
   const h = hiddenOf(w, test.map((i) => feats[i]));
   const trainPool = idxOf(m, "train");
   const val = idxOf(m, "val");
   trunks.set(m, { w, h, test, pool: trainPool });
-  const full = fitNewHead(w, trainPool.map(example(m)), { val: val.map(example(m)) });
+  const full = onVal ? null : fitNewHead(w, trainPool.map(example(m)), { val: val.map(example(m)), parts });
   const H = w.shape.hidden;
-  const fullA = testAuroc(m, test, (i, k) => headLogit(full, h.subarray(k * H, (k + 1) * H), feats[i].ids, w.wideNorm));
-  report.models[m] = { train_rows: trainPool.length, val_rows: val.length, test_rows: test.length, full_head: fullA, full_parts: full.parts, full_C: full.C, cells: [] };
-  console.error(`${m}: trunk + full head ${fullA?.toFixed(3)} (${full.parts}, C ${full.C}) (${Math.round((Date.now() - t0) / 1000)} s)`);
+  const fullA = !full ? null : testAuroc(m, test, (i, k) => headLogit(full, h.subarray(k * H, (k + 1) * H), feats[i].ids, w.wideNorm));
+  report.models[m] = { train_rows: trainPool.length, val_rows: val.length, test_rows: test.length, full_head: fullA, full_parts: full?.parts ?? "", full_C: full?.C ?? NaN, cells: [] };
+  console.error(`${m}: trunk + full head ${fullA?.toFixed(3)} (${full?.parts}, C ${full?.C}) (${Math.round((Date.now() - t0) / 1000)} s)`);
   cell(m, first, seeds[0]);
 }
 // Phase 2: the other Ns; phase 3: more seeds.

@@ -18,6 +18,10 @@ export interface Cell {
 
 export interface CurveReport {
   config: string;
+  /** Split the AUROCs are measured on: "val" for design comparisons, "test" once. */
+  eval: string;
+  /** Candidate head feature sets. */
+  parts: string[];
   ns: number[];
   seeds: number[];
   folds: number;

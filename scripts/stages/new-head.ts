@@ -1,15 +1,17 @@
 /**
  * A new model's head on a frozen student (issue 17 item 4): an L2 logistic
- * regression over the trunk's hidden activations h (standardised, block
- * scaled to row norm ≈ 1) and, when the bundle has a wide part, a new wide
- * column over the same idf-weighted id features (scripts/distill/wide.ts,
- * with the bundle's own idf g = sqrt(wide_norm)). Which parts to use (deep,
- * wide, both) and C are chosen on held-out log-loss: on a validation set when
- * one is given, else by stratified K-fold cross-validation within the N
- * labelled prompts (small N has no separate validation split). The fit is then
- * folded into one more output column (w2, b2, wide): every existing weight is
- * copied unchanged. Also the generic K-fold C choice reused by the TF-IDF
- * baseline at small N. Pure maths; no I/O, never sees test rows.
+ * regression over feature blocks of the frozen student, each standardised and
+ * scaled to row norm ≈ 1: the trunk's hidden activations h ("deep"), a new
+ * wide column over the same idf-weighted id features (scripts/distill/wide.ts,
+ * with the bundle's own idf g = sqrt(wide_norm)) when the bundle has a wide
+ * part, and the existing models' logits ("heads": linear in the student's own
+ * columns, so they fold into the new column at no graph cost). Which blocks
+ * and C are chosen on held-out log-loss: on a validation set when one is
+ * given, else by stratified K-fold cross-validation within the N labelled
+ * prompts (small N has no separate validation split). The fit is folded into
+ * one more output column (w2, b2, wide): every existing weight is copied
+ * unchanged. Also the K-fold C choice reused by the TF-IDF baseline at small
+ * N. Pure maths; no I/O, never sees test rows.
  */
 import { mulberry32, permutation } from "../../src/core/random.js";
 import { forward, type StudentWeights } from "../../src/core/student.js";
@@ -18,7 +20,9 @@ import type { LinearOperator } from "../lib/linear/operator.js";
 import { CsrRows, type CsrMatrix } from "../lib/linear/sparse.js";
 import { wideLogits, wideMatrix } from "../distill/wide.js";
 
-export type HeadParts = "deep" | "wide" | "both";
+export type HeadParts = "deep" | "wide" | "deep+wide" | "deep+heads" | "deep+wide+heads";
+/** Candidate feature sets: trunk activations h ("deep"), a new wide column, the existing models' logits ("heads"). */
+export const HEAD_PARTS: HeadParts[] = ["deep", "wide", "deep+wide", "deep+heads", "deep+wide+heads"];
 /** Inverse L2 strengths tried (C·Σloss + ½‖w‖², the TF-IDF baseline's convention). */
 export const HEAD_CS = [0.03, 0.1, 0.3, 1, 3, 10, 30, 100];
 export const HEAD_FOLDS = 5;
@@ -137,10 +141,32 @@ export function hiddenOf(weights: StudentWeights, xs: Array<{ ids: Int32Array; d
   return out;
 }
 
-interface Design {
-  dense: Float64Array;
-  wide: CsrMatrix | null;
-  H: number;
+/** A dense feature block (h or the existing logits): standardised on the training rows, scaled to row norm ≈ 1. */
+interface Block {
+  width: number;
+  mu: Float64Array;
+  sd: Float64Array;
+  scale: number;
+}
+
+function fitBlock(x: Float64Array, n: number, width: number): Block {
+  const mu = new Float64Array(width);
+  const sd = new Float64Array(width);
+  for (let i = 0; i < n; i++) for (let j = 0; j < width; j++) mu[j] += x[i * width + j] / n;
+  for (let i = 0; i < n; i++) for (let j = 0; j < width; j++) sd[j] += (x[i * width + j] - mu[j]) ** 2 / n;
+  for (let j = 0; j < width; j++) sd[j] = Math.sqrt(sd[j]) > 1e-8 ? Math.sqrt(sd[j]) : 1;
+  return { width, mu, sd, scale: 1 / Math.sqrt(width) };
+}
+
+/** Rows of the chosen blocks side by side, each standardised and scaled. */
+function denseDesign(parts: Array<{ x: Float64Array; b: Block }>, n: number): { data: Float64Array; width: number } {
+  const width = parts.reduce((a, p) => a + p.b.width, 0);
+  const data = new Float64Array(n * width);
+  for (let i = 0; i < n; i++) {
+    let o = i * width;
+    for (const { x, b } of parts) for (let j = 0; j < b.width; j++) data[o++] = ((x[i * b.width + j] - b.mu[j]) / b.sd[j]) * b.scale;
+  }
+  return { data, width };
 }
 
 export interface HeadOptions {
@@ -149,80 +175,99 @@ export interface HeadOptions {
   seed?: number;
   /** Select on these rows (e.g. a validation split) instead of cross-validating within the training rows. */
   val?: HeadExample[];
+  /** Candidate feature sets (default HEAD_PARTS; those needing a wide part are dropped without one). */
+  parts?: HeadParts[];
+}
+
+/** Trunk activations h and existing logits z of each example (float32 forward of the frozen student), row-major. */
+function activations(weights: StudentWeights, xs: Array<{ ids: Int32Array; dense: Float32Array }>): { h: Float64Array; z: Float64Array } {
+  const { hidden: H, outputs: M } = weights.shape;
+  const h = new Float64Array(xs.length * H);
+  const z = new Float64Array(xs.length * M);
+  xs.forEach((x, i) => {
+    const a = forward(weights, x.ids, x.dense);
+    h.set(a.h, i * H);
+    z.set(a.logits, i * M);
+  });
+  return { h, z };
 }
 
 /** Fits the new head on the frozen student `weights`. */
 export function fitNewHead(weights: StudentWeights, train: HeadExample[], opts: HeadOptions = {}): NewHead {
   if (train.length < 2) throw new Error(`add-model: need at least 2 labelled prompts, got ${train.length}`);
-  const { hidden: H, buckets: V } = weights.shape;
+  const { hidden: H, buckets: V, outputs: M } = weights.shape;
   const Cs = opts.Cs ?? HEAD_CS;
   const hasWide = weights.wide !== undefined && weights.wideNorm !== undefined;
   const g = hasWide ? Float64Array.from(weights.wideNorm!, (x) => Math.sqrt(x)) : null;
-  // Standardise h on the training rows; scale the block so its rows have norm ≈ 1 like the wide rows.
-  const hTr = hiddenOf(weights, train);
-  const mu = new Float64Array(H);
-  const sd = new Float64Array(H);
-  for (let i = 0; i < train.length; i++) for (let j = 0; j < H; j++) mu[j] += hTr[i * H + j] / train.length;
-  for (let i = 0; i < train.length; i++) for (let j = 0; j < H; j++) sd[j] += (hTr[i * H + j] - mu[j]) ** 2 / train.length;
-  const scale = 1 / Math.sqrt(H);
-  for (let j = 0; j < H; j++) sd[j] = Math.sqrt(sd[j]) > 1e-8 ? Math.sqrt(sd[j]) : 1;
-  const design = (xs: HeadExample[], h: Float64Array): Design => {
-    const dense = new Float64Array(xs.length * H);
-    for (let i = 0; i < xs.length; i++) for (let j = 0; j < H; j++) dense[i * H + j] = ((h[i * H + j] - mu[j]) / sd[j]) * scale;
-    return { dense, H, wide: g ? wideMatrix(xs.map((x) => ({ ids: x.ids, dense: x.dense })), g) : null };
-  };
-  const dTr = design(train, hTr);
+  const aTr = activations(weights, train);
+  const hB = fitBlock(aTr.h, train.length, H);
+  const zB = fitBlock(aTr.z, train.length, M);
+  const n = train.length;
   const y = Float64Array.from(train, (x) => x.y);
-  const partsList: HeadParts[] = hasWide ? ["deep", "wide", "both"] : ["deep"];
-  const op = (d: Design, parts: HeadParts, rows: Int32Array) => new BlockRows(parts === "wide" ? null : d.dense, H, parts === "deep" ? null : d.wide, rows);
-  const all = Int32Array.from({ length: train.length }, (_, i) => i);
+  const candidates = (opts.parts ?? HEAD_PARTS).filter((p) => hasWide || !p.includes("wide"));
+  if (candidates.length === 0) throw new Error("add-model: no candidate head parts for a bundle without a wide part");
+  const blocksOf = (p: HeadParts, a: { h: Float64Array; z: Float64Array }) => [...(p.includes("deep") ? [{ x: a.h, b: hB }] : []), ...(p.includes("heads") ? [{ x: a.z, b: zB }] : [])];
+  const wideTr = g ? wideMatrix(train.map((x) => ({ ids: x.ids, dense: x.dense })), g) : null;
+  const op = (p: HeadParts, d: { data: Float64Array; width: number }, wide: CsrMatrix | null, rows: Int32Array) => new BlockRows(d.width > 0 ? d.data : null, d.width, p.includes("wide") ? wide : null, rows);
+  const all = Int32Array.from({ length: n }, (_, i) => i);
   const tried: NewHead["selection"]["tried"] = [];
   let best: { parts: HeadParts; C: number; loss: number; heldOut: Float64Array; fit?: LinearFit } | null = null;
-  const k = Math.min(opts.folds ?? HEAD_FOLDS, train.length);
-  if (opts.val && opts.val.length > 0) {
-    const val = opts.val;
-    const dVa = design(val, hiddenOf(weights, val));
-    const yVa = Float64Array.from(val, (x) => x.y);
-    const vaRows = Int32Array.from({ length: val.length }, (_, i) => i);
-    for (const parts of partsList) {
+  const k = Math.min(opts.folds ?? HEAD_FOLDS, n);
+  const val = opts.val ?? [];
+  const aVa = val.length > 0 ? activations(weights, val) : null;
+  const wideVa = g && val.length > 0 ? wideMatrix(val.map((x) => ({ ids: x.ids, dense: x.dense })), g) : null;
+  const folds = stratifiedFolds(y, k, opts.seed ?? 1);
+  for (const parts of candidates) {
+    const dTr = denseDesign(blocksOf(parts, aTr), n);
+    if (aVa) {
+      const dVa = denseDesign(blocksOf(parts, aVa), val.length);
+      const yVa = Float64Array.from(val, (x) => x.y);
+      const opVa = op(parts, dVa, wideVa, Int32Array.from({ length: val.length }, (_, i) => i));
       let prev: LinearFit | undefined;
       for (const C of [...Cs].sort((p, q) => p - q)) {
-        prev = fitLogistic(op(dTr, parts, all), y, { lambda: 1 / (C * train.length), init: prev, gtol: 1e-5, maxIter: 300 });
+        prev = fitLogistic(op(parts, dTr, wideTr, all), y, { lambda: 1 / (C * n), init: prev, gtol: 1e-5, maxIter: 300 });
         const z = new Float64Array(val.length);
-        op(dVa, parts, vaRows).forward(prev.w, z);
+        opVa.forward(prev.w, z);
         for (let i = 0; i < z.length; i++) z[i] += prev.b;
         const loss = meanLoss(z, yVa);
         tried.push({ parts, C, loss });
         if (!best || loss < best.loss) best = { parts, C, loss, heldOut: z, fit: prev };
       }
-    }
-  } else {
-    const folds = stratifiedFolds(y, k, opts.seed ?? 1);
-    for (const parts of partsList) {
-      for (const r of cvPath((rows) => op(dTr, parts, rows), y, Cs, folds, k)) {
+    } else {
+      for (const r of cvPath((rows) => op(parts, dTr, wideTr, rows), y, Cs, folds, k)) {
         tried.push({ parts, C: r.C, loss: r.loss });
         if (!best || r.loss < best.loss) best = { parts, C: r.C, loss: r.loss, heldOut: r.oof };
       }
     }
   }
   const chosen = best!;
-  const fit = chosen.fit ?? fitLogistic(op(dTr, chosen.parts, all), y, { lambda: 1 / (chosen.C * train.length), gtol: 1e-6, maxIter: 500 });
-  // Fold standardisation and block scale into the raw-h column and the intercept.
+  const fit = chosen.fit ?? fitLogistic(op(chosen.parts, denseDesign(blocksOf(chosen.parts, aTr), n), wideTr, all), y, { lambda: 1 / (chosen.C * n), gtol: 1e-6, maxIter: 500 });
+  // Fold standardisation and block scales into raw-feature coefficients, then into the student's layout.
   const w2 = new Float64Array(H);
+  const wide = g ? new Float64Array(V) : null;
   let b2 = fit.b;
-  if (chosen.parts !== "wide") {
-    for (let j = 0; j < H; j++) {
-      w2[j] = (fit.w[j] * scale) / sd[j];
-      b2 -= w2[j] * mu[j];
+  let at = 0;
+  const raw = (b: Block) => {
+    const c = new Float64Array(b.width);
+    for (let j = 0; j < b.width; j++) {
+      c[j] = (fit.w[at + j] * b.scale) / b.sd[j];
+      b2 -= c[j] * b.mu[j];
+    }
+    at += b.width;
+    return c;
+  };
+  if (chosen.parts.includes("deep")) raw(hB).forEach((c, j) => (w2[j] += c));
+  if (chosen.parts.includes("heads")) {
+    // Σ_m β_m·logit_m is linear in the student's own columns: fold it into w2, b2 and the wide table.
+    const beta = raw(zB);
+    for (let m = 0; m < M; m++) {
+      b2 += beta[m] * weights.b2[m];
+      for (let j = 0; j < H; j++) w2[j] += beta[m] * weights.w2[j * M + m];
+      if (wide && weights.wide) for (let v = 0; v < V; v++) wide[v] += beta[m] * weights.wide[v * M + m];
     }
   }
-  let wide: Float64Array | null = null;
-  if (g) {
-    wide = new Float64Array(V);
-    const off = chosen.parts === "both" ? H : 0;
-    if (chosen.parts !== "deep") for (let j = 0; j < V; j++) wide[j] = g[j] * fit.w[off + j];
-  }
-  return { w2, b2, wide, parts: chosen.parts, C: chosen.C, selection: { by: opts.val?.length ? "val" : `cv-${k}`, loss: chosen.loss, tried }, heldOut: chosen.heldOut };
+  if (wide && chosen.parts.includes("wide")) for (let v = 0; v < V; v++) wide[v] += g![v] * fit.w[at + v];
+  return { w2, b2, wide, parts: chosen.parts, C: chosen.C, selection: { by: val.length > 0 ? "val" : `cv-${k}`, loss: chosen.loss, tried }, heldOut: chosen.heldOut };
 }
 
 /** The head's logit for one prompt from its trunk activations h, in float64 (the reference the exported column is checked against). */

@@ -20,7 +20,7 @@ import { weightsFromOnnx } from "../../scripts/distill/weights-io.js";
 import type { OutcomeRow } from "../../scripts/formats/outcomes.js";
 import { IO, type WeightDtype } from "../../scripts/onnx/export-student.js";
 import { addModel } from "../../scripts/stages/add-model.js";
-import { headLogit } from "../../scripts/stages/new-head.js";
+import { fitNewHead, HEAD_PARTS, headLogit } from "../../scripts/stages/new-head.js";
 import { verifyBundle } from "../../scripts/stages/promote.js";
 
 const spec: FeaturizerSpec = { kind: "hashed-ngram-v1", buckets: 1024, word_ngrams: [1, 2], char_ngrams: [3], max_features: 128, lowercase: true, seed: 5 };
@@ -122,5 +122,20 @@ describe.each(["float32", "float16"] as const)("add-model on a %s wide-and-deep 
     expect(maxHeadDiff).toBeLessThan(dtype === "float32" ? 1e-4 : 2e-2);
     // The head learnt the planted signal (out-of-fold AUROC).
     expect(res.stats.val_auroc).toBeGreaterThan(0.7);
+  });
+});
+
+describe("fitNewHead folds every feature set into one output column", () => {
+  it.each(HEAD_PARTS)("%s: the column reproduces the fitted margins", (parts) => {
+    const w = weights(4);
+    const ex = outcomes(60).map((r) => {
+      const f = featurize(r.prompt!, spec);
+      return { ids: f.ids, dense: f.dense, y: r.outcomes["m-new"].k };
+    });
+    // Selecting on the training rows themselves makes heldOut the chosen fit's own margins on them.
+    const head = fitNewHead(w, ex, { val: ex, parts: [parts] });
+    expect(head.parts).toBe(parts);
+    const err = Math.max(...ex.map((x, i) => Math.abs(headLogit(head, forward(w, x.ids, x.dense).h, x.ids, w.wideNorm) - head.heldOut[i])));
+    expect(err).toBeLessThan(1e-4);
   });
 });

@@ -5,8 +5,8 @@
  * change production behaviour for any other path.
  */
 import { Hono } from "hono";
-import { createApp } from "../src/worker/app.js";
-import type { EmbeddedBundle } from "../src/worker/bundle-loader.js";
+import { createApp } from "../src/http/app.js";
+import type { EmbeddedBundle } from "../src/infer/bundle-loader.js";
 import { workerDeps } from "../src/worker/deps.js";
 
 export function benchApp(env: Record<string, unknown>, bundles: EmbeddedBundle[]) {

@@ -14,7 +14,7 @@ import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
-import { MAX_BODY_LIMIT, MIN_HMAC_KEY_CHARS, configVariable, crossCheck, loadConfig } from "../src/worker/config.js";
+import { MAX_BODY_LIMIT, MIN_HMAC_KEY_CHARS, configVariable, crossCheck, loadConfig } from "../src/core/config.js";
 
 /** Placeholder database_id committed for local use; a deploy needs the id `wrangler d1 create` prints. */
 export const LOCAL_D1_ID = "00000000-0000-4000-8000-000000000001";

@@ -10,7 +10,7 @@
  * be imported by src/.
  */
 import { env } from "cloudflare:workers";
-import { createApp } from "../../src/worker/app.js";
+import { createApp } from "../../src/http/app.js";
 import { workerDeps } from "../../src/worker/deps.js";
 import { EMBEDDED_BUNDLES } from "../../src/worker/embedded-bundles.js";
 

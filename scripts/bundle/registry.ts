@@ -35,7 +35,7 @@ export function writeRegistry(outFile: string, bundleDirs: string[], header: str
     " * for the artifact digest), student.onnx as Data, and manifest.json's sha256",
     " * pinned at generation (checked at load). The first is the default.",
     " */",
-    'import type { EmbeddedBundle } from "' + relative(dirname(outFile), "src/worker/bundle-loader.js").replace(/^(?!\.)/, "./") + '";',
+    'import type { EmbeddedBundle } from "' + relative(dirname(outFile), "src/infer/bundle-loader.js").replace(/^(?!\.)/, "./") + '";',
   ];
   const entries: string[] = [];
   const pins: Pin[] = [];

@@ -1,9 +1,10 @@
 /**
  * Public API schemas (request and response bodies). The worker validates with
- * them and src/worker/openapi.ts generates /openapi.json from them, so the
+ * them and src/http/openapi.ts generates /openapi.json from them, so the
  * document cannot drift from the code. Pure: schemas and types only.
  */
 import { z } from "zod";
+import { FeedbackItem } from "./decision-record.js";
 import { contentChars, MAX_TEXT_CHARS, MessageList } from "./messages.js";
 import { Policy } from "./policy.js";
 
@@ -189,3 +190,10 @@ export const TokenizeResponse = z
     truncated: z.boolean(),
   })
   .meta({ id: "TokenizeResponse" });
+
+/** POST /v1/feedback: one item, or a batch of at most 500. */
+export const FeedbackRequest = z
+  .union([FeedbackItem, z.object({ items: z.array(FeedbackItem).min(1).max(500) }).strict()])
+  .meta({ id: "FeedbackRequest" });
+
+export const FeedbackResponse = z.object({ accepted: z.number().int(), request_id: z.string() }).meta({ id: "FeedbackResponse" });

@@ -11,7 +11,7 @@
  * start of a secret (API_KEYS), so parse errors keep only the position.
  */
 import { z } from "zod";
-import { Experiments, type Experiment } from "../core/experiment.js";
+import { Experiments, type Experiment } from "./experiment.js";
 
 /**
  * Highest accepted price, USD per 1M tokens (100× today's dearest models). With

@@ -1,6 +1,6 @@
 /**
  * Errors are data: core functions return a Result whose failure carries a tagged
- * reason. Exactly one mapping (src/worker/problem.ts) turns reasons into HTTP.
+ * reason. Exactly one mapping (src/http/problem.ts) turns reasons into HTTP.
  * Pure: no I/O.
  */
 export type Reason =

@@ -9,18 +9,16 @@ import { BatchRouteRequest, RouteRequest, TokenizeRequest } from "../core/api-sc
 import { featurize } from "../core/featurizer.js";
 import { formatMessages } from "../core/messages.js";
 import type { Reason } from "../core/result.js";
-import { authenticate, type Principal, type Scope } from "./auth.js";
-import type { DecisionLogger } from "./decision-log.js";
-import { logDecisions } from "./routes/log-decisions.js";
-import { registerLoopRoutes } from "./routes/loop.js";
+import { authenticate, type Scope } from "./auth.js";
+import type { AppDeps, Env } from "./context.js";
+import { logDecisions } from "./log-decisions.js";
+import { registerLoopRoutes } from "./loop-routes.js";
 import { openApiDocument } from "./openapi.js";
 import { problemResponse } from "./problem.js";
 import { readJsonBody } from "./request-body.js";
-import { artifactBody, healthBody, modelsBody } from "./routes/info.js";
-import { routeMany, type RouteOutcome } from "./routes/route.js";
-import { bundleForRequest, configProblem, type Runtime } from "./runtime.js";
-
-export type Env = { Variables: { requestId: string; rt: Runtime; principal: Principal } };
+import { artifactBody, healthBody, modelsBody } from "./info-bodies.js";
+import { routeMany, type RouteOutcome } from "./route-use-case.js";
+import { bundleForRequest, configProblem } from "../infer/runtime.js";
 
 // Static paths only; parametrised ones (/v1/experiments/:name/report) 404 on a wrong method.
 const ROUTES: Record<string, string[]> = {
@@ -34,22 +32,6 @@ const ROUTES: Record<string, string[]> = {
   "/v1/feedback": ["POST"],
   "/dashboard": ["GET"],
 };
-
-export interface AppDeps {
-  runtime: Promise<Runtime>;
-  /** Monotonic ms clock for timings. */
-  now: () => number;
-  /** Wall clock (ms since epoch) for the decision log. */
-  wallClock: () => number;
-  newId: () => string;
-  random: () => number;
-  /** Present when a D1 binding is configured. */
-  logger?: DecisionLogger;
-  db?: D1Database;
-  rateLimiter?: RateLimit;
-  /** Seconds a client should wait after a 429 (the limiter's period). */
-  rateLimitPeriod?: number;
-}
 
 export function createApp(deps: AppDeps) {
   const app = new Hono<Env>();

@@ -4,8 +4,8 @@
  * (no early exit), so timing does not reveal which prefix matched.
  */
 import { err, ok, type Result } from "../core/result.js";
-import type { ApiKeyEntry, Config } from "./config.js";
-import { sha256Hex } from "./sha256.js";
+import type { ApiKeyEntry, Config } from "../core/config.js";
+import { sha256Hex } from "../core/sha256.js";
 
 function constantTimeEqual(a: string, b: string): boolean {
   if (a.length !== b.length) return false;

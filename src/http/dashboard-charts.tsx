@@ -1,5 +1,5 @@
 /**
- * Inline-SVG charts for the dashboard (src/worker/dashboard.tsx): a shared
+ * Inline-SVG charts for the dashboard (src/http/dashboard.tsx): a shared
  * axis frame, reliability plot, success-vs-cost scatter and OPE curves with CI
  * bands. Pure view code: props in, markup out; no data fetching, no assets.
  */

@@ -1,11 +1,12 @@
 /**
- * Read-only routes: /v1/models, /v1/artifact, /healthz. Must not score.
+ * Response bodies of the read-only routes /v1/models, /v1/artifact and
+ * /healthz (app.ts wires them). Must not score.
  */
 import type { z } from "zod";
-import type { ArtifactResponse, Health, ModelsResponse } from "../../core/api-schemas.js";
-import { describeLogLinear } from "../../core/output-length.js";
-import type { LoadedBundle } from "../bundle-loader.js";
-import { invalidVariables, type Runtime } from "../runtime.js";
+import type { ArtifactResponse, Health, ModelsResponse } from "../core/api-schemas.js";
+import { describeLogLinear } from "../core/output-length.js";
+import type { LoadedBundle } from "../infer/bundle-loader.js";
+import { invalidVariables, type Runtime } from "../infer/runtime.js";
 
 export function modelsBody(b: LoadedBundle): z.infer<typeof ModelsResponse> {
   return {

@@ -1,16 +1,16 @@
 /**
  * Turns a route outcome into DecisionRecords and commits them before the
- * route answers (see decision-log.ts): a decision_id is only handed out once
+ * route answers (see src/store/decision-log.ts): a decision_id is only handed out once
  * its record is in D1. Prompt text is stored only when the API key opted in;
  * otherwise a keyed HMAC of it. Must not format errors (returns a Reason) or
  * write anything after the response.
  */
 import type { Context } from "hono";
-import type { DecisionRecord } from "../../core/decision-record.js";
-import { err, ok, type Result } from "../../core/result.js";
-import type { AppDeps, Env } from "../app.js";
-import { hmacHex } from "../decision-log.js";
-import type { RouteOutcome } from "./route.js";
+import type { DecisionRecord } from "../core/decision-record.js";
+import { err, ok, type Result } from "../core/result.js";
+import type { AppDeps, Env } from "./context.js";
+import { hmacHex } from "../store/decision-log.js";
+import type { RouteOutcome } from "./route-use-case.js";
 
 /**
  * Logs every decision of `out` in one transaction. ok(true): committed;

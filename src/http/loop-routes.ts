@@ -6,23 +6,17 @@
  * the dashboard. Must not compute statistics (core/report does).
  */
 import type { Context, Hono } from "hono";
-import { z } from "zod";
-import { FeedbackItem } from "../../core/decision-record.js";
-import type { Experiment } from "../../core/experiment.js";
-import type { Reason } from "../../core/result.js";
-import type { AppDeps, Env } from "../app.js";
-import type { Principal, Scope } from "../auth.js";
-import type { ExperimentReport } from "../../core/report/experiment-report.js";
-import { DashboardPage } from "../dashboard.js";
-import { loggedDecisions, upsertFeedback, type LoggedDecision } from "../feedback-store.js";
-import { reportFromD1 } from "../report-store.js";
-import { readJsonBody } from "../request-body.js";
-
-export const FeedbackRequest = z
-  .union([FeedbackItem, z.object({ items: z.array(FeedbackItem).min(1).max(500) }).strict()])
-  .meta({ id: "FeedbackRequest" });
-
-export const FeedbackResponse = z.object({ accepted: z.number().int(), request_id: z.string() }).meta({ id: "FeedbackResponse" });
+import { FeedbackRequest } from "../core/api-schemas.js";
+import type { FeedbackItem } from "../core/decision-record.js";
+import type { Experiment } from "../core/experiment.js";
+import type { Reason } from "../core/result.js";
+import type { AppDeps, Env } from "./context.js";
+import type { Principal, Scope } from "./auth.js";
+import type { ExperimentReport } from "../core/report/experiment-report.js";
+import { DashboardPage } from "./dashboard.js";
+import { loggedDecisions, upsertFeedback, type LoggedDecision } from "../store/feedback-store.js";
+import { reportFromD1 } from "../store/report-store.js";
+import { readJsonBody } from "./request-body.js";
 
 const NO_LOG: Reason = { reason: "log_unavailable", detail: "no D1 binding (DB) is configured, so there is no decision log" };
 
@@ -70,7 +64,7 @@ export function registerLoopRoutes(app: Hono<Env>, deps: AppDeps, guard: Guard, 
   });
 
   // Bootstrap seed is fixed so the same log always yields the same report.
-  // Aggregated in D1 and streamed in pages: memory does not grow with the experiment (report-store.ts).
+  // Aggregated in D1 and streamed in pages: memory does not grow with the experiment (src/store/report-store.ts).
   const report = (exp: Experiment): Promise<ExperimentReport> => reportFromD1(deps.db!, exp, { seed: 1 });
 
   app.get("/v1/experiments/:name/report", async (c) => {

@@ -5,11 +5,12 @@
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from "@asteasolutions/zod-to-openapi";
 import { z } from "zod";
 import { ExperimentReport } from "../core/report/experiment-report.js";
-import { FeedbackRequest, FeedbackResponse } from "./routes/loop.js";
 import {
   ArtifactResponse,
   BatchRouteRequest,
   BatchRouteResponse,
+  FeedbackRequest,
+  FeedbackResponse,
   Health,
   ModelsResponse,
   Problem,

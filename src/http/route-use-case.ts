@@ -1,18 +1,19 @@
 /**
- * POST /v1/route and /v1/route/batch: validate, pick variant and bundle,
- * score in WASM, decide in core. Must not format errors itself: failures are
- * returned as core Reasons and mapped by problem.ts.
+ * The use case behind POST /v1/route and /v1/route/batch (app.ts parses the
+ * body, this runs it): validate, pick variant and bundle (infer/variant-select),
+ * score in WASM (infer/scorer), decide in core (core/decide). Must not format
+ * errors itself: failures are returned as core Reasons and mapped by problem.ts.
  */
-import { RouteRequest, type RouteResponse, type BatchRouteRequest } from "../../core/api-schemas.js";
-import { epsilonGreedy } from "../../core/explore.js";
-import { formatMessages } from "../../core/messages.js";
-import { decide, selectCandidates, type RuntimeModel } from "../../core/route.js";
-import { err, ok, type Result } from "../../core/result.js";
-import type { Policy } from "../../core/policy.js";
-import type { LoadedBundle } from "../bundle-loader.js";
-import { bundleFor, type Runtime } from "../runtime.js";
-import { scoreTexts } from "../scorer.js";
-import { selectVariant, type Selection } from "../variant-select.js";
+import { RouteRequest, type RouteResponse, type BatchRouteRequest } from "../core/api-schemas.js";
+import { epsilonGreedy } from "../core/explore.js";
+import { formatMessages } from "../core/messages.js";
+import { decide, selectCandidates, type RuntimeModel } from "../core/decide.js";
+import { err, ok, type Result } from "../core/result.js";
+import type { Policy } from "../core/policy.js";
+import type { LoadedBundle } from "../infer/bundle-loader.js";
+import { bundleFor, type Runtime } from "../infer/runtime.js";
+import { scoreTexts } from "../infer/scorer.js";
+import { selectVariant, type Selection } from "../infer/variant-select.js";
 
 export interface RouteContext {
   rt: Runtime;

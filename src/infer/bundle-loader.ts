@@ -10,10 +10,10 @@
  */
 import { Manifest } from "../core/manifest.js";
 import { modelLengthOf } from "../core/output-length.js";
-import type { RuntimeModel } from "../core/route.js";
-import type { PriceOverride } from "./config.js";
+import type { RuntimeModel } from "../core/decide.js";
+import type { PriceOverride } from "../core/config.js";
 import { createEngine, type Engine } from "./ort-engine.js";
-import { sha256Hex } from "./sha256.js";
+import { sha256Hex } from "../core/sha256.js";
 
 export interface EmbeddedBundle {
   /** manifest.json exactly as written by the pipeline (hashed for the artifact digest). */

@@ -9,7 +9,7 @@
  */
 import { err, ok, type Reason, type Result } from "../core/result.js";
 import { loadBundle, type BundleState, type EmbeddedBundle, type LoadedBundle } from "./bundle-loader.js";
-import { configVariable, crossCheck, loadConfig, type Access, type Config } from "./config.js";
+import { configVariable, crossCheck, loadConfig, type Access, type Config } from "../core/config.js";
 import { selectVariant } from "./variant-select.js";
 
 export interface Runtime {

@@ -4,10 +4,10 @@
  * limiter bindings. Every entry point (production, tests, bench) uses this,
  * so they differ only in which bundles they embed.
  */
-import type { AppDeps } from "./app.js";
-import type { EmbeddedBundle } from "./bundle-loader.js";
-import { DecisionLogger } from "./decision-log.js";
-import { initRuntime } from "./runtime.js";
+import type { AppDeps } from "../http/context.js";
+import type { EmbeddedBundle } from "../infer/bundle-loader.js";
+import { DecisionLogger } from "../store/decision-log.js";
+import { initRuntime } from "../infer/runtime.js";
 
 export interface PreflightBindings {
   DB?: D1Database;

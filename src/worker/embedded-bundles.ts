@@ -4,7 +4,7 @@
  * for the artifact digest), student.onnx as Data, and manifest.json's sha256
  * pinned at generation (checked at load). The first is the default.
  */
-import type { EmbeddedBundle } from "./bundle-loader.js";
+import type { EmbeddedBundle } from "../infer/bundle-loader.js";
 import manifest0 from "../../artifacts/llmrouter-v1/manifest.json";
 import onnx0 from "../../artifacts/llmrouter-v1/student.onnx";
 import manifest1 from "../../artifacts/routellm-v1/manifest.json";

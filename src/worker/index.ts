@@ -4,7 +4,7 @@
  * cloudflare:workers so start-up can validate it before any request.
  */
 import { env } from "cloudflare:workers";
-import { createApp } from "./app.js";
+import { createApp } from "../http/app.js";
 import { workerDeps } from "./deps.js";
 import { EMBEDDED_BUNDLES } from "./embedded-bundles.js";
 

@@ -1,9 +1,10 @@
 /**
  * House rules as tests: core stays pure, vendor runtimes stay at the edges,
- * src never imports scripts, only the CLI entry exits, files stay small.
+ * src never imports scripts, the src folders import one way (worker → http →
+ * infer/store → core), no import loops, only the CLI entry exits, files stay small.
  */
-import { readdirSync, readFileSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { dirname, join, normalize } from "node:path";
 import { describe, expect, it } from "vitest";
 
 function files(dir: string): string[] {
@@ -13,6 +14,37 @@ function files(dir: string): string[] {
   });
 }
 const imports = (p: string) => [...readFileSync(p, "utf8").matchAll(/(?:from|import)\s*\(?\s*"([^"]+)"/g)].map((m) => m[1]);
+
+/** The .ts/.tsx files a module's relative imports (type-only included) resolve to. */
+function localImports(p: string): string[] {
+  return imports(p)
+    .filter((i) => i.startsWith("."))
+    .map((i) => normalize(join(dirname(p), i)).replace(/\.js$/, ""))
+    .flatMap((base) => [`${base}.ts`, `${base}.tsx`].filter((f) => existsSync(f)));
+}
+
+/** Every import loop among `dir`'s modules, each as the path that closes it (depth-first, one per back edge). */
+function importCycles(dir: string): string[][] {
+  const state = new Map<string, "open" | "done">();
+  const stack: string[] = [];
+  const cycles: string[][] = [];
+  const visit = (f: string) => {
+    state.set(f, "open");
+    stack.push(f);
+    for (const g of localImports(f)) {
+      if (state.get(g) === "open") cycles.push([...stack.slice(stack.indexOf(g)), g]);
+      else if (!state.has(g)) visit(g);
+    }
+    stack.pop();
+    state.set(f, "done");
+  };
+  for (const f of files(dir).sort()) if (!state.has(f)) visit(f);
+  return cycles;
+}
+
+/** Files under `from` with a relative import that lands under any of `banned`. */
+const crossings = (from: string, banned: string[]) =>
+  files(from).flatMap((f) => localImports(f).filter((g) => banned.some((b) => g.startsWith(b))).map((g) => `${f} → ${g}`));
 
 describe("architecture", () => {
   it("src/core is pure: no node:*, no onnxruntime, no worker or script imports, no clock", () => {
@@ -24,10 +56,32 @@ describe("architecture", () => {
       expect(/Date\.now\(|performance\.now\(|Math\.random\(|process\.env/.test(text), `${f} reads a clock, randomness or env`).toBe(false);
     }
   });
+  it("src/core imports nothing outside src/core but zod", () => {
+    for (const f of files("src/core")) {
+      for (const i of imports(f)) expect(i.startsWith(".") ? localImports(f).every((g) => g.startsWith("src/core/")) : i === "zod", `${f} imports ${i}`).toBe(true);
+    }
+  });
+  it("src folders import in one direction: store and infer never import http, infer never imports store, nothing imports the entry", () => {
+    expect(crossings("src/store", ["src/http/", "src/worker/"])).toEqual([]);
+    expect(crossings("src/infer", ["src/http/", "src/store/", "src/worker/"])).toEqual([]);
+    expect(crossings("src/http", ["src/worker/"])).toEqual([]);
+  });
+  it("no import loops in src", () => {
+    expect(importCycles("src")).toEqual([]);
+  });
+  // Skipped until scripts/lib/linear's type-only loop (dense.ts ↔ standardizer.ts) is broken; the
+  // pipeline-stages rework owns scripts/ (issue 16 items 1–2). Remove `.skip` then.
+  it.skip("no import loops in scripts", () => {
+    expect(importCycles("scripts")).toEqual([]);
+  });
+  it("only src/http/openapi.ts imports zod-to-openapi", () => {
+    const users = [...files("src"), ...files("scripts")].filter((f) => imports(f).some((i) => i.startsWith("@asteasolutions/zod-to-openapi")));
+    expect(users).toEqual(["src/http/openapi.ts"]);
+  });
   it("exactly one module in src imports onnxruntime-web and exactly one in scripts imports onnxruntime-node", () => {
     const web = files("src").filter((f) => imports(f).some((i) => i.startsWith("onnxruntime-web")));
     const node = files("scripts").filter((f) => imports(f).some((i) => i === "onnxruntime-node"));
-    expect(web).toEqual(["src/worker/ort-engine.ts"]);
+    expect(web).toEqual(["src/infer/ort-engine.ts"]);
     expect(node).toEqual(["scripts/lib/ort-node.ts"]);
   });
   it("src never imports node:* or scripts/", () => {

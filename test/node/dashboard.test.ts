@@ -12,7 +12,7 @@ import type { JoinedDecision } from "../../src/core/decision-record.js";
 import { choose, type Policy } from "../../src/core/policy.js";
 import { mulberry32 } from "../../src/core/random.js";
 import { experimentReport } from "../../src/core/report/experiment-report.js";
-import { DashboardPage } from "../../src/worker/dashboard.js";
+import { DashboardPage } from "../../src/http/dashboard.js";
 
 const MODELS = [
   { model: "small", cost: 0.001, p: (d: number) => 0.9 - 0.7 * d },

@@ -10,7 +10,7 @@ import { describe, expect, it } from "vitest";
 import type { FeaturizerSpec } from "../../src/core/featurizer.js";
 import { Manifest } from "../../src/core/manifest.js";
 import { describeLogLinear, expectedOutputTokens, FAMILY_RULE, modelLengthOf, promptFamily, tokensFor, type OutputLengthTable } from "../../src/core/output-length.js";
-import { decide, type RuntimeModel } from "../../src/core/route.js";
+import { decide, type RuntimeModel } from "../../src/core/decide.js";
 import { chooseOutputLength, fitLogLinear, fitOutputLength } from "../../scripts/build/output-length.js";
 import { costErrorByModel, mdape, type LengthObs } from "../../scripts/evaluate/cost-error.js";
 import type { OutcomeRow } from "../../scripts/formats/outcomes.js";

@@ -5,11 +5,11 @@
  * Miniflare bindings each test file sets.
  */
 import { env } from "cloudflare:workers";
-import { createApp } from "../../src/worker/app.js";
-import type { EmbeddedBundle } from "../../src/worker/bundle-loader.js";
+import { createApp } from "../../src/http/app.js";
+import type { EmbeddedBundle } from "../../src/infer/bundle-loader.js";
 import { EMBEDDED_BUNDLES } from "../../src/worker/embedded-bundles.js";
 import { workerDeps } from "../../src/worker/deps.js";
-import { sha256Hex } from "../../src/worker/sha256.js";
+import { sha256Hex } from "../../src/core/sha256.js";
 import { EMBEDDED_BUNDLES as FIXTURES } from "./fixture-bundles.js";
 
 /** The fixture's manifest under another id, pinned as a registry would pin it. */

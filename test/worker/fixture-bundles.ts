@@ -4,7 +4,7 @@
  * for the artifact digest), student.onnx as Data, and manifest.json's sha256
  * pinned at generation (checked at load). The first is the default.
  */
-import type { EmbeddedBundle } from "../../src/worker/bundle-loader.js";
+import type { EmbeddedBundle } from "../../src/infer/bundle-loader.js";
 import manifest0 from "../fixtures/bundles/fixture-tiny/manifest.json";
 import onnx0 from "../fixtures/bundles/fixture-tiny/student.onnx";
 

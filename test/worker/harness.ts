@@ -66,13 +66,13 @@ export async function startWorker(bindings: Record<string, string>, buildDirOrOp
 export async function serveBundles(workDir: string, bundleDirs: string[], source: string, bindings: Record<string, string> = { AUTH: "disabled" }): Promise<Miniflare> {
   writeRegistry(`${workDir}/registry.ts`, bundleDirs, source);
   // The entry sits next to the registry; its imports are relative to wherever workDir is.
-  const src = relative(workDir, "src/worker");
+  const src = relative(workDir, "src");
   writeFileSync(
     `${workDir}/entry.ts`,
     [
       'import { env } from "cloudflare:workers";',
-      `import { createApp } from "${src}/app.js";`,
-      `import { workerDeps } from "${src}/deps.js";`,
+      `import { createApp } from "${src}/http/app.js";`,
+      `import { workerDeps } from "${src}/worker/deps.js";`,
       'import { EMBEDDED_BUNDLES } from "./registry.js";',
       "export default createApp(workerDeps(env as never, EMBEDDED_BUNDLES));",
       "",

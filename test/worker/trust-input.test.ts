@@ -10,7 +10,7 @@
 import type { Miniflare } from "miniflare";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MAX_TEXT_CHARS } from "../../src/core/messages.js";
-import { MAX_BODY_LIMIT } from "../../src/worker/config.js";
+import { MAX_BODY_LIMIT } from "../../src/core/config.js";
 import { call, startWorker } from "./harness.js";
 import { startMeasuredWorker, type IsolateProbe } from "./isolate-memory.js";
 

@@ -3,7 +3,7 @@
  * memory does not grow with the experiment: counts and sums per (variant,
  * chosen model, bundle) over all rows and per (variant, chosen model,
  * calibration bin) over rows with feedback — what SQL GROUP BY returns
- * (src/worker/report-store.ts) — plus the OPE stream's result and, only
+ * (src/store/report-store.ts) — plus the OPE stream's result and, only
  * while the cost samples are small, the costs the bootstrap resamples;
  * `boundedReport` reads them from a ReportSource in that bounded way.
  * `summarise` computes the same groups from rows in memory: the definition

@@ -1,5 +1,5 @@
 /**
- * Bench: wall time and peak RSS of runProbes (scripts/commands/probes.ts) on
+ * Bench: wall time and peak RSS of runProbes (scripts/stages/probes.ts) on
  * synthetic float32 activations shaped like the real target (10k rows ×
  * 4096 dims × 4 layers). Owns only the bench; must not be imported by src/
  * or scripts/. Prints a summary and a JSON line; bench/probes-speed.md holds
@@ -14,7 +14,7 @@
  * Texts are synthetic word strings whose length weakly tracks the label, so
  * the TF-IDF and length baselines have real work to do.
  */
-import { runProbesParallel } from "../scripts/commands/probes.js";
+import { runProbesParallel } from "../scripts/stages/probes.js";
 import { sharedFloat32 } from "../scripts/lib/linear/parallel.js";
 import { gaussian, mulberry32 } from "../src/core/random.js";
 

@@ -1,7 +1,8 @@
 /**
  * Pipeline CLI entry point (`npm run pipeline -- <command>`). One file per
- * command under scripts/commands and scripts/convert; this is the only place
- * that exits the process.
+ * command under scripts/commands (thin shells over scripts/stages),
+ * scripts/convert and scripts/experiments; the only importer of
+ * scripts/commands and the only place that exits the process.
  */
 import { defineCommand, runMain } from "citty";
 
@@ -14,7 +15,8 @@ const main = defineCommand({
     ingest: lazy(() => import("./commands/ingest.js")),
     probes: lazy(() => import("./commands/probes.js")),
     distill: lazy(() => import("./commands/distill.js")),
-    "distill-sweep": lazy(() => import("./distill/sweep.js")),
+    "distill-sweep": lazy(() => import("./experiments/distill-sweep.js")),
+    "tune-student": lazy(() => import("./experiments/tune-student.js")),
     export: lazy(() => import("./commands/export.js")),
     evaluate: lazy(() => import("./commands/evaluate.js")),
     promote: lazy(() => import("./commands/promote.js")),

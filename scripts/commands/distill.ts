@@ -1,82 +1,16 @@
 /**
- * `distill` stage: featurises a dataset (DistillRow or outcomes JSONL), trains
- * the bag student (scripts/distill/trainer.ts) and reports val/test metrics.
- * runDistill() is the programmatic API; the default export is the citty
- * command (wired by scripts/cli.ts), which writes student.onnx and
- * distill.json into --out. Must not call process.exit or build bundles.
+ * `distill`: CLI shell over the distill stage (scripts/stages/distill.ts):
+ * parse flags into a trainer config, train, write student.onnx +
+ * distill.json, print a summary. Holds no stage logic.
  */
 import { defineCommand } from "citty";
-import { mkdir, writeFile } from "node:fs/promises";
-import { join } from "node:path";
 import { FeaturizerSpec } from "../../src/core/featurizer.js";
-import { forward, type StudentWeights } from "../../src/core/student.js";
-import { readJsonFile, readJsonl } from "../lib/jsonl.js";
-import { exportStudent, type WeightDtype } from "../onnx/export-student.js";
-import { DEFAULT_FEATURIZER, DistillInputRow, type DistillRow, featuriseRows, modelsOf, toDistillRow } from "../distill/dataset.js";
-import { type SplitMetrics, evaluateSplit } from "../distill/evaluate.js";
-import type { Example } from "../distill/network.js";
+import { DistillInputRow } from "../distill/dataset.js";
 import type { ProgressOptions } from "../distill/progress.js";
-import { type TrainConfigInput, type TrainResult, trainStudent } from "../distill/trainer.js";
-
-export interface DistillInput {
-  rows: (DistillRow | DistillInputRow)[];
-  /** Output order of the student; default: every model with a label or teacher entry, sorted. */
-  models?: string[];
-  featurizer?: FeaturizerSpec;
-  train?: TrainConfigInput;
-  progress?: ProgressOptions;
-}
-
-export interface DistillResult {
-  weights: StudentWeights;
-  models: string[];
-  featurizer: FeaturizerSpec;
-  training: Omit<TrainResult, "weights">;
-  metrics: { val: SplitMetrics; test: SplitMetrics };
-  counts: { train: number; val: number; test: number; unlabelled_used: number; unlabelled_dropped: number; held_out: number; truncated: number };
-}
-
-export function runDistill(input: DistillInput): DistillResult {
-  const rows = input.rows.map((r) => toDistillRow(r as DistillInputRow));
-  const featurizer = FeaturizerSpec.parse(input.featurizer ?? DEFAULT_FEATURIZER);
-  const models = input.models ?? modelsOf(rows);
-  if (models.length === 0) throw new Error("distill: no models (no label or teacher entries in the data)");
-  const alpha = input.train?.alpha ?? 0;
-  const f = featuriseRows(rows, models, featurizer);
-  const train: Example[] = [];
-  const val: Example[] = [];
-  const test: Example[] = [];
-  let unlabelledUsed = 0;
-  let unlabelledDropped = 0;
-  let heldOut = 0;
-  for (const [i, ex] of f.examples.entries()) {
-    const s = f.splits[i];
-    if (s === "train") train.push(ex);
-    else if (s === "val") val.push(ex);
-    else if (s === "test") test.push(ex);
-    else if (s === "unlabelled") {
-      if (alpha > 0 && ex.teacher) {
-        // Unlabelled prompts carry signal only through the teacher.
-        train.push({ ids: ex.ids, dense: ex.dense, teacher: ex.teacher });
-        unlabelledUsed++;
-      } else unlabelledDropped++;
-    } else heldOut++; // e.g. a calibration split: never seen by the student
-  }
-  const { weights, ...training } = trainStudent(
-    { train, val, buckets: featurizer.buckets, outputs: models.length },
-    input.train ?? {},
-    input.progress ?? {},
-  );
-  const score = (ex: Example) => forward(weights, ex.ids, ex.dense).logits;
-  return {
-    weights,
-    models,
-    featurizer,
-    training,
-    metrics: { val: evaluateSplit(score, val, models), test: evaluateSplit(score, test, models) },
-    counts: { train: train.length, val: val.length, test: test.length, unlabelled_used: unlabelledUsed, unlabelled_dropped: unlabelledDropped, held_out: heldOut, truncated: f.truncated },
-  };
-}
+import type { TrainConfigInput } from "../distill/trainer.js";
+import { readJsonFile, readJsonl } from "../lib/jsonl.js";
+import type { WeightDtype } from "../onnx/export-student.js";
+import { runDistill, writeDistill } from "../stages/distill.js";
 
 const num = (v: string | undefined): number | undefined => (v === undefined || v === "" ? undefined : Number(v));
 
@@ -122,26 +56,12 @@ export default defineCommand({
       train,
       progress: { mode: args.progress as ProgressOptions["mode"] },
     });
-    await mkdir(args.out, { recursive: true });
-    const dtype = args.dtype as WeightDtype;
-    const onnxBytes = exportStudent(res.weights, dtype, `preflight student; models=${res.models.join(",")}`);
-    await writeFile(join(args.out, "student.onnx"), onnxBytes);
-    const report = {
-      models: res.models,
-      featurizer: res.featurizer,
-      shape: res.weights.shape,
-      weight_dtype: dtype,
-      onnx_bytes: onnxBytes.length,
-      counts: res.counts,
-      metrics: res.metrics,
-      training: res.training,
-    };
-    await writeFile(join(args.out, "distill.json"), `${JSON.stringify(report, null, 2)}\n`);
+    const onnxBytes = await writeDistill(res, args.out, args.dtype as WeightDtype);
     console.log(
       JSON.stringify(
         {
           out: args.out,
-          onnx_bytes: onnxBytes.length,
+          onnx_bytes: onnxBytes,
           best_epoch: res.training.bestEpoch,
           prompts_per_sec: Math.round(res.training.promptsPerSec),
           val_mean_auroc: res.metrics.val.mean_auroc,

@@ -1,12 +1,12 @@
 /**
  * `make-many-model-pool`: writes a small many-model outcomes file and pool
- * config from public outcomes (scripts/build/many-model-pool.ts): the
+ * config from public outcomes (scripts/convert/many-model-pool.ts): the
  * calibration stress case of issue 17, reproducible from the repo's data.
  */
 import { defineCommand } from "citty";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
-import { manyModelPool } from "../build/many-model-pool.js";
+import { manyModelPool } from "../convert/many-model-pool.js";
 import { OutcomeRow, PoolConfig } from "../formats/outcomes.js";
 import { readJsonFile, readJsonl, writeJsonl } from "../lib/jsonl.js";
 

@@ -16,8 +16,6 @@ export interface AdamConfig {
   weightDecay: number;
 }
 
-export const DEFAULT_ADAM: AdamConfig = { lr: 3e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 };
-
 interface Moments {
   m: Float64Array;
   v: Float64Array;

@@ -86,10 +86,6 @@ export function clearGrads(g: Grads, dim: number): void {
   g.touched.length = 0;
 }
 
-export function identityStandardizer(F: number): Standardizer {
-  return { mean: new Float64Array(F), std: new Float64Array(F).fill(1) };
-}
-
 /** log(1 + e^z) without overflow. */
 export function softplus(z: number): number {
   return Math.max(z, 0) + Math.log1p(Math.exp(-Math.abs(z)));

@@ -5,7 +5,7 @@
  * (featurizer input tokens, the bundle's output_length lookup for the
  * prompt's family, pool prices); realised cost uses the same input tokens and
  * the measured output tokens (or the measured cost_usd). Owns the error
- * metric only; must not fit or choose estimators (scripts/build/output-length.ts).
+ * metric only; must not fit or choose estimators (scripts/stages/output-length.ts).
  */
 import { expectedCostUsd, type Price } from "../../src/core/cost.js";
 import { featurize, type FeaturizerSpec } from "../../src/core/featurizer.js";

@@ -13,10 +13,10 @@
  */
 import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { BuildConfig } from "../build/config.js";
-import { calibrateStudent } from "../build/calibrate-student.js";
-import { draftManifest } from "../build/evaluate-for-build.js";
-import { runDistill } from "../commands/distill.js";
+import { BuildConfig } from "../stages/build-config.js";
+import { calibrateStudent } from "../stages/calibrate.js";
+import { draftManifest } from "../stages/evaluate.js";
+import { runDistill } from "../stages/distill.js";
 import { toDistillRow } from "../distill/dataset.js";
 import { evaluateBundle } from "../evaluate/evaluate-bundle.js";
 import { OutcomeRow, PoolConfig } from "../formats/outcomes.js";

@@ -5,7 +5,7 @@
  * (per-model mean over every row, test included, as `build` used to write),
  * for each candidate refitted on non-test rows, and the validation scores
  * behind the build's choice. An experiment: reads files, prints, writes
- * nothing; the build itself uses only scripts/build/output-length.ts.
+ * nothing; the build itself uses only scripts/stages/output-length.ts.
  *
  * Usage: tsx scripts/experiments/output-length-compare.ts --data data/derived/arena-hard.jsonl
  *          --pool data/pools/arena-hard.json [--config configs/routellm.json (for the featurizer)]
@@ -13,8 +13,8 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { expectedOutputTokens } from "../../src/core/output-length.js";
-import { BuildConfig } from "../build/config.js";
-import { CANDIDATES, chooseOutputLength, fitOutputLength, type OutputLengthKind } from "../build/output-length.js";
+import { BuildConfig } from "../stages/build-config.js";
+import { CANDIDATES, chooseOutputLength, fitOutputLength, type OutputLengthKind } from "../stages/output-length.js";
 import { costErrorByModel, lengthObservations, meanOver, type CostError } from "../evaluate/cost-error.js";
 import { OutcomeRow, PoolConfig } from "../formats/outcomes.js";
 

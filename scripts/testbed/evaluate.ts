@@ -5,14 +5,14 @@
  * pipeline's own pieces (probes, tfidf, linear solvers, metrics, routing).
  * Must not: write files or pick anything on test rows.
  */
-import { calibrate, logit } from "../../src/core/calibration.js";
+import { calibrate } from "../../src/core/calibration.js";
 import { expectedCostUsd } from "../../src/core/cost.js";
 import { featurize, type FeaturizerSpec } from "../../src/core/featurizer.js";
 import type { Manifest, ProbeLayer } from "../../src/core/manifest.js";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { nodeScorer } from "../bundle/score-node.js";
-import { DEFAULT_PROBES_OPTIONS, type ProbesInput } from "../commands/probes.js";
+import { DEFAULT_PROBES_OPTIONS, type ProbesInput } from "../stages/probes.js";
 import type { DenseMatrix } from "../lib/linear/dense.js";
 import { stackedCandidate } from "../lib/linear/select.js";
 import { majorityLabel, successRate, type OutcomeRow, type PoolConfig } from "../formats/outcomes.js";
@@ -248,7 +248,3 @@ export function routeEval(label: string, rows: OutcomeRow[], s: Splits, models: 
   const chosen = kinds.map((k) => selections[k]).sort((a, b) => inBudget(b) - inBudget(a) || b.val.point.accuracy - a.val.point.accuracy || a.val.point.cost - b.val.point.cost)[0];
   return { label, selections, chosen, testSim: simulate(test, { grids: { threshold: chosen.grid, utility: selections.utility.grid } }) };
 }
-
-/** Uses probabilities already calibrated elsewhere; this helper turns raw logits + Platt into P. */
-export const plattP = (z: ArrayLike<number>, c: { kind: "platt"; a: number; b: number }) => Float64Array.from(z, (v) => calibrate(v, c));
-export { logit };

@@ -15,7 +15,7 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { assignSplit } from "../commands/ingest.js";
+import { assignSplit } from "../stages/ingest.js";
 import { fnv1a32 } from "../../src/core/hash.js";
 import { mulberry32 } from "../../src/core/random.js";
 import { ALPHABET, EOS, generate, generateOne, type Op, type Problem } from "./tasks.js";

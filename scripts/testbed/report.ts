@@ -11,9 +11,9 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { calibrate } from "../../src/core/calibration.js";
-import { runBuild } from "../commands/build.js";
-import { loadProbesInput, runProbes, type ProbesResult } from "../commands/probes.js";
-import { teacherRows } from "../commands/teacher-logits.js";
+import { runBuild } from "../stages/build.js";
+import { loadProbesInput, runProbes, type ProbesResult } from "../stages/probes.js";
+import { teacherRows } from "../stages/teacher-logits.js";
 import { OutcomeRow, PoolConfig } from "../formats/outcomes.js";
 import { readJsonFile, readJsonl, writeJsonl } from "../lib/jsonl.js";
 import { barChart, paretoPlot, type BarValue } from "../lib/plots/svg.js";

@@ -5,7 +5,7 @@
  * Must not: read or write files itself (it only assembles a config).
  */
 import type { ProbeLayer } from "../../src/core/manifest.js";
-import { BuildConfig } from "../build/config.js";
+import { BuildConfig } from "../stages/build-config.js";
 
 // char_scope "text" and max_features 192: student-sweep.ts's best mean val within-group AUROC on world 3 (docs/testbed.md).
 export const STUDENT_FEATURIZER = { kind: "hashed-ngram-v1" as const, buckets: 8192, word_ngrams: [1, 2], char_ngrams: [2, 3, 4, 5], char_scope: "text" as const, max_features: 192, lowercase: true, seed: 5 };

@@ -11,7 +11,7 @@ import { readFileSync } from "node:fs";
 import type { FeaturizerSpec } from "../../src/core/featurizer.js";
 import type { ProbeLayer } from "../../src/core/manifest.js";
 import { join } from "node:path";
-import { runBuild } from "../commands/build.js";
+import { runBuild } from "../stages/build.js";
 import { OutcomeRow } from "../formats/outcomes.js";
 import { readJsonl } from "../lib/jsonl.js";
 import { mdTable, fmtNum } from "../lib/report/markdown.js";

@@ -194,12 +194,5 @@ export function generate(seed: number, n: number, opts: GenOptions = {}): Proble
 /** Every character the surface can produce (for the char vocab). */
 export const ALPHABET = [..."0123456789_+-*=,.; abcdefghijklmnopqrstuvwxyz"];
 
-/** Human-difficulty feature vector (numeric, with operator one-hots), names sorted by key. */
-export function humanFeatureRecord(p: Problem): Record<string, number> {
-  const r: Record<string, number> = { ...p.features } as unknown as Record<string, number>;
-  for (const o of OPS) r[`op_${o}`] = p.op === o ? 1 : 0;
-  return r;
-}
-
 /** A scalar human difficulty: answer digits + carries (+1 per extra operand digit). */
 export const humanDifficulty = (p: Problem) => p.features.answer_len + p.features.carries + p.features.carry_chain;

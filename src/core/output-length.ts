@@ -3,7 +3,7 @@
  * of a model's expected output tokens from the bundle's `output_length` table
  * (per model, optionally per prompt family). Pure: the worker and the
  * pipeline's evaluator call the same functions, so the estimate measured on
- * test is the one served. Must not fit anything (scripts/build/output-length.ts
+ * test is the one served. Must not fit anything (scripts/stages/output-length.ts
  * fits and chooses on validation).
  */
 import { z } from "zod";

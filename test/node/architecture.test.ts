@@ -4,7 +4,7 @@
  * infer/store → core), no import loops, only the CLI entry exits, files stay small.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { dirname, join, normalize } from "node:path";
+import { dirname, join, normalize, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 
 function files(dir: string): string[] {
@@ -90,6 +90,14 @@ describe("architecture", () => {
   it("only the CLI entry point exits the process", () => {
     const exits = files("scripts").filter((f) => /process\.exit\(/.test(readFileSync(f, "utf8")));
     expect(exits).toEqual(["scripts/cli.ts"]);
+  });
+  it("only scripts/cli.ts imports scripts/commands/ (stage logic lives in scripts/stages/)", () => {
+    const commands = resolve("scripts/commands") + "/";
+    const importers = ["scripts", "bench", "test"]
+      .flatMap(files)
+      .filter((f) => f !== join("scripts", "cli.ts") && !resolve(f).startsWith(commands))
+      .filter((f) => imports(f).some((i) => i.startsWith(".") && resolve(dirname(f), i).startsWith(commands)));
+    expect(importers).toEqual([]);
   });
   it("every src and scripts module opens with a header comment", () => {
     for (const f of [...files("src"), ...files("scripts")]) expect(/^\s*(\/\*\*|\/\/)/.test(readFileSync(f, "utf8")), f).toBe(true);

@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { baseRateCalibration, calibrate, isConstant, servedCalibration, type CalibrationStats } from "../../src/core/calibration.js";
 import { Manifest } from "../../src/core/manifest.js";
-import { calibrationWarnings, validationAuroc } from "../../scripts/build/calibrate-student.js";
+import { calibrationWarnings, validationAuroc } from "../../scripts/stages/calibrate.js";
 import { fitMonotoneCalibration, fitPlatt, ISOTONIC_MIN, STUDENT_PLATT_PRIOR } from "../../scripts/lib/calibration-fit.js";
 import { mulberry32, gaussian } from "../../src/core/random.js";
 

@@ -10,9 +10,9 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { Manifest } from "../../src/core/manifest.js";
 import { PoolConfig } from "../../scripts/formats/outcomes.js";
-import { loadBundle, readOutcomes } from "../../scripts/commands/evaluate.js";
+import { loadBundle, readOutcomes } from "../../scripts/stages/evaluate.js";
 import { evaluateBundle } from "../../scripts/evaluate/evaluate-bundle.js";
-import { BuildConfig } from "../../scripts/build/config.js";
+import { BuildConfig } from "../../scripts/stages/build-config.js";
 
 const DIR = "artifacts/llmrouter-v2";
 const raw = JSON.parse(readFileSync(`${DIR}/manifest.json`, "utf8"));

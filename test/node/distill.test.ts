@@ -13,9 +13,8 @@ import { type Example, type Params, Workspace, clearGrads, forwardInto, lossAndG
 import { fitStandardizer, foldToWeights, initParams, mergeMembers } from "../../scripts/distill/params.js";
 import { trainStudent } from "../../scripts/distill/trainer.js";
 import { bucketIdf, fitWide, wideLogits, wideMatrix } from "../../scripts/distill/wide.js";
-import { runDistill } from "../../scripts/commands/distill.js";
+import { runDistill } from "../../scripts/stages/distill.js";
 import type { DistillRow } from "../../scripts/distill/dataset.js";
-import { TF_KEYS, type TfExample, tfBackward, tfZeros } from "../../scripts/distill/transformer.js";
 
 const shape = { buckets: 7, dim: 3, dense: 2, hidden: 5, outputs: 3 };
 
@@ -326,35 +325,5 @@ describe("runDistill", () => {
     expect(res.weights.shape).toMatchObject({ buckets: spec.buckets, outputs: 2, dense: 4 });
     expect(progressLines.some((l) => /^epoch 1: train/.test(l))).toBe(true);
     expect(progressLines.some((l) => /prompts\/s, ETA/.test(l))).toBe(true);
-  });
-});
-
-describe("tiny transformer (comparison student)", () => {
-  it("analytic gradients match central finite differences", () => {
-    const rng = mulberry32(3);
-    const shape = { vocab: 6, maxLen: 5, dim: 4, dense: 2, hidden: 5, outputs: 2 };
-    const p = tfZeros(shape);
-    for (const k of TF_KEYS) for (let i = 0; i < p[k].length; i++) p[k][i] = (rng() - 0.5) * 1.5;
-    const ex: TfExample[] = [
-      { ids: Int32Array.from([1, 3, 3, 0, 5]), dense: Float32Array.from([0.5, -1]), label: Float32Array.from([1, NaN]), teacher: Float32Array.from([0.2, -0.7]) },
-      { ids: Int32Array.from([2]), dense: Float32Array.from([1, 2]), label: Float32Array.from([0.3, 0]) },
-      { ids: new Int32Array(0), dense: Float32Array.from([-1, 0]), teacher: Float32Array.from([NaN, 1]) },
-    ];
-    const [cT, cL] = [0.4, 0.15];
-    const loss = () => ex.reduce((s, e) => { const [a, b] = tfBackward(p, e, tfZeros(shape), 0, 0); return s + (cT / 2) * a + cL * b; }, 0);
-    const g = tfZeros(shape);
-    for (const e of ex) tfBackward(p, e, g, cT, cL);
-    for (const k of TF_KEYS) {
-      for (let i = 0; i < p[k].length; i++) {
-        const o = p[k][i];
-        p[k][i] = o + 1e-6;
-        const up = loss();
-        p[k][i] = o - 1e-6;
-        const down = loss();
-        p[k][i] = o;
-        const num = (up - down) / 2e-6;
-        expect(Math.abs(num - g[k][i]) / Math.max(1e-4, Math.abs(num) + Math.abs(g[k][i])), `${k}[${i}]`).toBeLessThan(1e-5);
-      }
-    }
   });
 });

@@ -20,9 +20,9 @@ import type { OutcomeRow } from "../../scripts/formats/outcomes.js";
 import { evaluateBundle, type EvalResult } from "../../scripts/evaluate/evaluate-bundle.js";
 import { scoreRows } from "../../scripts/evaluate/score.js";
 import { teacherMapFromRows, type TeacherMap } from "../../scripts/evaluate/teacher.js";
-import { runEvaluate } from "../../scripts/commands/evaluate.js";
-import { teacherRows } from "../../scripts/commands/teacher-logits.js";
-import type { ProbesResult } from "../../scripts/commands/probes.js";
+import { runEvaluate } from "../../scripts/stages/evaluate.js";
+import { teacherRows } from "../../scripts/stages/teacher-logits.js";
+import type { ProbesResult } from "../../scripts/stages/probes.js";
 import { selectOnValidation } from "../../scripts/lib/routing/select.js";
 import { auroc, pearson, spearman } from "../../scripts/lib/stats/metrics.js";
 

@@ -1,5 +1,5 @@
 /**
- * Tests for `evaluate` (scripts/evaluate, scripts/commands/evaluate.ts) on the
+ * Tests for `evaluate` (scripts/evaluate, scripts/stages/evaluate.ts) on the
  * fixture bundle (random weights, 3 models) and a synthetic outcomes set whose
  * labels are driven by keywords: "easy" → every model succeeds, "tricky" →
  * only medium and large, "brutal" → only large, "hopeless" → none. Checks the
@@ -16,7 +16,7 @@ import { mulberry32 } from "../../src/core/random.js";
 import type { OutcomeRow } from "../../scripts/formats/outcomes.js";
 import { evaluateBundle, type EvalResult } from "../../scripts/evaluate/evaluate-bundle.js";
 import { rowCost } from "../../scripts/evaluate/score.js";
-import { runEvaluate } from "../../scripts/commands/evaluate.js";
+import { runEvaluate } from "../../scripts/stages/evaluate.js";
 
 const BUNDLES = "test/fixtures/bundles";
 const DIR = join(BUNDLES, "fixture-tiny");

@@ -16,9 +16,6 @@ import { closeSession, loadSession, runSession, type Session } from "../../scrip
 import { packBatch, type PromptFeatures } from "../../src/core/batch.js";
 import { weightsFromOnnx } from "../../scripts/distill/weights-io.js";
 import { trainStudent, type TrainConfigInput } from "../../scripts/distill/trainer.js";
-import { TF_KEYS, tfZeros } from "../../scripts/distill/transformer.js";
-import { tfPredict } from "../../scripts/distill/transformer-train.js";
-import { exportTransformer } from "../../scripts/distill/transformer-export.js";
 
 const spec: FeaturizerSpec = { kind: "hashed-ngram-v1", buckets: 2048, word_ngrams: [1, 2], char_ngrams: [3], max_features: 64, lowercase: true, seed: 99 };
 
@@ -154,35 +151,5 @@ describe.each([
     expect(empty[0].ids.length).toBe(0);
     const { logits } = await runOnnx(w, "float32", empty);
     expect(maxAbsDiff(w, empty, logits).logit).toBeLessThan(1e-5);
-  });
-});
-
-describe("tiny transformer export", () => {
-  it("matches the float64 reference forward on a padded batch with an empty prompt", async () => {
-    const rng = mulberry32(8);
-    const shape = { vocab: 50, maxLen: 12, dim: 8, dense: DENSE_FEATURES, hidden: 10, outputs: 3 };
-    const p = tfZeros(shape);
-    for (const k of TF_KEYS) for (let i = 0; i < p[k].length; i++) p[k][i] = gaussian(rng) * 0.5;
-    const std = { mean: Float64Array.from([1, 2, 0.1, 0.5]), std: Float64Array.from([0.5, 1, 0.2, 0.3]) };
-    const ex: PromptFeatures[] = [
-      { ids: [3, 7, 7, 49, 0, 12, 5, 5, 9, 1, 2, 30], dense: [1.2, 3, 0, 0.7] },
-      { ids: [], dense: [0, 0, 0, 0] },
-      { ids: [4], dense: [2, 2.5, 0.5, 0.69] },
-      { ids: [10, 20, 30], dense: [1.4, 2.2, 0.1, 1.1] },
-    ];
-    const session = await loadSession(exportTransformer(p, std));
-    sessions.push(session);
-    const b = packBatch(ex, DENSE_FEATURES);
-    const out = await runSession(session, {
-      [IO.ids]: { type: "int64", data: b.ids, dims: [b.batch, b.length] },
-      [IO.mask]: { type: "float32", data: b.mask, dims: [b.batch, b.length] },
-      [IO.dense]: { type: "float32", data: b.dense, dims: [b.batch, b.denseWidth] },
-    });
-    let worst = 0;
-    for (const [i, e] of ex.entries()) {
-      const ref = tfPredict(p, std, { ids: Int32Array.from(e.ids), dense: Float32Array.from(e.dense) });
-      for (let m = 0; m < 3; m++) worst = Math.max(worst, Math.abs(out[IO.output].data[i * 3 + m] - ref[m]));
-    }
-    expect(worst).toBeLessThan(1e-4);
   });
 });

@@ -1,7 +1,7 @@
 /**
  * Tests for scripts/lib/jsonl.ts: located errors (file:line:path), no silent
  * skipping, atomic writer round-trip, streaming sha256 against a known digest;
- * and for the ingest stage (scripts/commands/ingest.ts) that is built on it:
+ * and for the ingest stage (scripts/stages/ingest.ts) that is built on it:
  * split rule, pool checks, per-split/model counts, content-keyed cache.
  */
 import { mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
@@ -11,7 +11,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { DataFileError, readJsonFile, readJsonl, sha256File, writeJsonl } from "../../scripts/lib/jsonl.js";
 import { OutcomeRow, PoolConfig } from "../../scripts/formats/outcomes.js";
-import { assignSplit, formatIngestReport, readIngestRows, runIngest } from "../../scripts/commands/ingest.js";
+import { assignSplit, formatIngestReport, readIngestRows, runIngest } from "../../scripts/stages/ingest.js";
 
 const FIX = "test/fixtures/formats";
 const tmp = await mkdtemp(join(tmpdir(), "preflight-jsonl-"));

@@ -2,7 +2,7 @@
  * Tests for expected output length (issue 17 item 5): the serve-time family
  * rule and lookup (src/core/output-length.ts), decide() quoting them, the
  * MdAPE metric (scripts/evaluate/cost-error.ts), the estimators and their
- * validation choice (scripts/build/output-length.ts), and that committed
+ * validation choice (scripts/stages/output-length.ts), and that committed
  * manifests still parse to exactly what they say.
  */
 import { readdirSync, readFileSync } from "node:fs";
@@ -11,7 +11,7 @@ import type { FeaturizerSpec } from "../../src/core/featurizer.js";
 import { Manifest } from "../../src/core/manifest.js";
 import { describeLogLinear, expectedOutputTokens, FAMILY_RULE, modelLengthOf, promptFamily, tokensFor, type OutputLengthTable } from "../../src/core/output-length.js";
 import { decide, type RuntimeModel } from "../../src/core/decide.js";
-import { chooseOutputLength, fitLogLinear, fitOutputLength } from "../../scripts/build/output-length.js";
+import { chooseOutputLength, fitLogLinear, fitOutputLength } from "../../scripts/stages/output-length.js";
 import { costErrorByModel, mdape, type LengthObs } from "../../scripts/evaluate/cost-error.js";
 import type { OutcomeRow } from "../../scripts/formats/outcomes.js";
 

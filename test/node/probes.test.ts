@@ -1,7 +1,7 @@
 // runProbes end to end on small synthetic data with a planted answer:
 // layer 7 carries the signal, layer 3 is noise; two models, one with masked rows.
 import { describe, expect, it } from "vitest";
-import { carveCalibration, runProbes, runProbesParallel, type ProbesInput } from "../../scripts/commands/probes.js";
+import { carveCalibration, runProbes, runProbesParallel, type ProbesInput } from "../../scripts/stages/probes.js";
 import { fitPlatt } from "../../scripts/lib/calibration-fit.js";
 import { Standardizer } from "../../scripts/lib/linear/standardizer.js";
 import { hstack } from "../../scripts/lib/linear/dense.js";
@@ -174,8 +174,8 @@ describe("probes command loader", () => {
     const { tmpdir } = await import("node:os");
     const { join } = await import("node:path");
     const { ActivationWriter } = await import("../../scripts/lib/activations/store.js");
-    const { runCommand } = await import("citty");
-    const { loadProbesInput, default: cmd } = await import("../../scripts/commands/probes.js");
+    const { execFileSync } = await import("node:child_process");
+    const { loadProbesInput } = await import("../../scripts/stages/probes.js");
     const dir = await mkdtemp(join(tmpdir(), "probes-"));
     try {
       const n = 120;
@@ -212,9 +212,9 @@ describe("probes command loader", () => {
       expect(input.texts![3]).toBe("prompt 3");
 
       const out = join(dir, "probes.json");
-      await runCommand(cmd, {
-        rawArgs: ["--dataset", join(dir, "dataset.jsonl"), "--activations", join(dir, "acts"), "--teacher", "t/m", "--layers", "1,2", "--out", out, "--reps", "50", "--stack"],
-      });
+      // The command as a user runs it: through the CLI entry point, the only importer of scripts/commands.
+      const flags = ["--dataset", join(dir, "dataset.jsonl"), "--activations", join(dir, "acts"), "--teacher", "t/m", "--layers", "1,2", "--out", out, "--reps", "50", "--stack"];
+      execFileSync("node_modules/.bin/tsx", ["scripts/cli.ts", "probes", ...flags], { stdio: "pipe" });
       const res = JSON.parse(await readFile(out, "utf8"));
       expect(res.models.a.probe.selection.some((r: { layer: unknown }) => r.layer === "all")).toBe(true);
       expect(res.ids).toHaveLength(n);

@@ -10,12 +10,12 @@ import { join } from "node:path";
 import type { Miniflare } from "miniflare";
 import { afterAll, describe, expect, it } from "vitest";
 import type { Manifest } from "../../src/core/manifest.js";
-import { BuildConfig } from "../../scripts/build/config.js";
-import { runBuild } from "../../scripts/commands/build.js";
-import { runIngest } from "../../scripts/commands/ingest.js";
-import { loadProbesInput, runProbes, type ProbesResult } from "../../scripts/commands/probes.js";
-import { verifyBundle } from "../../scripts/commands/promote.js";
-import { teacherRows } from "../../scripts/commands/teacher-logits.js";
+import { BuildConfig } from "../../scripts/stages/build-config.js";
+import { runBuild } from "../../scripts/stages/build.js";
+import { runIngest } from "../../scripts/stages/ingest.js";
+import { loadProbesInput, runProbes, type ProbesResult } from "../../scripts/stages/probes.js";
+import { verifyBundle } from "../../scripts/stages/promote.js";
+import { teacherRows } from "../../scripts/stages/teacher-logits.js";
 import { writeJsonl } from "../../scripts/lib/jsonl.js";
 import { call, replayGolden, serveBundles } from "./harness.js";
 

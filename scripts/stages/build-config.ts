@@ -1,7 +1,8 @@
 /**
  * Build configuration (`pipeline build --config <file>`): which data, which
  * pool, teacher or label-only, featurizer and trainer settings, where the
- * bundle goes. One zod schema; documented in docs/pipeline.md.
+ * bundle goes. One zod schema, the input of the build composition
+ * (scripts/stages/build.ts); documented in docs/pipeline.md.
  */
 import { z } from "zod";
 import { FeaturizerSpec } from "../../src/core/featurizer.js";
@@ -42,7 +43,7 @@ export const BuildConfig = z
       .gt(0)
       .max(1)
       .optional()
-      .meta({ description: "A model keeps its score only if the lower end of the (1 − alpha) bootstrap CI of its val AUROC exceeds 0.5 (default in calibrate-student.ts; 1 = bootstrap median)." }),
+      .meta({ description: "A model keeps its score only if the lower end of the (1 − alpha) bootstrap CI of its val AUROC exceeds 0.5 (default in scripts/stages/calibrate.ts; 1 = bootstrap median)." }),
     out: z.string().default("artifacts"),
     seed: z.number().int().min(0).default(1),
     golden_extra: z.number().int().min(0).max(200).default(20),

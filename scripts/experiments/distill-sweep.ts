@@ -4,7 +4,8 @@
  * to every row, then trains each candidate student (α-mixed teacher + labels)
  * and records test AUROC, fidelity to the teacher (logit MSE, Pearson), ONNX
  * bytes (fp32/fp16) and single-prompt latency (featurize + onnxruntime-node,
- * 1 thread, batch 1). Owns measurement only; no bundle writing.
+ * 1 thread, batch 1). An experiment, not a product stage: the `distill-sweep`
+ * command (wired by scripts/cli.ts). Owns measurement only; no bundle writing.
  */
 import { defineCommand } from "citty";
 import { readFile, writeFile } from "node:fs/promises";
@@ -12,10 +13,10 @@ import { featurize, type FeaturizerSpec } from "../../src/core/featurizer.js";
 import { forward, type StudentWeights } from "../../src/core/student.js";
 import { closeSession, loadSession, runSession } from "../lib/ort-node.js";
 import { IO, exportStudent } from "../onnx/export-student.js";
-import { runDistill, type DistillResult } from "../commands/distill.js";
-import { DEFAULT_FEATURIZER, type DistillInputRow, type DistillRow, toDistillRow } from "./dataset.js";
+import { runDistill, type DistillResult } from "../stages/distill.js";
+import { DEFAULT_FEATURIZER, type DistillInputRow, type DistillRow, toDistillRow } from "../distill/dataset.js";
 import { packBatch } from "../../src/core/batch.js";
-import type { TrainConfigInput } from "./trainer.js";
+import type { TrainConfigInput } from "../distill/trainer.js";
 
 export interface SweepCandidate {
   name: string;

@@ -1,5 +1,5 @@
 /**
- * The build's output-length stage: from outcomes with measured output_tokens,
+ * Stage 6, output-length: from outcomes with measured output_tokens,
  * fit candidate estimators of a model's expected output tokens on train,
  * choose one on validation by cost MdAPE, refit it on every non-test row and
  * return the manifest's output_length block. Candidates, simplest first:

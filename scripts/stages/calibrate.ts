@@ -1,11 +1,11 @@
 /**
- * Fits per-model calibration for a trained student on the calibration split
+ * Stage 5, calibrate: fits per-model calibration for a trained student on the calibration split
  * (rows with split "cal"), which neither trained the student nor selected its
  * early-stopping epoch, and decides per model on the validation split alone
  * whether the student's score carries signal at all. Maps are monotone
  * (scripts/lib/calibration-fit.ts); a model without signal is served its
  * constant base rate (src/core/calibration.ts servedCalibration). Never looks
- * at test rows. Pure apart from the fitting libraries.
+ * at test rows. Pure apart from the fitting libraries (no I/O).
  */
 import { calibrate, isConstant, servedCalibration, type Calibration, type CalibrationStats } from "../../src/core/calibration.js";
 import { featurize, type FeaturizerSpec } from "../../src/core/featurizer.js";

@@ -1,0 +1,132 @@
+/**
+ * `build`, the composition of the stages in order (scripts/stages/README.md):
+ * read outcomes and pool, assign splits by ingest's rule; with a probes
+ * block, ingest → per-model probes → teacher logits (runTeacherStage); distill
+ * the student (probe-distilled when teacher logits are given, label-supervised
+ * otherwise; cached by content hash under .cache/pipeline); calibrate on the
+ * cal split; choose the output-length estimator on val; export; evaluate on
+ * test; write the bundle. Owns the order and the distill cache, no stage's
+ * logic. The CLI shell is scripts/commands/build.ts. Must not promote (that
+ * is a separate, deliberate step).
+ */
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { ProbeLayer } from "../../src/core/manifest.js";
+import { toDistillRow, type DistillRow } from "../distill/dataset.js";
+import { weightsFromOnnx } from "../distill/weights-io.js";
+import { OutcomeRow, PoolConfig } from "../formats/outcomes.js";
+import { readJsonFile, readJsonl, sha256File, writeJsonl } from "../lib/jsonl.js";
+import { exportStudent } from "../onnx/export-student.js";
+import type { BuildConfig } from "./build-config.js";
+import { writeBuildBundle } from "./bundle.js";
+import { calibrateStudent, calibrationWarnings } from "./calibrate.js";
+import { runDistill, trainingSummary } from "./distill.js";
+import { evaluateForBuild } from "./evaluate.js";
+import { assignSplit, runIngest } from "./ingest.js";
+import { chooseOutputLength } from "./output-length.js";
+import { loadProbesInput, runProbes, type ProbesResult } from "./probes.js";
+import { TeacherLogitRow, teacherRows } from "./teacher-logits.js";
+
+/**
+ * The build's teacher stages, run when the config has a `probes` block:
+ * ingest → one probe set per pool model on that model's own activations →
+ * teacher logits (+ calibrated p) for every row with activations → the
+ * teacher JSONL the distill stage reads. Returns the layer each model's probe
+ * chose on validation.
+ */
+export async function runTeacherStage(cfg: BuildConfig, models: string[], log: (m: string) => void): Promise<{ layers: { model: string; layer: ProbeLayer }[] }> {
+  if (!cfg.probes || !cfg.teacher) throw new Error("teacher stage needs both a probes and a teacher block");
+  const ingest = await runIngest({ outcomes: cfg.data, pool: cfg.pool, cacheDir: ".cache" });
+  const dataset = join(ingest.dir, "dataset.jsonl");
+  const probes: Record<string, ProbesResult> = {};
+  for (const m of models) {
+    log(`[build] probes: ${m} on layers ${cfg.probes.layers.join(",")}`);
+    const input = await loadProbesInput({ dataset, activations: cfg.probes.activations, teacher: m, layers: cfg.probes.layers });
+    probes[m] = runProbes({ ...input, options: { bootstrapReps: cfg.probes.bootstrap_reps, seed: cfg.seed, stackLayers: cfg.probes.stack_layers }, onProgress: log });
+  }
+  await writeJsonl(cfg.teacher.logits, teacherRows(probes));
+  return { layers: models.map((m) => ({ model: m, layer: probes[m].models[m].probe.layer })) };
+}
+
+export async function runBuild(config: BuildConfig, opts: { createdAt: string; progress?: "auto" | "bar" | "lines" | "none" }) {
+  let cfg = config;
+  const rows: OutcomeRow[] = [];
+  for await (const { value } of readJsonl(cfg.data, OutcomeRow)) rows.push(value);
+  // Rows without a split get ingest's rule, so every stage agrees on the splits.
+  for (const r of rows) r.split ??= Object.keys(r.outcomes).length === 0 ? "unlabelled" : assignSplit(r.id);
+  const pool = await readJsonFile(cfg.pool, PoolConfig);
+  const models = pool.models.map((m) => m.id);
+  if (cfg.probes && cfg.teacher) {
+    const quiet = opts.progress === "none";
+    const { layers } = await runTeacherStage(cfg, models, (m) => quiet || console.error(m));
+    cfg = { ...cfg, teacher: { ...cfg.teacher, layers } };
+  }
+  const dataSha = await sha256File(cfg.data);
+  const poolSha = await sha256File(cfg.pool);
+  const teacherSha = cfg.teacher ? await sha256File(cfg.teacher.logits) : null;
+  const teacher = new Map<string, Record<string, number | null>>();
+  if (cfg.teacher) for await (const { value } of readJsonl(cfg.teacher.logits, TeacherLogitRow)) teacher.set(value.id, value.teacher);
+
+  // Stage cache: same config, data, pool and teacher → same student; skip retraining.
+  const key = createHash("sha256").update(JSON.stringify({ cfg, dataSha, poolSha, teacherSha, v: 1 })).digest("hex").slice(0, 16);
+  const cacheDir = join(".cache", "pipeline", key);
+  const cached = join(cacheDir, "student.f32.onnx");
+  let weights;
+  let training: Record<string, string | number | boolean>;
+  if (existsSync(cached)) {
+    weights = weightsFromOnnx(readFileSync(cached));
+    training = JSON.parse(readFileSync(join(cacheDir, "training.json"), "utf8"));
+    console.error(`[build] distill: cache hit ${cacheDir}`);
+  } else {
+    const distillRows: DistillRow[] = rows.map((r) => {
+      const d = toDistillRow(r);
+      const t = teacher.get(r.id);
+      return t ? { ...d, teacher: t } : d;
+    });
+    const res = runDistill({
+      rows: distillRows,
+      models,
+      featurizer: cfg.featurizer,
+      train: { ...cfg.train, seed: cfg.train.seed ?? cfg.seed, alpha: cfg.teacher ? cfg.teacher.alpha : 0 },
+      progress: { mode: opts.progress ?? "auto" },
+    });
+    weights = res.weights;
+    training = trainingSummary(res);
+    mkdirSync(cacheDir, { recursive: true });
+    writeFileSync(cached, exportStudent(weights, "float32"));
+    writeFileSync(join(cacheDir, "training.json"), JSON.stringify(training));
+  }
+
+  const calRows = rows.filter((r) => r.split === "cal");
+  const valRows = rows.filter((r) => r.split === "val");
+  const calibrated = calibrateStudent(weights, cfg.featurizer, models, calRows, cfg.calibration, { valRows, seed: cfg.seed, alpha: cfg.signal_alpha });
+  const { calibration } = calibrated;
+  for (const line of calibrationWarnings(calibrated)) console.error(line);
+  // Expected output tokens: estimator chosen on val by cost MdAPE (scripts/stages/output-length.ts); none without measured lengths.
+  const lengths = chooseOutputLength(rows, pool.models, cfg.featurizer, cfg.data);
+  if (lengths.chosen) console.error(`[build] output length: ${lengths.outputLength!.source}`);
+  const draft = {
+    pool: pool.models,
+    featurizer: cfg.featurizer,
+    outputModels: models,
+    calibration,
+    outputLength: lengths.outputLength,
+  };
+  const onnx = exportStudent(weights, cfg.dtype);
+  const evaluation = await evaluateForBuild({ cfg, rows, draft, onnx, dataSha });
+  return writeBuildBundle({
+    cfg,
+    rows,
+    pool: pool.models,
+    models,
+    weights,
+    calibrated,
+    calRows: calRows.length,
+    outputLength: draft.outputLength,
+    evaluation,
+    training,
+    inputs: { dataSha, poolSha, teacher: cfg.teacher && teacherSha ? { sha256: teacherSha, rows: teacher.size } : null },
+    createdAt: opts.createdAt,
+  });
+}

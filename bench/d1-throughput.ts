@@ -2,7 +2,7 @@
  * How many decisions per second one local D1 database takes with the decision
  * log's write shape: every request commits its own records in one D1 batch
  * (multi-row INSERTs of the `decisions` table with the columns of
- * src/worker/decision-log.ts, 6 rows per statement), as the
+ * src/store/decision-log.ts, 6 rows per statement), as the
  * route does before it answers. Also the bytes each decision costs on disk.
  * Feeds docs/scale.md; judges nothing.
  *

@@ -52,7 +52,7 @@ export async function scoreInNode(bundleDir: string, prompts: { tokens: number; 
       if (i === warmup) deadline = performance.now() + maxSeconds * 1000;
       const c0 = process.cpuUsage();
       const t0 = process.hrtime.bigint();
-      // As src/worker/scorer.ts: featurize, then the shared core packer.
+      // As src/infer/scorer.ts: featurize, then the shared core packer.
       const b = packBatch([featurize(p.text, m.featurizer)], DENSE_FEATURES);
       const t1 = process.hrtime.bigint();
       const res = await session.run({

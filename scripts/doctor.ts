@@ -4,7 +4,7 @@
  * inheritance resolve exactly as `wrangler deploy` resolves them), the
  * secrets from a .dev.vars-style file (--secrets) and from the environment,
  * and validates them with the worker's own code: loadConfig
- * and crossCheck (src/worker/config.ts) against the
+ * and crossCheck (src/core/config.ts) against the
  * manifests of the bundles the worker embeds. Prints every problem, never a
  * secret's value; exit code 1 when anything is wrong. It cannot see secrets
  * already stored in Cloudflare (`wrangler secret list` shows their names).

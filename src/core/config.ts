@@ -18,7 +18,7 @@ import { Experiments, type Experiment } from "./experiment.js";
  * at most 1M expected output tokens a decision costs ≤ 2e4 USD, so sums over any
  * log stay finite; 1e308 used to reach Infinity and turn reports into 500s.
  */
-export const MAX_PRICE_PER_MTOK = 10_000;
+const MAX_PRICE_PER_MTOK = 10_000;
 const Price = z.number().min(0).max(MAX_PRICE_PER_MTOK);
 
 export const PriceOverride = z.record(

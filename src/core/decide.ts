@@ -55,7 +55,7 @@ function outputTokensFor(m: RuntimeModel, override: RouteRequest["expected_outpu
   return override[m.id] ?? own;
 }
 
-export function policyName(p: Policy): string {
+function policyName(p: Policy): string {
   switch (p.type) {
     case "utility":
       return p.value_usd !== undefined ? `utility(value_usd=${p.value_usd})` : `utility(lambda=${p.lambda})`;

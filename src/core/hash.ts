@@ -74,7 +74,7 @@ const utf8 = new TextEncoder();
 let scratch = new Uint8Array(256);
 
 /** MurmurHash3's finaliser: a bijection on 32 bits where each input bit flips each output bit with p ≈ 1/2. */
-export function fmix32(h: number): number {
+function fmix32(h: number): number {
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;

@@ -46,7 +46,7 @@ export type Choice =
   | { kind: "route"; model: string; reason: string; utility: (c: Scored) => number | null }
   | { kind: "abstain"; reason: string; utility: (c: Scored) => number | null };
 
-export function utilityOf(policy: Policy): (c: Scored) => number | null {
+function utilityOf(policy: Policy): (c: Scored) => number | null {
   if (policy.type !== "utility") return () => null;
   if (policy.value_usd !== undefined) {
     const v = policy.value_usd;

@@ -30,7 +30,7 @@ export const fmtPct = (v: number | null, digits = 1) => (v === null ? "—" : `$
 export const fmtUsd = (v: number | null): string =>
   v === null ? "—" : v === 0 ? "$0" : v < 0 ? `−${fmtUsd(-v)}` : `$${v >= 1 ? v.toFixed(2) : v.toPrecision(3)}`;
 /** Short USD for axis ticks: no trailing zeros ($0.005, not $0.00500). */
-export const fmtUsdTick = (v: number) => (v === 0 ? "$0" : `$${Number(v.toPrecision(3))}`);
+const fmtUsdTick = (v: number) => (v === 0 ? "$0" : `$${Number(v.toPrecision(3))}`);
 export const fmtNum = (v: number) => (v === 0 ? "0" : Math.abs(v) >= 1000 || Math.abs(v) < 0.01 ? v.toExponential(0).replace("e+", "e") : String(Number(v.toPrecision(3))));
 
 export const W = 300;
@@ -49,7 +49,7 @@ interface FrameProps {
 }
 
 /** Axes, grid lines, tick labels and titles around the plotted children. */
-export function Frame(p: FrameProps) {
+function Frame(p: FrameProps) {
   return (
     <svg class="chart" viewBox={`0 0 ${W} ${H}`} width={W} height={H} role="img" aria-label={p.title}>
       <text x={W / 2} y={15} class="ct">{p.title}</text>

@@ -14,7 +14,7 @@ import { BOOTSTRAP_MAX_N, type VariantStats } from "../core/report/variant-stats
 import { colourOf, fmtPct, fmtUsd, OpeCurve, ReliabilityPlot, SuccessCostScatter } from "./dashboard-charts.js";
 import { DASHBOARD_CSS } from "./dashboard-style.js";
 
-export function describePolicy(p: Policy | null): string {
+function describePolicy(p: Policy | null): string {
   if (p === null) return "—";
   switch (p.type) {
     case "utility":
@@ -41,7 +41,7 @@ const MIX_COLOURS = ["#0ea5e9", "#f59e0b", "#10b981", "#8b5cf6", "#f43f5e", "#84
 const ABSTAIN_COLOUR = "#cbd5e1";
 
 /** One colour per model across the experiment, so a model looks the same in every variant's mix. */
-export function modelColours(r: ExperimentReport): Map<string, string> {
+function modelColours(r: ExperimentReport): Map<string, string> {
   const models = [...new Set(r.variants.flatMap((v) => v.model_mix.map((m) => m.model).filter((m): m is string => m !== null)))].sort();
   return new Map(models.map((m, i) => [m, MIX_COLOURS[i % MIX_COLOURS.length]]));
 }
@@ -199,7 +199,7 @@ function OpeSection(p: { r: ExperimentReport }) {
   );
 }
 
-export function ExperimentSection(p: { r: ExperimentReport }) {
+function ExperimentSection(p: { r: ExperimentReport }) {
   const r = p.r;
   const frontier = (r.ope?.grid.utility ?? [])
     .filter((g) => g.cost.dr.value !== null && g.success.dr.value !== null)

@@ -12,7 +12,7 @@ function body(type: string, title: string, status: number, detail: string, extra
   return { type: TYPE_BASE + type, title, status, detail, ...extra };
 }
 
-export function toProblem(r: Reason, requestId: string): Problem {
+function toProblem(r: Reason, requestId: string): Problem {
   const withId = (p: ReturnType<typeof body>): Problem => ({ ...p, request_id: requestId });
   switch (r.reason) {
     case "malformed_json":

@@ -42,7 +42,7 @@ function guessId(text: string): string {
   return m ? m[1] : "unknown";
 }
 
-export function runtimePool(manifest: Manifest, overrides: PriceOverride): RuntimeModel[] {
+function runtimePool(manifest: Manifest, overrides: PriceOverride): RuntimeModel[] {
   return manifest.pool.map((m) => {
     const o = overrides[m.id];
     return {

@@ -18,7 +18,7 @@ import { hash32Sql, sampleThreshold } from "../core/report/ope-sampling.js";
 import { boundedReport, type FeedbackGroup, type ReportSource, type RowGroup, type Summary } from "../core/report/summary.js";
 
 /** Rows per OPE page: ~1–2 MB of candidates JSON and parsed rows at a time. */
-export const OPE_PAGE_ROWS = 2000;
+const OPE_PAGE_ROWS = 2000;
 
 // cost = rowCost: the feedback's cost_usd, else the chosen model's logged cost (NULL for abstains).
 const GROUPS = `SELECT variant, chosen, bundle_id, COUNT(*) AS n, SUM(explored) AS explored, MIN(propensity) AS min_propensity,
@@ -43,7 +43,7 @@ const ofVariant = (v: string) => (v === NO_VARIANT ? "(variant IS NULL OR varian
 type PageRow = [number, string, string, number, number, number | null];
 
 /** The experiment's rows on D1 as core's ReportSource. */
-export function d1ReportSource(db: D1Database, experiment: string, pageRows = OPE_PAGE_ROWS): ReportSource {
+function d1ReportSource(db: D1Database, experiment: string, pageRows = OPE_PAGE_ROWS): ReportSource {
   return {
     async summary(): Promise<Summary> {
       const [groups, feedback] = await db.batch<RowGroup | FeedbackGroup>([db.prepare(GROUPS).bind(experiment), db.prepare(FEEDBACK).bind(experiment)]);

@@ -55,7 +55,7 @@ export interface Summary {
   firstPolicy: Map<string, Policy>;
 }
 
-export const CALIBRATION_BINS = 10;
+const CALIBRATION_BINS = 10;
 
 /** Calibration bin of a predicted p, as `calibration()` bins it. */
 export const binOf = (p: number) => Math.min(CALIBRATION_BINS - 1, Math.max(0, Math.floor(p * CALIBRATION_BINS)));

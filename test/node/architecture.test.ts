@@ -69,9 +69,7 @@ describe("architecture", () => {
   it("no import loops in src", () => {
     expect(importCycles("src")).toEqual([]);
   });
-  // Skipped until scripts/lib/linear's type-only loop (dense.ts ↔ standardizer.ts) is broken; the
-  // pipeline-stages rework owns scripts/ (issue 16 items 1–2). Remove `.skip` then.
-  it.skip("no import loops in scripts", () => {
+  it("no import loops in scripts", () => {
     expect(importCycles("scripts")).toEqual([]);
   });
   it("only src/http/openapi.ts imports zod-to-openapi", () => {

@@ -4,7 +4,9 @@
  * parameters and their JSON form; it never copies the feature matrix — the
  * dense operator folds the transform into its products instead.
  */
-import type { DenseMatrix } from "./dense.js";
+
+/** A dense.ts DenseMatrix, named by shape here so dense.ts (which uses Standardizer) and this file do not import each other. */
+type Matrix = { data: Float32Array; rows: number; cols: number };
 
 export interface StandardizerJSON {
   mean: number[];
@@ -25,7 +27,7 @@ export class Standardizer {
   }
 
   /** Two-pass (mean, then centred squares) in float64 for accuracy on float32 input. */
-  static fit(X: DenseMatrix, rows: ArrayLike<number>): Standardizer {
+  static fit(X: Matrix, rows: ArrayLike<number>): Standardizer {
     const d = X.cols;
     const n = rows.length;
     if (n === 0) throw new Error("Standardizer.fit: no rows");

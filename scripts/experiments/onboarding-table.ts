@@ -38,7 +38,7 @@ export const liftShare = (a: number, full: number) => (full > 0.5 ? (a - 0.5) / 
 
 export function onboardingMarkdown(r: CurveReport): string {
   const ms = Object.keys(r.models);
-  const ns = r.ns.filter((n) => ms.some((m) => r.models[m].cells.some((c) => c.n === n)));
+  const ns = [...r.ns].sort((a, b) => a - b).filter((n) => ms.some((m) => r.models[m].cells.some((c) => c.n === n)));
   const lines = [
     "| held-out model | full-data head | " + ns.map((n) => `N=${n}: head / scratch / TF-IDF (share of lift)`).join(" | ") + " |",
     "|---|---:|" + ns.map(() => "---:").join("|") + "|",
@@ -68,7 +68,8 @@ export function onboardingMarkdown(r: CurveReport): string {
     `| **mean** | ${f3(fullMean)} | ` +
       ns.map((n) => {
         const a = agg.get(n)!;
-        return `${f3(mean(a.head))} / ${f3(mean(a.scratch))} / ${f3(mean(a.tfidf))} (${Math.round(100 * liftShare(mean(a.head), fullMean))}%)`;
+        const share = liftShare(mean(a.head), fullMean);
+        return `${f3(mean(a.head))} / ${f3(mean(a.scratch))} / ${f3(mean(a.tfidf))} (${Number.isFinite(share) ? Math.round(100 * share) + "%" : "—"})`;
       }).join(" | ") + " |",
     `| head > TF-IDF (models) | | ` + ns.map((n) => `${agg.get(n)!.wins} of ${agg.get(n)!.k}`).join(" | ") + " |",
     `| target met (share ≥ 90% and > TF-IDF) | | ` + ns.map((n) => `${agg.get(n)!.met} of ${agg.get(n)!.k}`).join(" | ") + " |",

@@ -20,9 +20,16 @@ import type { LinearOperator } from "../lib/linear/operator.js";
 import { CsrRows, type CsrMatrix } from "../lib/linear/sparse.js";
 import { wideLogits, wideMatrix } from "../distill/wide.js";
 
-export type HeadParts = "deep" | "wide" | "deep+wide" | "deep+heads" | "deep+wide+heads";
-/** Candidate feature sets: trunk activations h ("deep"), a new wide column, the existing models' logits ("heads"). */
+/**
+ * Feature sets: trunk activations h ("deep"), a new wide column, the existing
+ * models' logits ("heads"), and their mean ("mean": one shared-difficulty
+ * feature, scaled by MEAN_SCALE so its L2 prior is MEAN_SCALE² times weaker).
+ */
+export const ALL_HEAD_PARTS = ["deep", "wide", "deep+wide", "deep+heads", "deep+wide+heads", "mean", "mean+deep", "mean+deep+wide", "mean+deep+heads", "mean+deep+wide+heads"] as const;
+export type HeadParts = (typeof ALL_HEAD_PARTS)[number];
+/** The candidates add-model tries by default (chosen on validation: docs/student.md, "Onboarding a new model"). */
 export const HEAD_PARTS: HeadParts[] = ["deep", "wide", "deep+wide", "deep+heads", "deep+wide+heads"];
+export const MEAN_SCALE = 4;
 /** Inverse L2 strengths tried (C·Σloss + ½‖w‖², the TF-IDF baseline's convention). */
 export const HEAD_CS = [0.03, 0.1, 0.3, 1, 3, 10, 30, 100];
 export const HEAD_FOLDS = 5;
@@ -202,11 +209,13 @@ export function fitNewHead(weights: StudentWeights, train: HeadExample[], opts: 
   const aTr = activations(weights, train);
   const hB = fitBlock(aTr.h, train.length, H);
   const zB = fitBlock(aTr.z, train.length, M);
+  const meanOf = (z: Float64Array) => Float64Array.from({ length: z.length / M }, (_, i) => z.subarray(i * M, (i + 1) * M).reduce((a, b) => a + b, 0) / M);
+  const mB = { ...fitBlock(meanOf(aTr.z), train.length, 1), scale: MEAN_SCALE };
   const n = train.length;
   const y = Float64Array.from(train, (x) => x.y);
   const candidates = (opts.parts ?? HEAD_PARTS).filter((p) => hasWide || !p.includes("wide"));
   if (candidates.length === 0) throw new Error("add-model: no candidate head parts for a bundle without a wide part");
-  const blocksOf = (p: HeadParts, a: { h: Float64Array; z: Float64Array }) => [...(p.includes("deep") ? [{ x: a.h, b: hB }] : []), ...(p.includes("heads") ? [{ x: a.z, b: zB }] : [])];
+  const blocksOf = (p: HeadParts, a: { h: Float64Array; z: Float64Array }) => [...(p.includes("deep") ? [{ x: a.h, b: hB }] : []), ...(p.includes("heads") ? [{ x: a.z, b: zB }] : []), ...(p.includes("mean") ? [{ x: meanOf(a.z), b: mB }] : [])];
   const wideTr = g ? wideMatrix(train.map((x) => ({ ids: x.ids, dense: x.dense })), g) : null;
   const op = (p: HeadParts, d: { data: Float64Array; width: number }, wide: CsrMatrix | null, rows: Int32Array) => new BlockRows(d.width > 0 ? d.data : null, d.width, p.includes("wide") ? wide : null, rows);
   const all = Int32Array.from({ length: n }, (_, i) => i);
@@ -257,9 +266,13 @@ export function fitNewHead(weights: StudentWeights, train: HeadExample[], opts: 
     return c;
   };
   if (chosen.parts.includes("deep")) raw(hB).forEach((c, j) => (w2[j] += c));
-  if (chosen.parts.includes("heads")) {
+  if (chosen.parts.includes("heads") || chosen.parts.includes("mean")) {
     // Σ_m β_m·logit_m is linear in the student's own columns: fold it into w2, b2 and the wide table.
-    const beta = raw(zB);
+    const beta = chosen.parts.includes("heads") ? raw(zB) : new Float64Array(M);
+    if (chosen.parts.includes("mean")) {
+      const c = raw(mB)[0] / M;
+      for (let m = 0; m < M; m++) beta[m] += c;
+    }
     for (let m = 0; m < M; m++) {
       b2 += beta[m] * weights.b2[m];
       for (let j = 0; j < H; j++) w2[j] += beta[m] * weights.w2[j * M + m];

@@ -20,7 +20,7 @@ import { weightsFromOnnx } from "../../scripts/distill/weights-io.js";
 import type { OutcomeRow } from "../../scripts/formats/outcomes.js";
 import { IO, type WeightDtype } from "../../scripts/onnx/export-student.js";
 import { addModel } from "../../scripts/stages/add-model.js";
-import { fitNewHead, HEAD_PARTS, headLogit } from "../../scripts/stages/new-head.js";
+import { ALL_HEAD_PARTS, fitNewHead, headLogit } from "../../scripts/stages/new-head.js";
 import { verifyBundle } from "../../scripts/stages/promote.js";
 
 const spec: FeaturizerSpec = { kind: "hashed-ngram-v1", buckets: 1024, word_ngrams: [1, 2], char_ngrams: [3], max_features: 128, lowercase: true, seed: 5 };
@@ -126,7 +126,7 @@ describe.each(["float32", "float16"] as const)("add-model on a %s wide-and-deep 
 });
 
 describe("fitNewHead folds every feature set into one output column", () => {
-  it.each(HEAD_PARTS)("%s: the column reproduces the fitted margins", (parts) => {
+  it.each(ALL_HEAD_PARTS)("%s: the column reproduces the fitted margins", (parts) => {
     const w = weights(4);
     const ex = outcomes(60).map((r) => {
       const f = featurize(r.prompt!, spec);

@@ -1,30 +1,30 @@
 /**
- * Scores prompts with an exported student through onnxruntime-node, using the
- * same core featurizer and batch packer as the worker's scorer, so golden
- * files compare like with like. Must not calibrate or decide.
+ * Scores prompts with an exported student through onnxruntime-node: the
+ * pipeline's implementation of core's RunModel port, driven by the same core
+ * scoring path as the worker (src/core/scoring.ts), so golden files compare
+ * like with like. Must not calibrate or decide.
  */
-import { packBatch } from "../../src/core/batch.js";
-import { DENSE_FEATURES, featurize, type FeaturizerSpec, type Features } from "../../src/core/featurizer.js";
+import type { FeaturizerSpec } from "../../src/core/featurizer.js";
+import { scorePrompts, type RunModel, type ScoredPrompt } from "../../src/core/scoring.js";
 import { loadSession, runSession, type Session } from "../lib/ort-node.js";
 
 export interface NodeScorer {
-  score(texts: string[]): Promise<{ features: Features; logits: Float32Array }[]>;
+  score(texts: string[]): Promise<ScoredPrompt[]>;
+}
+
+/** core's RunModel over an onnxruntime-node session with the bundle's tensor names. */
+export function nodeRunModel(session: Session, io: { ids: string; mask: string; dense: string; output: string }): RunModel {
+  return async (b) => {
+    const out = await runSession(session, {
+      [io.ids]: { type: "int64", data: b.ids, dims: [b.batch, b.length] },
+      [io.mask]: { type: "float32", data: b.mask, dims: [b.batch, b.length] },
+      [io.dense]: { type: "float32", data: b.dense, dims: [b.batch, b.denseWidth] },
+    });
+    return out[io.output].data;
+  };
 }
 
 export async function nodeScorer(onnx: Uint8Array, spec: FeaturizerSpec, io: { ids: string; mask: string; dense: string; output: string }): Promise<NodeScorer> {
-  const session: Session = await loadSession(onnx);
-  return {
-    async score(texts) {
-      const feats = texts.map((t) => featurize(t, spec));
-      const b = packBatch(feats, DENSE_FEATURES);
-      const out = await runSession(session, {
-        [io.ids]: { type: "int64", data: b.ids, dims: [b.batch, b.length] },
-        [io.mask]: { type: "float32", data: b.mask, dims: [b.batch, b.length] },
-        [io.dense]: { type: "float32", data: b.dense, dims: [b.batch, b.denseWidth] },
-      });
-      const logits = out[io.output].data;
-      const M = logits.length / b.batch;
-      return feats.map((features, i) => ({ features, logits: logits.slice(i * M, (i + 1) * M) }));
-    },
-  };
+  const run = nodeRunModel(await loadSession(onnx), io);
+  return { score: (texts) => scorePrompts(run, spec, texts) };
 }

@@ -7,7 +7,8 @@
 import { createHash } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { calibrate, type Calibration, type CalibrationStats } from "../../src/core/calibration.js";
+import type { Calibration, CalibrationStats } from "../../src/core/calibration.js";
+import { calibratedP } from "../../src/core/scoring.js";
 import type { FeaturizerSpec } from "../../src/core/featurizer.js";
 import { Manifest, type GoldenRow, type PoolModel } from "../../src/core/manifest.js";
 import type { Policy } from "../../src/core/policy.js";
@@ -49,8 +50,7 @@ export async function writeBundle(spec: BundleSpec): Promise<{ dir: string; mani
   const golden: GoldenRow[] = [];
   for (const prompt of spec.goldenPrompts) {
     const [s] = await scorer.score([prompt]);
-    const p: Record<string, number> = {};
-    spec.outputModels.forEach((m, i) => (p[m] = calibrate(s.logits[i], spec.calibration[m])));
+    const p = calibratedP(s.logits, { outputs: spec.outputModels.map((model, index) => ({ model, index })), calibration: spec.calibration });
     golden.push({ prompt, ids: Array.from(s.features.ids), truncated: s.features.truncated, input_tokens: s.features.inputTokens, p });
   }
   const goldenText = golden.map((g) => JSON.stringify(g)).join("\n") + "\n";

@@ -12,7 +12,7 @@
  *   is outcomes[m].output_tokens if measured, else m.default_output_tokens.
  * Success: majorityLabel(outcomes[m]) (k/n > 0.5); NaN when m is missing.
  */
-import { calibrate } from "../../src/core/calibration.js";
+import { calibratedP } from "../../src/core/scoring.js";
 import { expectedCostUsd } from "../../src/core/cost.js";
 import type { Manifest, PoolModel } from "../../src/core/manifest.js";
 import { formatMessages } from "../../src/core/messages.js";
@@ -86,7 +86,8 @@ export async function scoreRows(manifest: Manifest, onnx: Uint8Array, rows: Outc
       out.tasks.push(row.task);
       out.inputTokens.push(features.inputTokens);
       out.logits.push(raw);
-      out.p.push(manifest.pool.map((m, j) => calibrate(raw[j], manifest.calibration[m.id])));
+      const p = calibratedP(logits, manifest);
+      out.p.push(manifest.pool.map((m) => p[m.id]));
       out.success.push(models.map((m) => rowSuccess(row, m)));
       out.rate.push(models.map((m) => rowRate(row, m)));
       out.cost.push(manifest.pool.map((m) => rowCost(row, m, features.inputTokens)));

@@ -11,11 +11,12 @@ import { defineCommand } from "citty";
 import { readFile, writeFile } from "node:fs/promises";
 import { featurize, type FeaturizerSpec } from "../../src/core/featurizer.js";
 import { forward, type StudentWeights } from "../../src/core/student.js";
-import { closeSession, loadSession, runSession } from "../lib/ort-node.js";
+import { closeSession, loadSession } from "../lib/ort-node.js";
 import { IO, exportStudent } from "../onnx/export-student.js";
 import { runDistill, type DistillResult } from "../stages/distill.js";
 import { DEFAULT_FEATURIZER, type DistillInputRow, type DistillRow, toDistillRow } from "../distill/dataset.js";
-import { packBatch } from "../../src/core/batch.js";
+import { scorePrompts } from "../../src/core/scoring.js";
+import { nodeRunModel } from "../bundle/score-node.js";
 import type { TrainConfigInput } from "../distill/trainer.js";
 
 export interface SweepCandidate {
@@ -44,18 +45,13 @@ export interface SweepRow {
 /** Median µs per prompt of featurize + ORT run (batch 1, 1 thread) over `texts`. */
 export async function latencyUs(w: StudentWeights, spec: FeaturizerSpec, texts: string[]): Promise<number> {
   const session = await loadSession(exportStudent(w, "float32"), { threads: 1 });
+  const run = nodeRunModel(session, IO);
   const times: number[] = [];
   try {
     for (let rep = 0; rep < 2; rep++) {
       for (const t of texts) {
         const t0 = performance.now();
-        const f = featurize(t, spec);
-        const b = packBatch([f], w.shape.dense);
-        await runSession(session, {
-          [IO.ids]: { type: "int64", data: b.ids, dims: [1, b.length] },
-          [IO.mask]: { type: "float32", data: b.mask, dims: [1, b.length] },
-          [IO.dense]: { type: "float32", data: b.dense, dims: [1, b.denseWidth] },
-        });
+        await scorePrompts(run, spec, [t]);
         if (rep === 1) times.push((performance.now() - t0) * 1000); // first pass warms up
       }
     }

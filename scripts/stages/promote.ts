@@ -12,7 +12,7 @@
 import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { calibrate } from "../../src/core/calibration.js";
+import { calibratedP } from "../../src/core/scoring.js";
 import { GoldenRow, Manifest } from "../../src/core/manifest.js";
 import { nodeScorer } from "../bundle/score-node.js";
 import { writeRegistry } from "../bundle/registry.js";
@@ -32,8 +32,9 @@ export async function verifyBundle(dir: string): Promise<Manifest> {
     const g = GoldenRow.parse(JSON.parse(line));
     const [s] = await scorer.score([g.prompt]);
     if (JSON.stringify(Array.from(s.features.ids)) !== JSON.stringify(g.ids)) throw new Error(`golden.jsonl:${i + 1}: token ids differ`);
+    const ps = calibratedP(s.logits, manifest);
     for (const o of manifest.outputs) {
-      const p = calibrate(s.logits[o.index], manifest.calibration[o.model]);
+      const p = ps[o.model];
       if (Math.abs(p - g.p[o.model]) > 1e-5) throw new Error(`golden.jsonl:${i + 1}: p(${o.model}) ${p} vs ${g.p[o.model]}`);
     }
   }

@@ -5,8 +5,8 @@
  * pipeline's own pieces (probes, tfidf, linear solvers, metrics, routing).
  * Must not: write files or pick anything on test rows.
  */
-import { calibrate } from "../../src/core/calibration.js";
 import { expectedCostUsd } from "../../src/core/cost.js";
+import { calibratedP } from "../../src/core/scoring.js";
 import { featurize, type FeaturizerSpec } from "../../src/core/featurizer.js";
 import type { Manifest, ProbeLayer } from "../../src/core/manifest.js";
 import { readFileSync } from "node:fs";
@@ -185,16 +185,20 @@ export async function studentScores(bundleDir: string, rows: OutcomeRow[]): Prom
   const scorer = await nodeScorer(onnx, manifest.featurizer, { ...manifest.onnx.inputs, output: manifest.onnx.output });
   const models = manifest.outputs.map((o) => o.model);
   const logits: number[][] = [];
+  const p: number[][] = [];
   for (let s = 0; s < rows.length; s += 256) {
     const out = await scorer.score(rows.slice(s, s + 256).map((r) => r.prompt ?? ""));
-    for (const o of out) logits.push(manifest.outputs.map((x) => o.logits[x.index]));
+    for (const o of out) {
+      logits.push(manifest.outputs.map((x) => o.logits[x.index]));
+      const ps = calibratedP(o.logits, manifest);
+      p.push(models.map((m) => ps[m]));
+    }
   }
-  const p = logits.map((l) => l.map((z, j) => calibrate(z, manifest.calibration[models[j]])));
   return { models, logits, p };
 }
 
 /**
- * Expected cost per row and model by the worker's own rule (src/core/route.ts `decide`):
+ * Expected cost per row and model by the worker's own rule (src/core/decide.ts `decide`):
  * featurizer input tokens and the pool's default output tokens, priced by expectedCostUsd.
  * The same numbers drive the simulated router and the worker, so a policy chosen on val
  * makes the same decisions in both.

@@ -4,7 +4,8 @@
  * logits and effective prices; the pipeline's evaluator uses the same code.
  */
 import type { Candidate, Decision, RouteRequest } from "./api-schemas.js";
-import { calibrate, type Calibration } from "./calibration.js";
+import type { Calibration } from "./calibration.js";
+import { modelP } from "./scoring.js";
 import { costPerSuccess, expectedCostUsd, type Price } from "./cost.js";
 import { formatMessages } from "./messages.js";
 import { promptFamily, tokensFor, type ModelLength, type PromptFamily } from "./output-length.js";
@@ -83,7 +84,7 @@ export function decide(input: DecideInput): { decision: Decision; candidates: Ca
     ? promptFamily(request.prompt ?? formatMessages(request.messages ?? []))
     : undefined;
   const scored = candidates.map((m) => {
-    const p = calibrate(logits[m.output_index], m.calibration);
+    const p = modelP(logits, m.output_index, m.calibration);
     const out = outputTokensFor(m, request.expected_output_tokens, family, inputTokens);
     const cost = expectedCostUsd(inputTokens, out, m.price);
     return { m, p, out, cost };

@@ -14,6 +14,7 @@
  */
 import * as ort from "onnxruntime-web/wasm";
 import ortWasm from "onnxruntime-web/ort-wasm-simd-threaded.wasm";
+import type { RunModel } from "../core/scoring.js";
 
 let started = false;
 
@@ -40,8 +41,8 @@ async function withWasmShim<T>(create: () => Promise<T>): Promise<T> {
 }
 
 export interface Engine {
-  /** Scores a batch: ids and mask are [B,L] row-major, dense is [B,F]. Returns [B,M]. */
-  run(ids: BigInt64Array, mask: Float32Array, dense: Float32Array, batch: number, length: number, denseWidth: number): Promise<Float32Array>;
+  /** The core scoring port: one packed batch in, logits [B,M] out. */
+  run: RunModel;
 }
 
 export interface EngineIO {
@@ -59,7 +60,7 @@ export async function createEngine(model: ArrayBuffer, io: EngineIO): Promise<En
     }),
   );
   return {
-    async run(ids, mask, dense, batch, length, denseWidth) {
+    async run({ ids, mask, dense, batch, length, denseWidth }) {
       const feeds = {
         [io.ids]: new ort.Tensor("int64", ids, [batch, length]),
         [io.mask]: new ort.Tensor("float32", mask, [batch, length]),

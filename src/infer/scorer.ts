@@ -1,21 +1,14 @@
 /**
- * Scores prompts with a loaded bundle: featurize and pack (shared core, the
- * same code the pipeline's golden scorer uses), run the ORT engine, return
- * raw logits per prompt. Must not apply calibration or policy (core does that).
+ * Scores prompts with a loaded bundle through the one core scoring path
+ * (src/core/scoring.ts: featurize → pack → run → slice), with the bundle's
+ * onnxruntime-web engine as the run. Must not apply calibration or policy
+ * (core's decide does that).
  */
-import { packBatch } from "../core/batch.js";
-import { DENSE_FEATURES, featurize, type Features } from "../core/featurizer.js";
+import { scorePrompts, type ScoredPrompt } from "../core/scoring.js";
 import type { LoadedBundle } from "./bundle-loader.js";
 
-export interface Scored {
-  features: Features;
-  logits: Float32Array;
-}
+export type Scored = ScoredPrompt;
 
-export async function scoreTexts(bundle: LoadedBundle, texts: string[]): Promise<Scored[]> {
-  const feats = texts.map((t) => featurize(t, bundle.manifest.featurizer));
-  const b = packBatch(feats, DENSE_FEATURES);
-  const out = await bundle.engine.run(b.ids, b.mask, b.dense, b.batch, b.length, b.denseWidth);
-  const M = out.length / b.batch;
-  return feats.map((features, i) => ({ features, logits: out.slice(i * M, (i + 1) * M) }));
+export function scoreTexts(bundle: LoadedBundle, texts: string[]): Promise<Scored[]> {
+  return scorePrompts(bundle.engine.run, bundle.manifest.featurizer, texts);
 }

@@ -23,7 +23,7 @@ const problemsOf = (over: Partial<DoctorInput>) => diagnose({ ...good, ...over }
 
 describe("diagnose", () => {
   it("passes a complete production configuration", () => {
-    expect(good.bundles.map((b) => b.id)).toContain("llmrouter-v1");
+    expect(good.bundles.map((b) => b.id)).toContain("llmrouter-v2");
     expect(diagnose(good).problems).toEqual([]);
   });
   it("names each missing or invalid secret", () => {
@@ -54,7 +54,7 @@ describe("diagnose", () => {
       },
     });
     expect(rest).toEqual([
-      "DEFAULT_BUNDLE: unknown bundle missing-bundle; built in: llmrouter-v1, routellm-v1",
+      "DEFAULT_BUNDLE: unknown bundle missing-bundle; built in: llmrouter-v2, routellm-v1",
       "PRICE_OVERRIDES.gpt-9: not a model of any built-in bundle",
       "EXPERIMENTS.x.a: unknown bundle nope",
     ]);

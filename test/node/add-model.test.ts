@@ -10,9 +10,10 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { DENSE_FEATURES, featurize, type FeaturizerSpec } from "../../src/core/featurizer.js";
-import { gaussian, mulberry32 } from "../../src/core/random.js";
+import { featurize, type FeaturizerSpec } from "../../src/core/featurizer.js";
+import { mulberry32 } from "../../src/core/random.js";
 import { forward, type StudentWeights } from "../../src/core/student.js";
+import { randomStudent } from "./random-student.js";
 import { goldenPrompts } from "../../scripts/bundle/golden-prompts.js";
 import { nodeScorer } from "../../scripts/bundle/score-node.js";
 import { writeBundle } from "../../scripts/bundle/write-bundle.js";
@@ -28,21 +29,7 @@ const models = ["m-small", "m-large"];
 const root = mkdtempSync(join(tmpdir(), "add-model-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-function weights(seed: number): StudentWeights {
-  const rng = mulberry32(seed);
-  const shape = { buckets: spec.buckets, dim: 8, dense: DENSE_FEATURES, hidden: 16, outputs: models.length };
-  const arr = (n: number, s: number) => Float32Array.from({ length: n }, () => gaussian(rng) * s);
-  return {
-    shape,
-    emb: arr(shape.buckets * shape.dim, 1),
-    w1: arr((shape.dim + shape.dense) * shape.hidden, 0.5),
-    b1: arr(shape.hidden, 0.2),
-    w2: arr(shape.hidden * shape.outputs, 0.5),
-    b2: arr(shape.outputs, 0.5),
-    wide: arr(shape.buckets * shape.outputs, 0.3),
-    wideNorm: Float32Array.from({ length: shape.buckets }, () => 1 + 3 * rng()),
-  };
-}
+const weights = (seed: number): StudentWeights => randomStudent(seed, { buckets: spec.buckets, dim: 8, hidden: 16, outputs: models.length, wide: true });
 
 const WORDS = ["prove", "integral", "poem", "translate", "sum", "story", "matrix", "haiku", "derive", "letter", "graph", "joke"];
 /** Outcomes for the new model: it succeeds on "creative" words, fails on maths (learnable signal). */

@@ -8,9 +8,10 @@
  * "wide + deep" cases, random and trained.
  */
 import { afterAll, describe, expect, it } from "vitest";
-import { DENSE_FEATURES, featurize, type FeaturizerSpec } from "../../src/core/featurizer.js";
+import { featurize, type FeaturizerSpec } from "../../src/core/featurizer.js";
 import { gaussian, mulberry32 } from "../../src/core/random.js";
 import { forward, type StudentWeights } from "../../src/core/student.js";
+import { randomStudent } from "./random-student.js";
 import { IO, exportStudent, type WeightDtype } from "../../scripts/onnx/export-student.js";
 import { closeSession, loadSession, runSession, type Session } from "../../scripts/lib/ort-node.js";
 import { packBatch, type PromptFeatures } from "../../src/core/batch.js";
@@ -19,19 +20,7 @@ import { trainStudent, type TrainConfigInput } from "../../scripts/distill/train
 
 const spec: FeaturizerSpec = { kind: "hashed-ngram-v1", buckets: 2048, word_ngrams: [1, 2], char_ngrams: [3], max_features: 64, lowercase: true, seed: 99 };
 
-function randomWeights(seed: number): StudentWeights {
-  const rng = mulberry32(seed);
-  const shape = { buckets: spec.buckets, dim: 12, dense: DENSE_FEATURES, hidden: 24, outputs: 5 };
-  const arr = (n: number, s: number) => Float32Array.from({ length: n }, () => gaussian(rng) * s);
-  return {
-    shape,
-    emb: arr(shape.buckets * shape.dim, 1),
-    w1: arr((shape.dim + shape.dense) * shape.hidden, 0.5),
-    b1: arr(shape.hidden, 0.2),
-    w2: arr(shape.hidden * shape.outputs, 0.5),
-    b2: arr(shape.outputs, 0.5),
-  };
-}
+const randomWeights = (seed: number): StudentWeights => randomStudent(seed, { buckets: spec.buckets, dim: 12, hidden: 24, outputs: 5 });
 
 const texts = [
   "What is 17 * 23?",

@@ -7,7 +7,6 @@ import type { Candidate, Decision, RouteRequest } from "./api-schemas.js";
 import type { Calibration } from "./calibration.js";
 import { modelP } from "./scoring.js";
 import { costPerSuccess, expectedCostUsd, type Price } from "./cost.js";
-import { formatMessages } from "./messages.js";
 import { promptFamily, tokensFor, type ModelLength, type PromptFamily } from "./output-length.js";
 import { choose, type Policy, type Scored } from "./policy.js";
 import { err, ok, type Result } from "./result.js";
@@ -74,15 +73,15 @@ export interface DecideInput {
   logits: ArrayLike<number>;
   inputTokens: number;
   request: RouteRequest;
+  /** The prompt as featurized (prompt, or the formatted messages): the family rule reads it. */
+  text: string;
   policy: Policy;
 }
 
 export function decide(input: DecideInput): { decision: Decision; candidates: Candidate[] } {
-  const { candidates, logits, inputTokens, request, policy } = input;
+  const { candidates, logits, inputTokens, request, text, policy } = input;
   // The prompt's family is needed only when a candidate has per-family lengths (a regex pass over the text).
-  const family = candidates.some((m) => m.output_length?.by_family)
-    ? promptFamily(request.prompt ?? formatMessages(request.messages ?? []))
-    : undefined;
+  const family = candidates.some((m) => m.output_length?.by_family) ? promptFamily(text) : undefined;
   const scored = candidates.map((m) => {
     const p = modelP(logits, m.output_index, m.calibration);
     const out = outputTokensFor(m, request.expected_output_tokens, family, inputTokens);

@@ -65,11 +65,11 @@ export function openApiDocument(): unknown {
     path: "/v1/tokenize",
     summary: "Feature ids and input-token count for a prompt, as the worker computes them",
     security: [{ bearer: [] }],
-    request: { body: { content: { "application/json": { schema: TokenizeRequest } } } },
+    request: { headers: experimentHeaders, body: { content: { "application/json": { schema: TokenizeRequest } } } },
     responses: { 200: json(TokenizeResponse, "Tokenization"), ...errors },
   });
-  r.registerPath({ method: "get", path: "/v1/models", summary: "Pool and prices", security: [{ bearer: [] }], responses: { 200: json(ModelsResponse, "Pool"), ...errors } });
-  r.registerPath({ method: "get", path: "/v1/artifact", summary: "Bundle summary and metrics", security: [{ bearer: [] }], responses: { 200: json(ArtifactResponse, "Artifact"), ...errors } });
+  r.registerPath({ method: "get", path: "/v1/models", summary: "Pool and prices", security: [{ bearer: [] }], request: { headers: experimentHeaders }, responses: { 200: json(ModelsResponse, "Pool"), ...errors } });
+  r.registerPath({ method: "get", path: "/v1/artifact", summary: "Bundle summary and metrics", security: [{ bearer: [] }], request: { headers: experimentHeaders }, responses: { 200: json(ArtifactResponse, "Artifact"), ...errors } });
   r.registerPath({
     method: "post",
     path: "/v1/feedback",

@@ -84,6 +84,7 @@ export async function routeMany(ctx: RouteContext, reqs: RouteRequest[], pathPre
       logits: s.logits,
       inputTokens: s.features.inputTokens,
       request: p.req,
+      text: p.text,
       policy: p.policy,
     });
     let propensity = 1;

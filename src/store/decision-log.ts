@@ -37,8 +37,11 @@ const ROWS_PER_STATEMENT = Math.floor(100 / COLUMNS.length);
 // OR IGNORE makes the retry idempotent: if the first attempt committed but its
 // answer was lost, the retry must succeed rather than fail on the primary key.
 // decision_ids are fresh UUIDs, so it never hides a different decision.
-const insertFor = (rows: number) =>
-  `INSERT OR IGNORE INTO decisions (${COLUMNS.join(", ")}) VALUES ${Array.from({ length: rows }, () => `(${COLUMNS.map(() => "?").join(", ")})`).join(", ")}`;
+// Built once per row count (1…ROWS_PER_STATEMENT) at module load, not on every route call.
+const INSERTS = Array.from(
+  { length: ROWS_PER_STATEMENT },
+  (_, i) => `INSERT OR IGNORE INTO decisions (${COLUMNS.join(", ")}) VALUES ${Array.from({ length: i + 1 }, () => `(${COLUMNS.map(() => "?").join(", ")})`).join(", ")}`,
+);
 
 function values(r: DecisionRecord): unknown[] {
   return [
@@ -80,7 +83,7 @@ export class DecisionLogger {
     const bound: D1PreparedStatement[] = [];
     for (let i = 0; i < records.length; i += ROWS_PER_STATEMENT) {
       const chunk = records.slice(i, i + ROWS_PER_STATEMENT);
-      bound.push(this.db.prepare(insertFor(chunk.length)).bind(...chunk.flatMap(values)));
+      bound.push(this.db.prepare(INSERTS[chunk.length - 1]).bind(...chunk.flatMap(values)));
     }
     let first: unknown;
     for (let attempt = 0; attempt < 2; attempt++) {

@@ -16,6 +16,17 @@ const UPSERT = `INSERT INTO feedback (decision_id, model, reward, success, score
 const COPY_TO_DECISION = `UPDATE decisions SET fb_reward = f.reward, fb_cost = f.cost_usd FROM feedback AS f
   WHERE f.decision_id = decisions.decision_id AND f.model = decisions.chosen AND decisions.decision_id IN`;
 
+/** D1 binds at most 100 parameters per statement: distinct ids in groups of ≤ 100, each with its "(?, …)" list. */
+function idGroups(ids: string[]): { ids: string[]; list: string }[] {
+  const unique = [...new Set(ids)];
+  const out: { ids: string[]; list: string }[] = [];
+  for (let i = 0; i < unique.length; i += 100) {
+    const chunk = unique.slice(i, i + 100);
+    out.push({ ids: chunk, list: `(${chunk.map(() => "?").join(",")})` });
+  }
+  return out;
+}
+
 /** What feedback on a decision is checked against: who made it and which models it chose among. */
 export interface LoggedDecision {
   key_id: string;
@@ -24,14 +35,11 @@ export interface LoggedDecision {
 
 /** The logged decisions among `ids` (absent ids are simply missing from the map). */
 export async function loggedDecisions(db: D1Database, ids: string[]): Promise<Map<string, LoggedDecision>> {
-  const unique = [...new Set(ids)];
   const found = new Map<string, LoggedDecision>();
-  // D1 binds at most 100 parameters per statement.
-  for (let i = 0; i < unique.length; i += 100) {
-    const chunk = unique.slice(i, i + 100);
+  for (const g of idGroups(ids)) {
     const res = await db
-      .prepare(`SELECT decision_id, key_id, candidates FROM decisions WHERE decision_id IN (${chunk.map(() => "?").join(",")})`)
-      .bind(...chunk)
+      .prepare(`SELECT decision_id, key_id, candidates FROM decisions WHERE decision_id IN ${g.list}`)
+      .bind(...g.ids)
       .all<{ decision_id: string; key_id: string; candidates: string }>();
     for (const r of res.results) {
       found.set(r.decision_id, { key_id: r.key_id, models: (JSON.parse(r.candidates) as { model: string }[]).map((c) => c.model) });
@@ -58,11 +66,7 @@ export async function upsertFeedback(db: D1Database, items: FeedbackItem[], now:
   // The report's columns (migrations/0003_report_columns.sql): the decision row carries
   // the reward and cost of the feedback on its chosen model, so reports aggregate one
   // index instead of joining feedback row by row. Set-based, ≤ 100 bound ids per statement.
-  const ids = [...new Set(items.map((f) => f.decision_id))];
-  for (let i = 0; i < ids.length; i += 100) {
-    const chunk = ids.slice(i, i + 100);
-    bound.push(db.prepare(`${COPY_TO_DECISION} (${chunk.map(() => "?").join(",")})`).bind(...chunk));
-  }
+  for (const g of idGroups(items.map((f) => f.decision_id))) bound.push(db.prepare(`${COPY_TO_DECISION} ${g.list}`).bind(...g.ids));
   // One batch is one transaction in D1: a batch of feedback lands whole or not at all.
   await db.batch(bound);
 }

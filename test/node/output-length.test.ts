@@ -64,7 +64,7 @@ describe("decide quotes the bundle's per-family length", () => {
   });
   const cands = [model("m", { output_length: { by_family: { math: 300 } } }), model("n")];
   const run = (prompt: string, expected_output_tokens?: number) =>
-    decide({ candidates: cands, logits: [0], inputTokens: 10, request: { prompt, ...(expected_output_tokens !== undefined ? { expected_output_tokens } : {}) }, policy: { type: "threshold", min_p: 0.5 } });
+    decide({ candidates: cands, logits: [0], inputTokens: 10, request: { prompt, ...(expected_output_tokens !== undefined ? { expected_output_tokens } : {}) }, text: prompt, policy: { type: "threshold", min_p: 0.5 } });
   it("uses the family figure for a maths prompt and the default otherwise; a request override still wins", () => {
     const math = run("How many eggs are left if 3 of 16 are eaten?").candidates;
     expect(math.find((c) => c.model === "m")).toMatchObject({ expected_output_tokens: 300, expected_cost_usd: (10 * 1 + 300 * 10) / 1e6 });

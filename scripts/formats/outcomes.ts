@@ -21,6 +21,29 @@ export type ModelOutcome = z.infer<typeof ModelOutcome>;
 export const Split = z.enum(["train", "val", "cal", "test", "unlabelled"]);
 export type Split = z.infer<typeof Split>;
 
+/**
+ * Where a row came from when it was logged by the worker rather than labelled
+ * offline (issue 19, `pipeline pull`): only the called model's outcome is
+ * known, chosen with probability `propensity` by the logging policy. Training
+ * on such rows weighs each by 1/propensity (clipped, docs/loop.md) so the
+ * models the old policy favoured do not dominate the new one.
+ */
+export const LoggedInfo = z.object({
+  decision_id: z.string().min(1),
+  ts: z.number().int().min(0).meta({ description: "ms since the epoch, when the decision was made" }),
+  chosen: z.string().min(1).meta({ description: "the model that was called; the row's only outcome" }),
+  propensity: z.number().gt(0).max(1).meta({ description: "probability the logging policy chose `chosen`" }),
+  explored: z.boolean(),
+  bundle_id: z.string().min(1),
+  bundle_sha256: z.string().regex(/^[0-9a-f]{64}$/).optional(),
+  policy: z.unknown().meta({ description: "the Policy that chose it, as logged" }),
+  experiment: z.string().nullable().optional(),
+  variant: z.string().nullable().optional(),
+  prompt_hmac: z.string().optional().meta({ description: "HMAC-SHA256 of the prompt with the worker's PROMPT_HMAC_KEY, when the text was not stored" }),
+  input_tokens: z.number().int().min(0).optional(),
+});
+export type LoggedInfo = z.infer<typeof LoggedInfo>;
+
 export const OutcomeRow = z
   .object({
     id: z.string().min(1),
@@ -32,6 +55,7 @@ export const OutcomeRow = z
     human_features: z.record(z.string(), z.number().finite()).optional(),
     split: Split.optional(),
     outcomes: z.record(z.string(), ModelOutcome),
+    logged: LoggedInfo.optional(),
   })
   .refine((r) => (r.prompt === undefined) !== (r.messages === undefined), {
     message: "give exactly one of prompt or messages",

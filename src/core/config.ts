@@ -29,7 +29,9 @@ export type PriceOverride = z.infer<typeof PriceOverride>;
 
 // admin widens the feedback scope to every key's decisions (a key may otherwise write feedback only on
 // its own); it grants nothing by itself, so an admin key lists both "feedback" and "admin".
-export const ApiKeyScope = z.enum(["route", "feedback", "report", "admin"]);
+// export reads the decision log with feedback (GET /v1/export); alias changes which bundle an alias
+// names (issue 19). Neither is in the default scopes: a key gets them only when listed.
+export const ApiKeyScope = z.enum(["route", "feedback", "report", "admin", "export", "alias"]);
 export const ApiKeyEntry = z.strictObject({
   id: z.string().min(1),
   sha256: z.string().regex(/^[0-9a-f]{64}$/),

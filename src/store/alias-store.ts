@@ -28,12 +28,18 @@ export async function readAlias(db: D1Database, alias: string): Promise<AliasRec
 
 /**
  * Points `rec.alias` at a digest and appends the change to the history, in one
- * batch (both or neither). Returns the previous digest (null for a new alias).
+ * batch (both or neither). The event reads the previous digest inside the
+ * same batch, before the upsert, so two concurrent writers cannot both claim
+ * the same predecessor. Returns the previous digest (null for a new alias).
  */
 export async function writeAlias(db: D1Database, rec: AliasRecord): Promise<string | null> {
-  const prev = await readAlias(db, rec.alias);
-  const previous = prev?.manifest_sha256 ?? null;
   await db.batch([
+    db
+      .prepare(
+        `INSERT INTO alias_events (alias, manifest_sha256, bundle_id, previous_sha256, updated_at, updated_by)
+         VALUES (?, ?, ?, (SELECT manifest_sha256 FROM bundle_aliases WHERE alias = ?), ?, ?)`,
+      )
+      .bind(rec.alias, rec.manifest_sha256, rec.bundle_id, rec.alias, rec.updated_at, rec.updated_by),
     db
       .prepare(
         `INSERT INTO bundle_aliases (${COLS}) VALUES (?, ?, ?, ?, ?)
@@ -41,11 +47,12 @@ export async function writeAlias(db: D1Database, rec: AliasRecord): Promise<stri
          updated_at = excluded.updated_at, updated_by = excluded.updated_by`,
       )
       .bind(rec.alias, rec.manifest_sha256, rec.bundle_id, rec.updated_at, rec.updated_by),
-    db
-      .prepare(`INSERT INTO alias_events (alias, manifest_sha256, bundle_id, previous_sha256, updated_at, updated_by) VALUES (?, ?, ?, ?, ?, ?)`)
-      .bind(rec.alias, rec.manifest_sha256, rec.bundle_id, previous, rec.updated_at, rec.updated_by),
   ]);
-  return previous;
+  const ev = await db
+    .prepare("SELECT previous_sha256 FROM alias_events WHERE alias = ? ORDER BY seq DESC LIMIT 1")
+    .bind(rec.alias)
+    .first<{ previous_sha256: string | null }>();
+  return ev?.previous_sha256 ?? null;
 }
 
 /** The newest `limit` alias changes (all aliases, or one), newest first. */

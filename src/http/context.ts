@@ -21,6 +21,8 @@ export interface AppDeps {
   /** Present when a D1 binding is configured. */
   logger?: DecisionLogger;
   db?: D1Database;
+  /** Present when an R2 binding (BUNDLES) holds published bundles (bundles/<manifest sha256>/<path>). */
+  bundles?: R2Bucket;
   rateLimiter?: RateLimit;
   /** Seconds a client should wait after a 429 (the limiter's period). */
   rateLimitPeriod?: number;

@@ -11,6 +11,8 @@ import { initRuntime } from "../infer/runtime.js";
 
 export interface PreflightBindings {
   DB?: D1Database;
+  /** Published bundles (issue 19): bundles/<manifest sha256>/<path>, written by `pipeline publish`. */
+  BUNDLES?: R2Bucket;
   RATE_LIMITER?: RateLimit;
   RATE_LIMIT_PERIOD?: string;
 }
@@ -30,6 +32,7 @@ export function workerDeps(env: Record<string, unknown>, bundles: EmbeddedBundle
     newId: () => crypto.randomUUID(),
     random: cryptoRandom,
     db: b.DB,
+    bundles: b.BUNDLES,
     logger: b.DB ? new DecisionLogger(b.DB) : undefined,
     rateLimiter: b.RATE_LIMITER,
     rateLimitPeriod: b.RATE_LIMIT_PERIOD ? Number(b.RATE_LIMIT_PERIOD) : 60,

@@ -19,6 +19,8 @@ export interface WorkerOptions {
   buildDir?: string;
   /** Bind a real local D1 (SQLite) as DB with migrations/ applied. */
   d1?: boolean;
+  /** Bind a real local R2 bucket as BUNDLES (published bundles, issue 19); fill it with mf.getR2Bucket("BUNDLES"). */
+  r2?: boolean;
   /** Bind the rate limiter with this limit per period. */
   rateLimit?: { limit: number; period: 10 | 60 };
   /** Open workerd's DevTools inspector on this port (see isolate-memory.ts). */
@@ -43,6 +45,7 @@ export async function startWorker(bindings: Record<string, string>, buildDirOrOp
     cf: false, // offline: never fetch Request.cf data
     bindings: opts.rateLimit ? { ...bindings, RATE_LIMIT_PERIOD: String(opts.rateLimit.period) } : bindings,
     ...(opts.d1 ? { d1Databases: { DB: "preflight-test" } } : {}),
+    ...(opts.r2 ? { r2Buckets: { BUNDLES: "preflight-bundles-test" } } : {}),
     ...(opts.rateLimit ? { ratelimits: { RATE_LIMITER: { simple: opts.rateLimit } } } : {}),
     ...(opts.inspectorPort ? { inspectorPort: opts.inspectorPort } : {}),
   });

@@ -24,6 +24,12 @@ export const DistillRow = z
       .record(z.string(), z.number().finite().nullable())
       .optional()
       .meta({ description: "per-model teacher logit; null or absent = missing" }),
+    weight: z
+      .number()
+      .positive()
+      .finite()
+      .optional()
+      .meta({ description: "sample weight of the row's loss terms (default 1); build sets it on logged rows (clipped inverse propensity, docs/loop.md)" }),
   })
   .strict();
 export type DistillRow = z.infer<typeof DistillRow>;
@@ -100,7 +106,7 @@ export function featuriseRows(rows: DistillRow[], models: string[], spec: Featur
         anyTeacher = true;
       }
     }
-    examples.push({ ids: f.ids, dense: f.dense, label, teacher: anyTeacher ? teacher : undefined });
+    examples.push({ ids: f.ids, dense: f.dense, label, teacher: anyTeacher ? teacher : undefined, ...(r.weight !== undefined ? { weight: r.weight } : {}) });
     splits.push(assignSplit(r));
     ids.push(r.id ?? `row-${i}`);
   }

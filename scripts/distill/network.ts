@@ -5,9 +5,13 @@
  * for inference); owns no optimiser, no clock and no I/O.
  *
  * Loss over a set S of examples (a mini-batch, or a whole split for eval):
- *   L = α · Σ (z − t)² / nT  +  (1 − α) · Σ BCE(σ(z), y) / nL
- * where the sums run over the non-NaN teacher entries t (count nT) and the
- * non-NaN label entries y (count nL); a term with no entries contributes 0.
+ *   L = α · Σ w·(z − t)² / nT  +  (1 − α) · Σ w·BCE(σ(z), y) / nL
+ * where the sums run over the non-NaN teacher entries t and the non-NaN
+ * label entries y, w is the example's weight (1 unless set: logged rows carry
+ * their clipped inverse propensity, docs/loop.md), and nT / nL are the summed
+ * weights of those entries (their counts when every w is 1); a term with no
+ * entries contributes 0. A masked (NaN) entry adds nothing, so a head the row
+ * did not observe gets no gradient from it.
  */
 import type { StudentShape } from "../../src/core/student.js";
 
@@ -19,6 +23,8 @@ export interface Example {
   label?: Float32Array;
   /** Fixed per-model logit offset added to the output (the fitted wide part); not trained here. */
   offset?: Float64Array;
+  /** Sample weight of both loss terms (default 1); > 0 and finite (the trainer checks). */
+  weight?: number;
 }
 
 /** Master parameters in float64, same layouts as StudentWeights. */
@@ -50,10 +56,10 @@ export interface Grads {
 
 export interface LossParts {
   loss: number;
-  sq: number; // Σ (z − t)²
-  nT: number;
-  bce: number; // Σ BCE
-  nL: number;
+  sq: number; // Σ w·(z − t)²
+  nT: number; // Σ w over teacher entries
+  bce: number; // Σ w·BCE
+  nL: number; // Σ w over label entries
 }
 
 export function zeroParams(shape: StudentShape): Params {
@@ -147,14 +153,15 @@ export function forwardInto(p: Params, s: Standardizer, ex: Example, ws: Workspa
   return z;
 }
 
-/** Counts the non-missing teacher and label entries of a set of examples. */
+/** Weighted counts (Σ example weight) of the non-missing teacher and label entries of a set of examples. */
 export function countTargets(examples: Example[], idx: ArrayLike<number>, from = 0, to = idx.length): { nT: number; nL: number } {
   let nT = 0;
   let nL = 0;
   for (let k = from; k < to; k++) {
     const ex = examples[idx[k]];
-    if (ex.teacher) for (const t of ex.teacher) if (!Number.isNaN(t)) nT++;
-    if (ex.label) for (const y of ex.label) if (!Number.isNaN(y)) nL++;
+    const w = ex.weight ?? 1;
+    if (ex.teacher) for (const t of ex.teacher) if (!Number.isNaN(t)) nT += w;
+    if (ex.label) for (const y of ex.label) if (!Number.isNaN(y)) nL += w;
   }
   return { nT, nL };
 }
@@ -184,18 +191,19 @@ export function lossAndGrad(
     const ex = examples[idx[k]];
     const z = forwardInto(p, s, ex, ws);
     const dz = ws.dz;
+    const w = ex.weight ?? 1;
     dz.fill(0);
     for (let m = 0; m < M; m++) {
       const t = ex.teacher ? ex.teacher[m] : NaN;
       if (!Number.isNaN(t)) {
         const e = z[m] - t;
-        sq += e * e;
-        dz[m] += cT * e;
+        sq += w * e * e;
+        dz[m] += cT * w * e;
       }
       const y = ex.label ? ex.label[m] : NaN;
       if (!Number.isNaN(y)) {
-        bce += softplus(z[m]) - y * z[m];
-        dz[m] += cL * (sigmoid(z[m]) - y);
+        bce += w * (softplus(z[m]) - y * z[m]);
+        dz[m] += cL * w * (sigmoid(z[m]) - y);
       }
     }
     if (g) backward(p, ex, ws, g);

@@ -91,6 +91,7 @@ function validate(data: TrainData, F: number, alpha: number): void {
       if (ex.label && ex.label.length !== M) throw new Error(`${name}[${i}]: label has ${ex.label.length} entries, expected ${M}`);
       if (ex.label) for (const y of ex.label) if (!(Number.isNaN(y) || (y >= 0 && y <= 1))) throw new Error(`${name}[${i}]: label ${y} not in [0,1]`);
       if (ex.teacher) for (const t of ex.teacher) if (!Number.isNaN(t)) teacherEntries++;
+      if (ex.weight !== undefined && !(Number.isFinite(ex.weight) && ex.weight > 0)) throw new Error(`${name}[${i}]: weight ${ex.weight} is not a positive finite number`);
     }
   }
   if (data.train.length === 0) throw new Error("no training examples");
@@ -102,6 +103,8 @@ export function trainStudent(data: TrainData, configInput: TrainConfigInput = {}
   const F = data.train[0]?.dense.length ?? 0;
   validate(data, F, cfg.alpha);
   if (!cfg.deep && !cfg.wide) throw new Error("deep: false needs wide: true (nothing would be trained)");
+  // The wide part's L2 logistic path has no sample weights: silently ignoring them would undo the IPS correction.
+  if (cfg.wide && data.train.some((ex) => ex.weight !== undefined && ex.weight !== 1)) throw new Error("wide: true does not support weighted rows (logged rows); use a deep-only student");
   const wide = cfg.wide ? fitWide(data.train, data.val, data.buckets, data.outputs, { Cs: cfg.wideCs }) : null;
   // Residual mode (default): the deep part trains on top of the wide logits. Blend mode: on its own.
   const blending = wide !== null && cfg.deep && cfg.wideBlend !== undefined && data.val.length > 0;

@@ -19,12 +19,18 @@ import { writeRegistry } from "../bundle/registry.js";
 
 export const REGISTRY_FILE = "src/worker/embedded-bundles.ts";
 
-export async function verifyBundle(dir: string): Promise<Manifest> {
+/** The manifest of the bundle in `dir`, after checking its schema and every listed file's sha256 (also `publish`'s check). */
+export function checkBundleFiles(dir: string): Manifest {
   const manifest = Manifest.parse(JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8")));
   for (const f of manifest.files) {
     const got = createHash("sha256").update(readFileSync(join(dir, f.path))).digest("hex");
     if (got !== f.sha256) throw new Error(`${dir}/${f.path}: sha256 ${got} does not match manifest ${f.sha256}`);
   }
+  return manifest;
+}
+
+export async function verifyBundle(dir: string): Promise<Manifest> {
+  const manifest = checkBundleFiles(dir);
   const onnx = readFileSync(join(dir, manifest.onnx.file));
   const scorer = await nodeScorer(onnx, manifest.featurizer, { ...manifest.onnx.inputs, output: manifest.onnx.output });
   const lines = readFileSync(join(dir, "golden.jsonl"), "utf8").trim().split("\n");

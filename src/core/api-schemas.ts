@@ -4,6 +4,7 @@
  * document cannot drift from the code. Pure: schemas and types only.
  */
 import { z } from "zod";
+import { AliasName, AliasRecord, ManifestDigest } from "./bundle-ref.js";
 import { FeedbackItem } from "./decision-record.js";
 import { contentChars, MAX_TEXT_CHARS, MessageList } from "./messages.js";
 import { Policy } from "./policy.js";
@@ -144,12 +145,32 @@ export const Health = z
     status: z.enum(["ok", "unhealthy"]),
     config: z.enum(["ok", "invalid"]),
     invalid: z.array(z.string()).meta({ description: "Names of invalid configuration variables (never their values or messages)." }),
-    bundles: z.array(z.object({ id: z.string(), state: z.enum(["ready", "failed"]) })),
-    default_bundle: z.string(),
+    bundles: z.array(
+      z.object({
+        id: z.string(),
+        state: z.enum(["ready", "loading", "pending", "failed"]).meta({
+          description: "ready: verified (its session may be created on first use); loading: being fetched or checked; pending: not checked yet; failed: refused (see detail)",
+        }),
+        sha256: z.string().optional().meta({ description: "manifest digest, for bundles published to R2" }),
+        aliases: z.array(z.string()).optional().meta({ description: "aliases that name this bundle" }),
+      }),
+    ),
+    default_bundle: z.string().meta({ description: "the bundle serving requests that name none (the `default` alias's once its session is live)" }),
     detail: z
       .object({
         config_errors: z.array(z.string()),
         bundle_errors: z.array(z.object({ id: z.string(), reason: z.string() })),
+        sessions: z
+          .object({
+            max: z.number().int().meta({ description: "MAX_LIVE_SESSIONS" }),
+            live: z.array(z.string()).meta({ description: "bundles with a live ORT session, least recently used first" }),
+            loading: z.array(z.string()),
+            created_at_load: z.number().int().meta({ description: "sessions created at module load (1: the default only)" }),
+            created: z.number().int(),
+            evicted: z.number().int(),
+            alias_error: z.string().optional(),
+          })
+          .optional(),
       })
       .optional()
       .meta({ description: "Only for a caller with an API key that has the report scope (or any caller under AUTH=disabled)." }),
@@ -197,3 +218,37 @@ export const FeedbackRequest = z
   .meta({ id: "FeedbackRequest" });
 
 export const FeedbackResponse = z.object({ accepted: z.number().int(), request_id: z.string() }).meta({ id: "FeedbackResponse" });
+
+/** PUT /v1/aliases/{alias} (scope `alias`): point an alias at a bundle published to R2 (`pipeline publish`). */
+export const AliasRequest = z
+  .object({
+    manifest_sha256: ManifestDigest.meta({ description: "sha256 of the bundle's manifest.json, as `pipeline publish` prints it" }),
+    bundle_id: z.string().min(1).optional().meta({ description: "If given, must equal the published manifest's bundle_id (a guard against a wrong digest)." }),
+  })
+  .strict()
+  .meta({ id: "AliasRequest" });
+export type AliasRequest = z.infer<typeof AliasRequest>;
+
+export const AliasEventBody = AliasRecord.extend({
+  seq: z.number().int(),
+  previous_sha256: z.string().nullable().meta({ description: "the digest the alias named before this change; null when it was created" }),
+}).meta({ id: "AliasEvent" });
+
+export const AliasResponse = z
+  .object({ alias: AliasRecord, previous_sha256: z.string().nullable(), request_id: z.string() })
+  .meta({ id: "AliasResponse" });
+
+export const AliasListResponse = z
+  .object({
+    aliases: z.array(AliasRecord).meta({ description: "every alias's current target" }),
+    history: z.array(AliasEventBody).meta({ description: "the newest alias changes, newest first (who and when)" }),
+  })
+  .meta({ id: "AliasListResponse" });
+
+/** GET /v1/aliases query: how much history to list, and optionally for one alias. */
+export const AliasListQuery = z
+  .object({
+    limit: z.coerce.number().int().min(1).max(500).default(50).meta({ description: "newest alias changes to list (1–500)" }),
+    alias: AliasName.optional().meta({ description: "only this alias's history" }),
+  })
+  .strict();

@@ -24,6 +24,12 @@ export type Reason =
   /** Each unknown (or, for feedback, not the caller's) decision with its field path, e.g. items.3.decision_id. */
   | { reason: "unknown_decision"; unknown: { path: string; decision_id: string }[] }
   | { reason: "log_unavailable"; detail: string }
+  /** An alias change named a digest with no manifest under bundles/<digest>/ in R2 (not published, or not yet). */
+  | { reason: "bundle_not_published"; manifest_sha256: string; detail: string }
+  /** The published bundle behind a digest is not one the worker could serve (hash, schema, missing file, bundle_id mismatch). */
+  | { reason: "bundle_invalid"; manifest_sha256: string; detail: string }
+  /** No R2 binding (BUNDLES) is configured, so published bundles cannot be checked or read. */
+  | { reason: "bundle_store_unavailable"; detail: string }
   | { reason: "internal"; request_id: string };
 
 export type Result<T> = { ok: true; value: T } | { ok: false; error: Reason };

@@ -13,12 +13,14 @@ import { authenticate, type Scope } from "./auth.js";
 import type { AppDeps, Env } from "./context.js";
 import { logDecisions } from "./log-decisions.js";
 import { registerLoopRoutes } from "./loop-routes.js";
+import { registerAliasRoutes } from "./alias-routes.js";
+import { registerExportRoutes } from "./export-routes.js";
 import { openApiDocument } from "./openapi.js";
 import { problemResponse } from "./problem.js";
 import { readJsonBody } from "./request-body.js";
 import { artifactBody, healthBody, modelsBody } from "./info-bodies.js";
 import { routeMany, type RouteOutcome } from "./route-use-case.js";
-import { bundleForRequest, configProblem } from "../infer/runtime.js";
+import { bundleForRequest, configProblem, prepareHealth, type Background } from "../infer/runtime.js";
 
 // Static paths only; parametrised ones (/v1/experiments/:name/report) 404 on a wrong method.
 const ROUTES: Record<string, string[]> = {
@@ -31,11 +33,22 @@ const ROUTES: Record<string, string[]> = {
   "/openapi.json": ["GET"],
   "/v1/feedback": ["POST"],
   "/dashboard": ["GET"],
+  "/v1/aliases": ["GET"],
+  "/v1/export": ["GET"],
 };
 
 export function createApp(deps: AppDeps) {
   const app = new Hono<Env>();
   const fail = (c: Context<Env>, r: Reason) => problemResponse(r, c.get("requestId"));
+  // Bundle loading continues past the response (src/infer/session-pool.ts); without an ExecutionContext
+  // (Hono's app.request in Node) the work still runs, only unprotected.
+  const background = (c: Context<Env>): Background => (work) => {
+    try {
+      c.executionCtx.waitUntil(work);
+    } catch {
+      /* no ExecutionContext */
+    }
+  };
 
   app.use("*", async (c, next) => {
     const incoming = c.req.header("x-request-id");
@@ -72,6 +85,7 @@ export function createApp(deps: AppDeps) {
     now: deps.now,
     random: deps.random,
     newId: deps.newId,
+    background: background(c),
   });
 
   function routeHeaders(c: Context<Env>, out: RouteOutcome, logged: boolean) {
@@ -118,7 +132,7 @@ export function createApp(deps: AppDeps) {
     if (denied) return denied;
     const body = await readJsonBody(c.req.raw, TokenizeRequest, c.get("rt").config!.maxBodyBytes);
     if (!body.ok) return fail(c, body.error);
-    const b = bundleForRequest(c.get("rt"), c.req.raw.headers, c.get("requestId"));
+    const b = await bundleForRequest(c.get("rt"), c.req.raw.headers, c.get("requestId"), background(c));
     if (!b.ok) return fail(c, b.error);
     const f = featurize(body.value.prompt ?? formatMessages(body.value.messages ?? []), b.value.manifest.featurizer);
     return c.json({ artifact: { id: b.value.id, sha256: b.value.sha256 }, ids: Array.from(f.ids), input_tokens: f.inputTokens, truncated: f.truncated });
@@ -127,14 +141,14 @@ export function createApp(deps: AppDeps) {
   app.get("/v1/models", async (c) => {
     const denied = await guard(c, "route");
     if (denied) return denied;
-    const b = bundleForRequest(c.get("rt"), c.req.raw.headers, c.get("requestId"));
+    const b = await bundleForRequest(c.get("rt"), c.req.raw.headers, c.get("requestId"), background(c));
     return b.ok ? c.json(modelsBody(b.value)) : fail(c, b.error);
   });
 
   app.get("/v1/artifact", async (c) => {
     const denied = await guard(c, "route");
     if (denied) return denied;
-    const b = bundleForRequest(c.get("rt"), c.req.raw.headers, c.get("requestId"));
+    const b = await bundleForRequest(c.get("rt"), c.req.raw.headers, c.get("requestId"), background(c));
     return b.ok ? c.json(artifactBody(c.get("rt"), b.value)) : fail(c, b.error);
   });
 
@@ -148,6 +162,7 @@ export function createApp(deps: AppDeps) {
       if (!who.ok) return fail(c, who.error);
       detailed = true;
     }
+    await prepareHealth(rt, background(c));
     const h = healthBody(rt, detailed);
     return c.json(h.body, h.healthy ? 200 : 503);
   });
@@ -155,6 +170,8 @@ export function createApp(deps: AppDeps) {
   app.get("/openapi.json", (c) => c.json(openApiDocument() as object));
 
   registerLoopRoutes(app, deps, guard, fail);
+  registerAliasRoutes(app, deps, guard, fail);
+  registerExportRoutes(app, deps, guard, fail);
 
   app.notFound((c) => {
     const allowed = ROUTES[c.req.path];

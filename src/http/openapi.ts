@@ -19,6 +19,9 @@ import {
   TokenizeRequest,
   TokenizeResponse,
 } from "../core/api-schemas.js";
+import { AliasListQuery, AliasListResponse, AliasRequest, AliasResponse } from "../core/api-schemas.js";
+import { AliasName } from "../core/bundle-ref.js";
+import { ExportLine, ExportQuery } from "../core/export-row.js";
 
 const problem = (description: string) => ({ description, content: { "application/problem+json": { schema: Problem } } });
 const errors = {
@@ -92,6 +95,40 @@ export function openApiDocument(): unknown {
     summary: "HTML dashboard of every configured experiment's report",
     security: [{ bearer: [] }],
     responses: { 200: { description: "HTML page", content: { "text/html": { schema: z.string() } } }, ...errors },
+  });
+  r.registerPath({
+    method: "put",
+    path: "/v1/aliases/{alias}",
+    summary: "Point an alias (default, candidate, …) at a bundle published to R2; checked there first, logged with who and when (scope alias)",
+    security: [{ bearer: [] }],
+    request: { params: z.object({ alias: AliasName }), body: { content: { "application/json": { schema: AliasRequest } } } },
+    responses: { 200: json(AliasResponse, "The alias's new record and the digest it named before"), ...errors, 422: problem("Schema violation, or the digest does not name a complete, valid published bundle") },
+  });
+  r.registerPath({
+    method: "get",
+    path: "/v1/aliases",
+    summary: "Current aliases and their recent changes (scope alias or report)",
+    security: [{ bearer: [] }],
+    request: { query: AliasListQuery },
+    responses: { 200: json(AliasListResponse, "Aliases and history"), ...errors },
+  });
+  r.registerPath({
+    method: "get",
+    path: "/v1/export",
+    summary: "The caller's decisions joined with all their feedback, NDJSON, keyset-paged (scope export; admin exports every key's)",
+    security: [{ bearer: [] }],
+    request: { query: ExportQuery },
+    responses: {
+      200: {
+        description: "One ExportDecision per line in log order, then one ExportEnd line; a body without its end line was cut short",
+        headers: z.object({
+          "x-preflight-next-cursor": z.string().optional().meta({ description: "present when more decisions follow this page" }),
+          link: z.string().optional().meta({ description: 'the next page, rel="next"' }),
+        }),
+        content: { "application/x-ndjson": { schema: ExportLine } },
+      },
+      ...errors,
+    },
   });
   r.registerPath({ method: "get", path: "/healthz", summary: "Health", responses: { 200: json(Health, "Healthy"), 503: json(Health, "Unhealthy") } });
   cached = new OpenApiGeneratorV31(r.definitions).generateDocument({

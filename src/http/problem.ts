@@ -80,6 +80,12 @@ function toProblem(r: Reason, requestId: string): Problem {
       );
     case "log_unavailable":
       return withId(body("log-unavailable", "Service Unavailable", 503, r.detail));
+    case "bundle_not_published":
+      return withId(body("bundle-not-published", "Bundle not published", 422, r.detail, { errors: [{ path: "manifest_sha256", message: r.detail }], manifest_sha256: r.manifest_sha256 }));
+    case "bundle_invalid":
+      return withId(body("bundle-invalid", "Bundle invalid", 422, r.detail, { errors: [{ path: "manifest_sha256", message: r.detail }], manifest_sha256: r.manifest_sha256 }));
+    case "bundle_store_unavailable":
+      return withId(body("bundle-store-unavailable", "Service Unavailable", 503, r.detail));
     case "internal":
       return withId(body("internal", "Internal Server Error", 500, `unexpected error; quote request id ${r.request_id}`));
   }

@@ -101,17 +101,5 @@ export class DecisionLogger {
   }
 }
 
-// Caches the imported key itself, never a pending promise: a promise created in
-// one request and awaited by another is what workerd reports as a cross-request
-// promise (and may cancel with its request). Concurrent first imports are harmless.
-const hmacKeys = new Map<string, CryptoKey>();
-
-export async function hmacHex(key: string, text: string): Promise<string> {
-  let k = hmacKeys.get(key);
-  if (!k) {
-    k = await crypto.subtle.importKey("raw", new TextEncoder().encode(key), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
-    hmacKeys.set(key, k);
-  }
-  const sig = await crypto.subtle.sign("HMAC", k, new TextEncoder().encode(text));
-  return [...new Uint8Array(sig)].map((b) => b.toString(16).padStart(2, "0")).join("");
-}
+// The prompt HMAC lives in core so the pipeline (`pipeline pull --texts`) recomputes exactly this function.
+export { hmacSha256Hex as hmacHex } from "../core/sha256.js";

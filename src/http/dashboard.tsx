@@ -13,6 +13,7 @@ import type { Interval } from "../core/report/stats.js";
 import { BOOTSTRAP_MAX_N, type VariantStats } from "../core/report/variant-stats.js";
 import { colourOf, fmtPct, fmtUsd, OpeCurve, ReliabilityPlot, SuccessCostScatter } from "./dashboard-charts.js";
 import { DASHBOARD_CSS } from "./dashboard-style.js";
+import { ExperimentAliases, type DashboardAliases } from "./dashboard-aliases.js";
 
 function describePolicy(p: Policy | null): string {
   if (p === null) return "—";
@@ -199,7 +200,7 @@ function OpeSection(p: { r: ExperimentReport }) {
   );
 }
 
-function ExperimentSection(p: { r: ExperimentReport }) {
+function ExperimentSection(p: { r: ExperimentReport; aliases?: DashboardAliases }) {
   const r = p.r;
   const frontier = (r.ope?.grid.utility ?? [])
     .filter((g) => g.cost.dr.value !== null && g.success.dr.value !== null)
@@ -220,6 +221,7 @@ function ExperimentSection(p: { r: ExperimentReport }) {
       <p class="meta">
         {r.generated_from.rows} decisions, {r.generated_from.with_feedback} with feedback · control: {r.control ?? "—"} · bootstrap seed {r.generated_from.seed}
       </p>
+      <ExperimentAliases name={r.experiment} aliases={p.aliases} />
       <h3>Variants</h3>
       <VariantsTable r={r} />
       <h3>Difference vs control</h3>
@@ -241,7 +243,7 @@ function ExperimentSection(p: { r: ExperimentReport }) {
 }
 
 /** The whole dashboard document, doctype included (serve it with c.html(String(...)) or c.html(<DashboardPage .../>)). */
-export function DashboardPage(props: { reports: ExperimentReport[]; generatedAt: string }) {
+export function DashboardPage(props: { reports: ExperimentReport[]; generatedAt: string; aliases?: DashboardAliases }) {
   return (
     <>
     {raw("<!doctype html>")}
@@ -260,7 +262,7 @@ export function DashboardPage(props: { reports: ExperimentReport[]; generatedAt:
         <main>
           {props.reports.length === 0 ? <p class="note">No experiments have logged decisions yet.</p> : null}
           {props.reports.map((r) => (
-            <ExperimentSection r={r} />
+            <ExperimentSection r={r} aliases={props.aliases} />
           ))}
         </main>
         <footer>

@@ -16,6 +16,7 @@ import type { ExperimentReport } from "../core/report/experiment-report.js";
 import { DashboardPage } from "./dashboard.js";
 import { loggedDecisions, upsertFeedback, type LoggedDecision } from "../store/feedback-store.js";
 import { reportFromD1 } from "../store/report-store.js";
+import { aliasHistory, readAliases } from "../store/alias-store.js";
 import { readJsonBody } from "./request-body.js";
 
 const NO_LOG: Reason = { reason: "log_unavailable", detail: "no D1 binding (DB) is configured, so there is no decision log" };
@@ -82,8 +83,11 @@ export function registerLoopRoutes(app: Hono<Env>, deps: AppDeps, guard: Guard, 
     const denied = await guard(c, "report");
     if (denied) return denied;
     if (!deps.db || !deps.logger) return fail(c, NO_LOG);
+    const experiments = c.get("rt").config!.experiments;
     const reports = [];
-    for (const e of c.get("rt").config!.experiments) reports.push(await report(e));
-    return c.html(DashboardPage({ reports, generatedAt: new Date(deps.wallClock()).toISOString() }));
+    for (const e of experiments) reports.push(await report(e));
+    // Which bundle served each arm when (issue 19): alias history is a few rows, read whole up to the newest 200.
+    const view = { current: await readAliases(deps.db), history: await aliasHistory(deps.db, 200) };
+    return c.html(DashboardPage({ reports, generatedAt: new Date(deps.wallClock()).toISOString(), aliases: { view, experiments } }));
   });
 }

@@ -28,7 +28,9 @@ const FIXTURE = "test/fixtures/bundles/fixture-tiny";
 let mf: Miniflare;
 let bare: Miniflare;
 beforeAll(async () => {
-  const env = { AUTH: "required", API_KEYS: JSON.stringify(KEYS), PROMPT_HMAC_KEY: "test-hmac-key-0123456789-abcdef-0123456789" };
+  // A canary whose second arm serves the `candidate` alias: the dashboard shows that alias's history next to it.
+  const experiments = [{ name: "canary", variants: [{ name: "control", weight: 9, policy: { type: "threshold", min_p: 0.6 } }, { name: "cand", weight: 1, bundle: "candidate" }] }];
+  const env = { AUTH: "required", API_KEYS: JSON.stringify(KEYS), PROMPT_HMAC_KEY: "test-hmac-key-0123456789-abcdef-0123456789", EXPERIMENTS: JSON.stringify(experiments) };
   mf = await startWorker(env, { d1: true, r2: true });
   bare = await startWorker(env, { d1: true });
 });
@@ -130,6 +132,20 @@ describe("GET /v1/aliases", () => {
     expect(one.body.history.every((e: { alias: string }) => e.alias === "candidate")).toBe(true);
     expect((await call(mf, "GET", "/v1/aliases", { headers: auth("k-app") })).status).toBe(403);
     expect((await call(mf, "GET", "/v1/aliases?limit=0", { headers: auth("k-ops") })).body.errors[0].path).toBe("query.limit");
+  });
+  it("the dashboard shows each alias an experiment's arms serve, with bundle, digest, who and when", async () => {
+    const r = await call(mf, "GET", "/dashboard", { headers: auth("k-view") });
+    expect(r.status).toBe(200);
+    const section = r.text.slice(r.text.indexOf('id="exp-canary"'));
+    expect(section).toContain("Bundles and alias history");
+    const list = await call(mf, "GET", "/v1/aliases?limit=500", { headers: auth("k-view") });
+    for (const e of list.body.history as { alias: string; manifest_sha256: string; bundle_id: string }[]) {
+      expect(section).toContain(`title="${e.manifest_sha256}"`);
+      expect(section).toContain(e.bundle_id);
+    }
+    expect(section).toMatch(/<td class="l">candidate<\/td><td class="l">cand<\/td>/);
+    expect(section).toMatch(/<td class="l">default \(current\)<\/td><td class="l">control<\/td>/);
+    expect(section).toContain("<td class=\"l\">ops</td>");
   });
   it("`pipeline alias --local` SQL writes the same current row and history as the route", async () => {
     const d = await publish();

@@ -11,6 +11,7 @@
  * start of a secret (API_KEYS), so parse errors keep only the position.
  */
 import { z } from "zod";
+import { AliasName } from "./bundle-ref.js";
 import { Experiments, type Experiment } from "./experiment.js";
 
 /**
@@ -42,6 +43,8 @@ export type ApiKeyEntry = z.infer<typeof ApiKeyEntry>;
 
 /** Largest MAX_BODY_BYTES: a body this size peaks well under 64 MB of isolate memory (test/worker/trust-input.test.ts). */
 export const MAX_BODY_LIMIT = 1_048_576;
+/** Most MAX_LIVE_SESSIONS: 16 sessions of today's largest student (1.7 MB of weights) stay far inside 128 MB. */
+export const MAX_LIVE_SESSIONS_LIMIT = 16;
 /** Shortest PROMPT_HMAC_KEY under AUTH=required: 32 characters, 128 bits when hex (`openssl rand -hex 32` gives 64). */
 export const MIN_HMAC_KEY_CHARS = 32;
 
@@ -58,6 +61,10 @@ export const WorkerEnv = z.object({
     .default(262_144),
   DEFAULT_BUNDLE: z.string().optional(),
   PROMPT_HMAC_KEY: z.string().optional(),
+  // Live ORT sessions per isolate, the default's included (an LRU; artifacts/README.md, "Sessions and memory").
+  MAX_LIVE_SESSIONS: z.coerce.number().int().min(2, "at least 2: the default plus one other bundle").max(MAX_LIVE_SESSIONS_LIMIT).default(4),
+  // How long an isolate keeps the alias table read from D1: the bound for an alias change to reach new requests.
+  ALIAS_TTL_MS: z.coerce.number().int().min(0).max(3_600_000).default(5000),
 });
 
 export interface Config {
@@ -69,6 +76,10 @@ export interface Config {
   defaultBundle: string | undefined;
   /** Secret for the prompt HMAC in the decision log; a fixed dev key when AUTH=disabled. */
   promptHmacKey: string | undefined;
+  /** Cap on live ORT sessions per isolate, the default's included. */
+  maxLiveSessions: number;
+  /** How long the alias table read from D1 is kept per isolate (ms). */
+  aliasTtlMs: number;
 }
 
 /** Who may read configuration details: the keys and auth mode, when those parsed even if something else did not. */
@@ -130,6 +141,8 @@ export function loadConfig(env: Record<string, unknown>): ConfigResult {
     maxBodyBytes: e.MAX_BODY_BYTES,
     defaultBundle: e.DEFAULT_BUNDLE,
     promptHmacKey: e.PROMPT_HMAC_KEY || (e.AUTH === "disabled" ? "preflight-local-dev-only-key" : undefined),
+    maxLiveSessions: e.MAX_LIVE_SESSIONS,
+    aliasTtlMs: e.ALIAS_TTL_MS,
   };
   if (errors.length > 0) return { ok: false, errors, access: keysOk ? { auth: e.AUTH, keys } : null, partial: config };
   return { ok: true, config };
@@ -137,8 +150,11 @@ export function loadConfig(env: Record<string, unknown>): ConfigResult {
 
 /**
  * Checks that need the built-in bundles: DEFAULT_BUNDLE, price overrides and
- * experiment variants must name bundles and models that exist. Shared with
- * `npm run doctor`, which reads the same bundles from their manifests on disk.
+ * experiment variants must name bundles and models that exist. A variant may
+ * instead name an alias (issue 19): aliases live in D1 and can change without
+ * a deploy, so only the name's form is checked here, and a variant whose alias
+ * is unset answers 503 at request time. Shared with `npm run doctor`, which
+ * reads the same bundles from their manifests on disk.
  */
 export function crossCheck(config: Config, bundles: { id: string; models: string[] }[]): string[] {
   const errors: string[] = [];
@@ -151,7 +167,9 @@ export function crossCheck(config: Config, bundles: { id: string; models: string
   }
   for (const x of config.experiments) {
     for (const v of x.variants) {
-      if (v.bundle !== undefined && !ids.includes(v.bundle)) errors.push(`EXPERIMENTS.${x.name}.${v.name}: unknown bundle ${v.bundle}`);
+      if (v.bundle !== undefined && !ids.includes(v.bundle) && !AliasName.safeParse(v.bundle).success) {
+        errors.push(`EXPERIMENTS.${x.name}.${v.name}: unknown bundle ${v.bundle} (neither built in nor an alias name)`);
+      }
     }
   }
   return errors;

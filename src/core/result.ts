@@ -17,7 +17,10 @@ export type Reason =
   | { reason: "unknown_experiment"; experiment: string; valid: string[] }
   | { reason: "unknown_variant"; experiment: string; variant: string; valid: string[] }
   | { reason: "unknown_bundle"; bundle: string; valid: string[] }
-  | { reason: "bundle_unavailable"; detail: string }
+  /** The bundle (id or alias, as the request named it) failed to load: missing, corrupt or refused. */
+  | { reason: "bundle_unavailable"; detail: string; bundle?: string }
+  /** The bundle is verified or fetched and its session created in the background; retry after retry_after_s. */
+  | { reason: "bundle_loading"; bundle: string; retry_after_s: number }
   /** Start-up configuration is invalid: the variable names for anyone, the messages only for an authenticated caller. */
   | { reason: "config_invalid"; variables: string[]; errors?: string[] }
   | { reason: "rate_limited"; key_id: string; retry_after_s: number }

@@ -5,10 +5,10 @@
 import type { z } from "zod";
 import type { ArtifactResponse, Health, ModelsResponse } from "../core/api-schemas.js";
 import { describeLogLinear } from "../core/output-length.js";
-import type { LoadedBundle } from "../infer/bundle-loader.js";
-import { invalidVariables, type Runtime } from "../infer/runtime.js";
+import type { VerifiedBundle } from "../infer/bundle-loader.js";
+import { bundleReport, invalidVariables, type Runtime } from "../infer/runtime.js";
 
-export function modelsBody(b: LoadedBundle): z.infer<typeof ModelsResponse> {
+export function modelsBody(b: VerifiedBundle): z.infer<typeof ModelsResponse> {
   return {
     artifact: { id: b.id, sha256: b.sha256 },
     models: b.pool.map((m) => {
@@ -33,7 +33,7 @@ export function modelsBody(b: LoadedBundle): z.infer<typeof ModelsResponse> {
   };
 }
 
-export function artifactBody(rt: Runtime, b: LoadedBundle): z.infer<typeof ArtifactResponse> {
+export function artifactBody(rt: Runtime, b: VerifiedBundle): z.infer<typeof ArtifactResponse> {
   const m = b.manifest;
   return {
     id: b.id,
@@ -50,27 +50,30 @@ export function artifactBody(rt: Runtime, b: LoadedBundle): z.infer<typeof Artif
 
 /**
  * /healthz: state for anyone (load balancers, status pages): ok or not, which
- * bundles are ready, and the names of invalid variables. Messages (config
- * errors, bundle failure reasons) only with `detailed`, i.e. for an
+ * bundles are ready, loading or failed (embedded ones, then R2 ones an alias
+ * names, with their aliases), and the names of invalid variables. Messages
+ * (config errors, bundle failure reasons) and session counts only with
+ * `detailed`, i.e. for an
  * authenticated caller: they can quote configuration, and the public page
  * must not (a malformed API_KEYS was once echoed here).
  */
 export function healthBody(rt: Runtime, detailed: boolean): { body: z.infer<typeof Health>; healthy: boolean } {
-  const def = rt.bundles.find((b) => b.id === rt.defaultId);
-  const healthy = rt.config !== null && def?.state === "ready";
+  const report = bundleReport(rt);
+  const healthy = rt.config !== null && report.defaultReady;
   return {
     healthy,
     body: {
       status: healthy ? "ok" : "unhealthy",
       config: rt.config !== null ? "ok" : "invalid",
       invalid: invalidVariables(rt),
-      bundles: rt.bundles.map((b) => ({ id: b.id, state: b.state })),
-      default_bundle: rt.defaultId,
+      bundles: report.bundles,
+      default_bundle: report.defaultId,
       ...(detailed
         ? {
             detail: {
               config_errors: rt.configErrors,
-              bundle_errors: rt.bundles.flatMap((b) => (b.state === "failed" ? [{ id: b.id, reason: b.reason }] : [])),
+              bundle_errors: report.errors,
+              sessions: report.sessions,
             },
           }
         : {}),

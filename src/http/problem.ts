@@ -62,7 +62,14 @@ function toProblem(r: Reason, requestId: string): Problem {
         }),
       );
     case "bundle_unavailable":
-      return withId(body("bundle-unavailable", "Service Unavailable", 503, r.detail));
+      return withId(body("bundle-unavailable", "Service Unavailable", 503, r.detail, r.bundle !== undefined ? { bundle: r.bundle } : {}));
+    case "bundle_loading":
+      return withId(
+        body("bundle-loading", "Service Unavailable", 503, `bundle ${r.bundle} is loading in this isolate; retry after ${r.retry_after_s} s`, {
+          bundle: r.bundle,
+          retry_after_s: r.retry_after_s,
+        }),
+      );
     case "config_invalid":
       return withId(
         body("config-invalid", "Service Unavailable", 503, `configuration invalid: ${r.variables.join(", ")}${r.errors ? `: ${r.errors.join("; ")}` : " (details in the worker log, or ask with an API key)"}`, {
@@ -93,8 +100,10 @@ function toProblem(r: Reason, requestId: string): Problem {
 
 export function problemResponse(r: Reason, requestId: string, headers: Record<string, string> = {}): Response {
   const p = toProblem(r, requestId);
+  // Every reason that says when to come back says it in Retry-After too (RFC 9110 §10.2.3).
+  const retry: Record<string, string> = "retry_after_s" in r ? { "retry-after": String(r.retry_after_s) } : {};
   return new Response(JSON.stringify(p), {
     status: p.status,
-    headers: { "content-type": "application/problem+json", "x-request-id": requestId, ...headers },
+    headers: { "content-type": "application/problem+json", "x-request-id": requestId, ...retry, ...headers },
   });
 }

@@ -11,7 +11,7 @@ import { decide, selectCandidates, type RuntimeModel } from "../core/decide.js";
 import { err, ok, type Result } from "../core/result.js";
 import type { Policy } from "../core/policy.js";
 import type { LoadedBundle } from "../infer/bundle-loader.js";
-import { bundleFor, type Runtime } from "../infer/runtime.js";
+import { bundleFor, type Background, type Runtime } from "../infer/runtime.js";
 import { scoreTexts } from "../infer/scorer.js";
 import { selectVariant, type Selection } from "../infer/variant-select.js";
 
@@ -23,6 +23,8 @@ export interface RouteContext {
   /** Uniform [0,1) draws for exploration; the worker passes crypto-backed ones. */
   random: () => number;
   newId: () => string;
+  /** Keeps a bundle load started by this request alive past its response (ctx.waitUntil). */
+  background: Background;
 }
 
 /** What the decision log needs beyond the response body. */
@@ -58,10 +60,10 @@ export interface RouteOutcome {
 
 /** Routes one or more requests under one selection (variant, bundle) and one ORT batch. */
 export async function routeMany(ctx: RouteContext, reqs: RouteRequest[], pathPrefix: string[]): Promise<Result<RouteOutcome>> {
-  const ids = ctx.rt.bundles.map((b) => b.id);
-  const sel = selectVariant(ctx.rt.config?.experiments ?? [], ctx.headers, ctx.requestId, ids);
+  const sel = selectVariant(ctx.rt.config?.experiments ?? [], ctx.headers, ctx.requestId);
   if (!sel.ok) return sel;
-  const bundle = bundleFor(ctx.rt, sel.value.bundleId);
+  // The last await before scoring: a bundle is used from here to the end of run without I/O (see session-pool.ts).
+  const bundle = await bundleFor(ctx.rt, sel.value.bundleId, ctx.background, sel.value.bundleFrom === "variant");
   if (!bundle.ok) return bundle;
   const prepared: Prepared[] = [];
   for (const [i, req] of reqs.entries()) {

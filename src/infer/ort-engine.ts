@@ -43,6 +43,8 @@ async function withWasmShim<T>(create: () => Promise<T>): Promise<T> {
 export interface Engine {
   /** The core scoring port: one packed batch in, logits [B,M] out. */
   run: RunModel;
+  /** Frees the session's WASM memory (LRU eviction in src/infer/session-pool.ts); run must not be called after. */
+  release: () => Promise<void>;
 }
 
 export interface EngineIO {
@@ -60,6 +62,7 @@ export async function createEngine(model: ArrayBuffer, io: EngineIO): Promise<En
     }),
   );
   return {
+    release: () => session.release(),
     async run({ ids, mask, dense, batch, length, denseWidth }) {
       const feeds = {
         [io.ids]: new ort.Tensor("int64", ids, [batch, length]),

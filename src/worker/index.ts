@@ -1,7 +1,8 @@
 /**
- * Worker entry point: loads config and the embedded bundles at module load
- * (not in the first request) and serves the Hono app. `env` is read through
- * cloudflare:workers so start-up can validate it before any request.
+ * Worker entry point: validates config and creates the default bundle's
+ * session at module load (never in a request), and serves the Hono app; the
+ * other bundles load on first use (src/infer/runtime.ts). `env` is read
+ * through cloudflare:workers so start-up can validate it before any request.
  */
 import { env } from "cloudflare:workers";
 import { createApp } from "../http/app.js";

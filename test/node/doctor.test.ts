@@ -48,7 +48,8 @@ describe("diagnose", () => {
     );
     const rest = problemsOf({
       vars: {
-        EXPERIMENTS: JSON.stringify([{ name: "x", variants: [{ name: "a", weight: 1, bundle: "nope" }] }]),
+        // Not built in and not an alias name either (aliases are lowercase letters, digits and '-').
+        EXPERIMENTS: JSON.stringify([{ name: "x", variants: [{ name: "a", weight: 1, bundle: "no_such.bundle" }] }]),
         DEFAULT_BUNDLE: "missing-bundle",
         PRICE_OVERRIDES: JSON.stringify({ "gpt-9": { input_per_mtok: 1, output_per_mtok: 1 } }),
       },
@@ -56,7 +57,7 @@ describe("diagnose", () => {
     expect(rest).toEqual([
       "DEFAULT_BUNDLE: unknown bundle missing-bundle; built in: llmrouter-v2, routellm-v1",
       "PRICE_OVERRIDES.gpt-9: not a model of any built-in bundle",
-      "EXPERIMENTS.x.a: unknown bundle nope",
+      "EXPERIMENTS.x.a: unknown bundle no_such.bundle (neither built in nor an alias name)",
     ]);
   });
   it("flags secrets kept in [vars], AUTH=disabled and the D1 binding", () => {

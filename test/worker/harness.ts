@@ -97,6 +97,7 @@ export async function serveBundles(workDir: string, bundleDirs: string[], source
  */
 export async function replayGolden(mf: Miniflare, bundleDir: string, opts: { headers?: Record<string, string>; maxPromptChars?: number } = {}): Promise<number> {
   const { headers = {}, maxPromptChars = 10_000 } = opts;
+  await untilLoaded(mf, headers);
   const bundleId: string = JSON.parse(readFileSync(`${bundleDir}/manifest.json`, "utf8")).bundle_id;
   const rows = readFileSync(`${bundleDir}/golden.jsonl`, "utf8").trim().split("\n").map((l) => GoldenRow.parse(JSON.parse(l)));
   const replayed = rows.filter((r) => r.prompt.length < maxPromptChars);
@@ -111,6 +112,19 @@ export async function replayGolden(mf: Miniflare, bundleDir: string, opts: { hea
     for (const c of r.body.candidates) expect(Math.abs(c.p_success - g.p[c.model])).toBeLessThan(1e-5);
   }
   return replayed.length;
+}
+
+/**
+ * Routes one prompt under `headers` until the answer is not 503 bundle-loading
+ * (a non-default bundle gets its session in the background after first use,
+ * src/infer/runtime.ts) and returns that answer. Bounded by attempts, not time.
+ */
+export async function untilLoaded(mf: Miniflare, headers: Record<string, string> = {}, attempts = 200): Promise<Reply> {
+  for (let i = 0; ; i++) {
+    const r = await call(mf, "POST", "/v1/route", { body: { prompt: "warm-up" }, headers });
+    if (r.status !== 503 || !String(r.body?.type).endsWith("/bundle-loading") || i >= attempts) return r;
+    await new Promise((res) => setTimeout(res, 50));
+  }
 }
 
 export interface Reply {

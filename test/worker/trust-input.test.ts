@@ -11,7 +11,7 @@ import type { Miniflare } from "miniflare";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MAX_TEXT_CHARS } from "../../src/core/messages.js";
 import { MAX_BODY_LIMIT } from "../../src/core/config.js";
-import { call, startWorker } from "./harness.js";
+import { call, startWorker, untilLoaded } from "./harness.js";
 import { startMeasuredWorker, type IsolateProbe } from "./isolate-memory.js";
 
 const EXPERIMENTS = [{ name: "canary", variants: [{ name: "a", weight: 1, bundle: "llmrouter-v2" }] }];
@@ -122,6 +122,8 @@ describe("isolate memory under the worst-case body the configuration allows", ()
   let measured: { mf: Miniflare; probe: IsolateProbe };
   beforeAll(async () => {
     measured = await startMeasuredWorker({ AUTH: "disabled", MAX_BODY_BYTES: String(MAX_BODY_LIMIT) });
+    // llmrouter-v2 is not this worker's default: its session is created after first use.
+    await untilLoaded(measured.mf, { "x-preflight-bundle": "llmrouter-v2" });
   });
   afterAll(async () => {
     measured?.probe.close();

@@ -68,7 +68,9 @@ export const spawnRunner: Runner = (cmd, args) => {
 
 function wrangler(run: Runner, args: string[]): Buffer {
   const r = run("npx", ["wrangler", ...args]);
-  if (r.status !== 0) throw new Error(`wrangler ${args.slice(0, 3).join(" ")} failed (exit ${r.status}): ${r.stderr.trim().split("\n").slice(-5).join(" | ")}`);
+  // eslint-disable-next-line no-control-regex
+  const why = r.stderr.replace(/\x1b\[[0-9;]*m/g, "").split("\n").map((l) => l.trim()).filter((l) => l && !l.includes("Logs were written"));
+  if (r.status !== 0) throw new Error(`wrangler ${args.slice(0, 3).join(" ")} failed (exit ${r.status}): ${why.slice(-3).join(" | ")}`);
   return r.stdout;
 }
 
@@ -133,7 +135,12 @@ export function aliasSql(rec: AliasRecord): string {
  */
 export function aliasLocal(name: string, digest: string, opts: { bucket: string; database: string; now: number; run?: Runner }): AliasRecord {
   const run = opts.run ?? spawnRunner;
-  const manifest = wrangler(run, ["r2", "object", "get", `${opts.bucket}/${bundleObjectKey(digest, "manifest.json")}`, "--local", "--pipe"]);
+  let manifest: Buffer;
+  try {
+    manifest = wrangler(run, ["r2", "object", "get", `${opts.bucket}/${bundleObjectKey(digest, "manifest.json")}`, "--local", "--pipe"]);
+  } catch (e) {
+    throw new Error(`local R2 bucket ${opts.bucket} has no bundle ${digest}; run \`pipeline publish --bundle <dir>\` first (${(e as Error).message})`);
+  }
   const got = createHash("sha256").update(manifest).digest("hex");
   if (got !== digest) throw new Error(`local R2 has no bundle ${digest} (its manifest.json hashes to ${got}); run \`pipeline publish --local\` first`);
   const rec: AliasRecord = { alias: AliasName.parse(name), manifest_sha256: digest, bundle_id: JSON.parse(manifest.toString("utf8")).bundle_id, updated_at: opts.now, updated_by: "wrangler" };

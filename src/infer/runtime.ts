@@ -150,7 +150,7 @@ async function defaultSlot(rt: Runtime, bg: Background): Promise<Slot | undefine
   if (!rec) return (rt.lastDefault = embedded);
   const target = slotFor(rt, rec);
   if (target.live) return (rt.lastDefault = target);
-  if (rt.pool.failure(target) !== undefined) return embedded;
+  if (rt.pool.failure(target) !== undefined) return (rt.lastDefault = embedded);
   rt.pool.request(target, "session", bg);
   const prev = rt.lastDefault;
   return prev?.live && rt.pool.failure(prev) === undefined ? prev : embedded;
@@ -249,7 +249,9 @@ export function bundleReport(rt: Runtime): BundleReport {
   const rec = table.get("default");
   const aliased = rec ? (rt.bundles.find((b) => b.digest === rec.manifest_sha256) ?? rt.remote.get(rec.manifest_sha256)) : undefined;
   const embedded = rt.bundles.find((b) => b.id === rt.defaultId);
-  const serving = aliased?.live ? aliased : rt.lastDefault?.live ? rt.lastDefault : embedded;
+  // The same choice as defaultSlot, without queueing anything.
+  const broken = aliased !== undefined && rt.pool.failure(aliased) !== undefined;
+  const serving = !rec || broken ? embedded : aliased?.live ? aliased : rt.lastDefault?.live ? rt.lastDefault : embedded;
   const stats = rt.pool.stats;
   return {
     bundles: [...rt.bundles.map((s) => entry(s, false)), ...remote.map((s) => entry(s, true))],

@@ -23,6 +23,7 @@ const main = defineCommand({
     publish: lazy(() => import("./commands/publish.js")),
     alias: lazy(() => import("./commands/alias.js")),
     pull: lazy(() => import("./commands/pull.js")),
+    gate: lazy(() => import("./commands/gate.js")),
     "make-fixture": lazy(() => import("./commands/make-fixture.js")),
     "add-model": lazy(() => import("./commands/add-model.js")),
     "make-e2e-fixture": lazy(() => import("./commands/make-e2e-fixture.js")),

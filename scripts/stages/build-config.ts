@@ -9,6 +9,9 @@ import { FeaturizerSpec } from "../../src/core/featurizer.js";
 import { ProbeLayer } from "../../src/core/manifest.js";
 import { TrainConfig } from "../distill/trainer.js";
 
+/** Default `ips_clip`: with ε = 0.2 over 9 models an explored row's 1/propensity is 45; 10 keeps it ≤ 8× a greedy row's. */
+export const DEFAULT_IPS_CLIP = 10;
+
 export const BuildConfig = z
   .object({
     bundle_id: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/),
@@ -44,6 +47,30 @@ export const BuildConfig = z
       .max(1)
       .optional()
       .meta({ description: "A model keeps its score only if the lower end of the (1 − alpha) bootstrap CI of its val AUROC exceeds 0.5 (default in scripts/stages/calibrate.ts; 1 = bootstrap median)." }),
+    logged: z
+      .array(
+        z.strictObject({
+          file: z.string().min(1).meta({ description: "pipeline pull output: outcomes rows with a `logged` block and only the chosen model's outcome" }),
+          weight: z.number().positive().finite().default(1).meta({ description: "mean weight of this file's rows after normalisation (base rows weigh 1)" }),
+        }),
+      )
+      .optional()
+      .meta({ description: "Logged outcome files mixed into the training split (docs/loop.md, Retrain on logged outcomes)." }),
+    // Optional without schema defaults: a config without them stringifies (cache key, provenance) exactly as before.
+    ips_clip: z.number().min(1).finite().optional().meta({ description: `Largest inverse propensity a logged row is weighted by (default ${DEFAULT_IPS_CLIP}).` }),
+    logged_weighting: z.enum(["ips", "none"]).optional().meta({ description: "ips: min(1/propensity, ips_clip), normalised per file; none: every logged row weighs the file's weight (for comparison only)." }),
+    select: z
+      .object({
+        policy: z.enum(["threshold", "utility"]).default("threshold"),
+        folds: z.number().int().min(2).max(10).default(5),
+        tolerance: z.number().min(-0.05).max(0.05).default(0.005),
+      })
+      .strict()
+      .optional()
+      .meta({
+        description:
+          "Choose the default policy's parameter on K-fold cross-fitted out-of-fold rows over train+val (scripts/stages/crossfit.ts) instead of on val alone, with the no-harm rule at this accuracy tolerance (negative: a margin above the best single model). Absent: threshold chosen on val (v2).",
+      }),
     out: z.string().default("artifacts"),
     seed: z.number().int().min(0).default(1),
     golden_extra: z.number().int().min(0).max(200).default(20),

@@ -18,11 +18,13 @@ import { weightsFromOnnx } from "../distill/weights-io.js";
 import { OutcomeRow, PoolConfig } from "../formats/outcomes.js";
 import { readJsonFile, readJsonl, sha256File, writeJsonl } from "../lib/jsonl.js";
 import { exportStudent } from "../onnx/export-student.js";
-import type { BuildConfig } from "./build-config.js";
+import { DEFAULT_IPS_CLIP, type BuildConfig } from "./build-config.js";
 import { writeBuildBundle } from "./bundle.js";
 import { calibrateStudent, calibrationWarnings } from "./calibrate.js";
 import { runDistill, trainingSummary } from "./distill.js";
 import { evaluateForBuild } from "./evaluate.js";
+import { crossfitSelect } from "./crossfit.js";
+import { checkLoggedRow, loggedWeights } from "../lib/ope/weights.js";
 import { assignSplit, runIngest } from "./ingest.js";
 import { chooseOutputLength } from "./output-length.js";
 import { loadProbesInput, runProbes, type ProbesResult } from "./probes.js";
@@ -49,12 +51,46 @@ export async function runTeacherStage(cfg: BuildConfig, models: string[], log: (
   return { layers: models.map((m) => ({ model: m, layer: probes[m].models[m].probe.layer })) };
 }
 
-export async function runBuild(config: BuildConfig, opts: { createdAt: string; progress?: "auto" | "bar" | "lines" | "none" }) {
+/**
+ * The config's logged files (pipeline pull output): each row checked to hold
+ * only the chosen model's outcome, put in the train split (never val, cal or
+ * test: those stay the base data's, so selection and calibration are not
+ * judged on rows the old policy chose), weighted per scripts/lib/ope/weights.ts.
+ */
+export async function readLoggedRows(cfg: BuildConfig): Promise<{ rows: OutcomeRow[]; weights: Map<OutcomeRow, number>; files: { name: string; sha256: string; rows: number }[] }> {
+  const rows: OutcomeRow[] = [];
+  const weights = new Map<OutcomeRow, number>();
+  const shas: string[] = [];
+  const counts: number[] = [];
+  for (const f of cfg.logged ?? []) {
+    const fileRows: OutcomeRow[] = [];
+    for await (const { value, line } of readJsonl(f.file, OutcomeRow)) {
+      checkLoggedRow(value, `${f.file}:${line}`);
+      fileRows.push({ ...value, split: "train" });
+    }
+    const w = loggedWeights(fileRows.map((r) => r.logged!.propensity), { clip: cfg.ips_clip ?? DEFAULT_IPS_CLIP, scale: f.weight, mode: cfg.logged_weighting ?? "ips" });
+    fileRows.forEach((r, i) => weights.set(r, w[i]));
+    rows.push(...fileRows);
+    counts.push(fileRows.length);
+    shas.push(await sha256File(f.file));
+  }
+  return { rows, weights, files: (cfg.logged ?? []).map((f, i) => ({ name: f.file, sha256: shas[i], rows: counts[i] })) };
+}
+
+/**
+ * Everything of `build` before export and evaluation: rows (base + logged),
+ * the trained student (cached), its calibration and output lengths. The
+ * simulator (scripts/simulate) stops here; runBuild goes on to evaluate and
+ * write the bundle.
+ */
+export async function trainForBuild(config: BuildConfig, opts: { progress?: "auto" | "bar" | "lines" | "none" }) {
   let cfg = config;
   const rows: OutcomeRow[] = [];
   for await (const { value } of readJsonl(cfg.data, OutcomeRow)) rows.push(value);
   // Rows without a split get ingest's rule, so every stage agrees on the splits.
   for (const r of rows) r.split ??= Object.keys(r.outcomes).length === 0 ? "unlabelled" : assignSplit(r.id);
+  const logged = await readLoggedRows(cfg);
+  rows.push(...logged.rows);
   const pool = await readJsonFile(cfg.pool, PoolConfig);
   const models = pool.models.map((m) => m.id);
   if (cfg.probes && cfg.teacher) {
@@ -69,7 +105,8 @@ export async function runBuild(config: BuildConfig, opts: { createdAt: string; p
   if (cfg.teacher) for await (const { value } of readJsonl(cfg.teacher.logits, TeacherLogitRow)) teacher.set(value.id, value.teacher);
 
   // Stage cache: same config, data, pool and teacher → same student; skip retraining.
-  const key = createHash("sha256").update(JSON.stringify({ cfg, dataSha, poolSha, teacherSha, v: 1 })).digest("hex").slice(0, 16);
+  const loggedShas = logged.files.length > 0 ? logged.files.map((f) => f.sha256) : undefined; // absent: the same key as before logged rows existed
+  const key = createHash("sha256").update(JSON.stringify({ cfg, dataSha, poolSha, teacherSha, loggedShas, v: 1 })).digest("hex").slice(0, 16);
   const cacheDir = join(".cache", "pipeline", key);
   const cached = join(cacheDir, "student.f32.onnx");
   let weights;
@@ -82,7 +119,8 @@ export async function runBuild(config: BuildConfig, opts: { createdAt: string; p
     const distillRows: DistillRow[] = rows.map((r) => {
       const d = toDistillRow(r);
       const t = teacher.get(r.id);
-      return t ? { ...d, teacher: t } : d;
+      const w = logged.weights.get(r);
+      return { ...d, ...(t ? { teacher: t } : {}), ...(w !== undefined ? { weight: w } : {}) };
     });
     const res = runDistill({
       rows: distillRows,
@@ -113,8 +151,15 @@ export async function runBuild(config: BuildConfig, opts: { createdAt: string; p
     calibration,
     outputLength: lengths.outputLength,
   };
+  return { cfg, rows, pool, models, weights, training, calibrated, calRows, draft, dataSha, poolSha, teacherSha, teacherRows: teacher.size, loggedFiles: logged.files };
+}
+
+export async function runBuild(config: BuildConfig, opts: { createdAt: string; progress?: "auto" | "bar" | "lines" | "none" }) {
+  const { cfg, rows, pool, models, weights, training, calibrated, calRows, draft, dataSha, poolSha, teacherSha, teacherRows, loggedFiles } = await trainForBuild(config, opts);
   const onnx = exportStudent(weights, cfg.dtype);
-  const evaluation = await evaluateForBuild({ cfg, rows, draft, onnx, dataSha });
+  // With a select block the default policy's parameter is chosen on cross-fitted train+val rows (scripts/stages/crossfit.ts).
+  const chosenPolicy = cfg.select ? crossfitSelect(cfg, rows, pool.models, (m) => opts.progress === "none" || console.error(m)) : undefined;
+  const evaluation = await evaluateForBuild({ cfg, rows, draft: { ...draft, chosenPolicy }, onnx, dataSha });
   return writeBuildBundle({
     cfg,
     rows,
@@ -125,8 +170,8 @@ export async function runBuild(config: BuildConfig, opts: { createdAt: string; p
     calRows: calRows.length,
     outputLength: draft.outputLength,
     evaluation,
-    training,
-    inputs: { dataSha, poolSha, teacher: cfg.teacher && teacherSha ? { sha256: teacherSha, rows: teacher.size } : null },
+    training: { ...training, ...chosenPolicy?.summary },
+    inputs: { dataSha, poolSha, teacher: cfg.teacher && teacherSha ? { sha256: teacherSha, rows: teacherRows } : null, logged: loggedFiles },
     createdAt: opts.createdAt,
   });
 }

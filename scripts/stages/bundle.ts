@@ -29,7 +29,7 @@ export interface BundleInput {
   evaluation: { metrics: Manifest["metrics"]; defaultPolicy: Policy };
   training: Record<string, string | number | boolean>;
   /** sha256 of the build's inputs; `teacher` with its row count when the build had teacher logits. */
-  inputs: { dataSha: string; poolSha: string; teacher: { sha256: string; rows: number } | null };
+  inputs: { dataSha: string; poolSha: string; teacher: { sha256: string; rows: number } | null; logged?: { name: string; sha256: string; rows: number }[] };
   createdAt: string;
 }
 
@@ -39,9 +39,11 @@ export function writeBuildBundle(a: BundleInput): ReturnType<typeof writeBundle>
     mode: cfg.teacher ? "probe-distilled" : "label-supervised",
     teacher: cfg.teacher ? cfg.teacher.layers : "none",
     data: [
-      { name: cfg.data, sha256: a.inputs.dataSha, rows: a.rows.length },
+      // `rows` holds the logged rows too (train split); the data file's own count excludes them.
+      { name: cfg.data, sha256: a.inputs.dataSha, rows: a.rows.length - (a.inputs.logged ?? []).reduce((n, f) => n + f.rows, 0) },
       { name: cfg.pool, sha256: a.inputs.poolSha, rows: a.pool.length },
       ...(cfg.teacher && a.inputs.teacher ? [{ name: cfg.teacher.logits, sha256: a.inputs.teacher.sha256, rows: a.inputs.teacher.rows }] : []),
+      ...(a.inputs.logged ?? []),
     ],
     trainer: { ...a.training, calibration: `${cfg.calibration} on split cal (${a.calRows} rows)`, config: JSON.stringify(cfg) },
     licence: cfg.licence,

@@ -11,7 +11,7 @@
  */
 import { readFileSync } from "node:fs";
 import { z } from "zod";
-import { ExportLine, type ExportDecision } from "../../src/core/export-row.js";
+import { ExportLine, type ExportDecision, type ExportEnd } from "../../src/core/export-row.js";
 import { ChatMessage, formatMessages } from "../../src/core/messages.js";
 import { hmacSha256Hex } from "../../src/core/sha256.js";
 import { type LoggedInfo, type ModelOutcome, type OutcomeRow } from "../formats/outcomes.js";
@@ -77,11 +77,20 @@ function parseLines(text: string, where: string): ExportLine[] {
 
 /**
  * Every decision the key may export with ts ≥ since, page by page (each page
- * at most `limit` decisions, held one at a time). A page without its end line
- * was cut short: that is an error, never silently a shorter log.
+ * at most `limit` decisions, held one at a time), from `resume.cursor` when
+ * given (a previous pull's resume_cursor: only newer decisions). Each page's
+ * end line goes to `resume.onEnd`. A page without its end line was cut
+ * short: that is an error, never silently a shorter log.
  */
-export async function* exportPages(base: string, key: string, since: number, fetchImpl: FetchLike = fetch, limit = 5000): AsyncGenerator<ExportDecision> {
-  let cursor: string | null = null;
+export async function* exportPages(
+  base: string,
+  key: string,
+  since: number,
+  fetchImpl: FetchLike = fetch,
+  limit = 5000,
+  resume: { cursor?: string; onEnd?: (end: ExportEnd) => void } = {},
+): AsyncGenerator<ExportDecision> {
+  let cursor: string | null = resume.cursor ?? null;
   for (let page = 1; ; page++) {
     const q = new URLSearchParams({ since: String(since), limit: String(limit), ...(cursor ? { cursor } : {}) });
     const url = `${base.replace(/\/$/, "")}/v1/export?${q}`;
@@ -92,6 +101,7 @@ export async function* exportPages(base: string, key: string, since: number, fet
     const end = lines[lines.length - 1];
     if (end?.type !== "end") throw new Error(`GET ${url}: the response has no end line (cut short); rerun pull`);
     for (const l of lines) if (l.type === "decision") yield l;
+    resume.onEnd?.(end);
     if (end.next_cursor === null) return;
     cursor = end.next_cursor;
   }

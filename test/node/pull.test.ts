@@ -113,6 +113,19 @@ describe("paging through the export", () => {
     expect(got).toEqual(["a", "b", "c"]);
     expect(urls).toEqual(["http://w/v1/export?since=500&limit=2", `http://w/v1/export?since=500&limit=2&cursor=${encodeCursor(2)}`]);
   });
+  it("starts from a previous pull's resume cursor and hands each page's end line on", async () => {
+    const urls: string[] = [];
+    const ends: (string | null)[] = [];
+    const fetchImpl = async (url: string) => {
+      urls.push(url);
+      return new Response(page([decision("z")], null).replace('"resume_cursor":null', `"resume_cursor":"${encodeCursor(9)}"`));
+    };
+    const got: string[] = [];
+    for await (const d of exportPages("http://w", "k", 0, fetchImpl, 10, { cursor: encodeCursor(7), onEnd: (e) => ends.push(e.resume_cursor) })) got.push(d.decision_id);
+    expect(got).toEqual(["z"]);
+    expect(urls).toEqual([`http://w/v1/export?since=0&limit=10&cursor=${encodeCursor(7)}`]);
+    expect(ends).toEqual([encodeCursor(9)]);
+  });
   it("refuses a page without its end line, and surfaces the worker's problem detail", async () => {
     const cut = async () => new Response(JSON.stringify(decision("a")) + "\n");
     await expect(exportPages("http://w", "k", 0, cut).next()).rejects.toThrow(/no end line/);

@@ -13,7 +13,9 @@
  *   there are any, else trainRows' "val" rows, else trainRows' "cal" rows,
  *   else none (no parameter is chosen; router_* headlines are null).
  *   With split "all" the validation rows are also evaluation rows — the
- *   report says so.
+ *   report says so. A bundle whose build chose its default policy's
+ *   parameter on cross-fitted rows (givenParam) keeps that parameter for the
+ *   headline router; val then only reports it.
  * Teacher (optional): with `teacher`, the result gains `teacher` and the
  *   manifest metrics gain teacher_* / fidelity_* keys; without it both are
  *   exactly as before.
@@ -98,6 +100,20 @@ function arrays(s: ScoredSet, b: Predictions): SplitArrays {
 const col = (m: number[][], j: number) => m.map((r) => r[j]);
 const nn = (x: number | null | undefined): number | null => (x === undefined || x === null || !Number.isFinite(x) ? null : x);
 
+/**
+ * The default policy's parameter when the build chose it on cross-fitted rows
+ * (provenance.trainer.policy_selection is set, scripts/stages/crossfit.ts):
+ * the headline router is then the shipped policy, not a re-choice on val.
+ */
+export function givenParam(manifest: Manifest): number | undefined {
+  if (typeof manifest.provenance.trainer.policy_selection !== "string") return undefined;
+  const p = manifest.default_policy;
+  if (p.type === "threshold") return p.min_p;
+  if (p.type === "budget") return p.max_cost_usd;
+  if (p.type === "utility" && p.lambda !== undefined) return p.lambda;
+  throw new Error(`evaluate: policy_selection is set but the default policy ${JSON.stringify(p)} has no swept parameter`);
+}
+
 export async function evaluateBundle(input: EvaluateInput): Promise<EvalResult> {
   const { manifest, seed } = input;
   const reps = input.reps ?? 1000;
@@ -119,7 +135,7 @@ export async function evaluateBundle(input: EvaluateInput): Promise<EvalResult> 
       { seed, reps, majorityP: baselines.info.per_model[m].majority_p },
     );
   });
-  const routing = routingEval(ev, valArrays, manifest.default_policy.type);
+  const routing = routingEval(ev, valArrays, manifest.default_policy.type, givenParam(manifest));
   const teacher = input.teacher ? teacherEval(scored, valScored, input.teacher, { seed, reps }) : undefined;
   // Expected vs realised cost where outcomes carry measured output tokens (empty otherwise).
   const costErr = bundleCostError(manifest, evalRows);

@@ -7,7 +7,7 @@
  * parameters by looking at evaluation rows, fit, score or do I/O.
  */
 import { summariseSweeps, type SweepSummary } from "../lib/routing/pareto.js";
-import { selectOnValidation, type ValidationSelection } from "../lib/routing/select.js";
+import { evaluateAtParam, selectOnValidation, type ValidationSelection } from "../lib/routing/select.js";
 import { completeRows, policyFor, routeWithPolicy, simulate, singleModels, type RoutingData, type Simulation, type SweepKind } from "../lib/routing/simulate.js";
 
 export const SCORERS = ["student", "tfidf", "length"] as const;
@@ -75,7 +75,12 @@ function perTask(ev: SplitArrays, chosen: ValidationSelection | null): TaskRow[]
   return out;
 }
 
-export function routingEval(ev: SplitArrays, val: SplitArrays | null, policyType: string): RoutingEval {
+/**
+ * `given`: the default policy's parameter when the build chose it on its own
+ * rows (cross-fitted, scripts/stages/crossfit.ts); the student's headline-kind
+ * selection then reports that parameter instead of re-choosing on val.
+ */
+export function routingEval(ev: SplitArrays, val: SplitArrays | null, policyType: string, given?: number): RoutingEval {
   const kind = headlineKind(policyType);
   const sims = {} as Record<Scorer, Simulation>;
   const sweeps = {} as Record<Scorer, Record<SweepKind, SweepSummary>>;
@@ -91,6 +96,7 @@ export function routingEval(ev: SplitArrays, val: SplitArrays | null, policyType
       selections[s] = {} as Record<SweepKind, ValidationSelection>;
       for (const k of KINDS) selections[s][k] = selectOnValidation(data(val, s), data(ev, s), k);
     }
+    if (given !== undefined) selections.student[kind] = evaluateAtParam(data(val, "student"), data(ev, "student"), kind, given, "chosen-at-build");
   }
   return { headline_kind: kind, sims, sweeps, selections, per_task: perTask(ev, selections ? selections.student[kind] : null) };
 }

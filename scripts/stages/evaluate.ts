@@ -122,6 +122,8 @@ export interface BuildDraft {
   outputModels: string[];
   calibration: Record<string, Calibration>;
   outputLength: Manifest["output_length"];
+  /** Default policy chosen before evaluation (scripts/stages/crossfit.ts) and its provenance.trainer figures. */
+  chosenPolicy?: { policy: Policy; summary: Record<string, string | number> };
 }
 
 /** A manifest-shaped view of the bundle before its metrics exist. */
@@ -138,8 +140,8 @@ export function draftManifest(cfg: BuildConfig, draft: BuildDraft, onnx: Uint8Ar
     outputs: draft.outputModels.map((model, index) => ({ index, model })),
     calibration: draft.calibration,
     output_length: draft.outputLength,
-    default_policy: { type: "threshold", min_p: 0.5 },
-    provenance: { mode: cfg.teacher ? "probe-distilled" : "label-supervised", teacher: "none", data: [], trainer: {}, created_at: new Date(0).toISOString() },
+    default_policy: draft.chosenPolicy?.policy ?? { type: "threshold", min_p: 0.5 },
+    provenance: { mode: cfg.teacher ? "probe-distilled" : "label-supervised", teacher: "none", data: [], trainer: { ...draft.chosenPolicy?.summary }, created_at: new Date(0).toISOString() },
     metrics: { split: "none", headline: {}, per_model: {} },
     files: [{ path: ONNX_FILE, sha256: sha, bytes: onnx.byteLength }],
   };
@@ -159,7 +161,8 @@ export async function evaluateForBuild(a: { cfg: BuildConfig; rows: OutcomeRow[]
   // With a teacher block, the teacher rows (default: re-read from its logits file) add fidelity and teacher-probe figures.
   const teacher = a.teacher ?? (a.cfg.teacher ? await readTeacher(a.cfg.teacher.logits) : undefined);
   const res = await evaluateBundle({ manifest, onnx: a.onnx, rows: a.rows, trainRows, split: "test", seed: a.cfg.seed, data, ...(teacher ? { teacher } : {}) });
-  // The default policy is the threshold cascade with min_p chosen on validation (never on test).
+  // Chosen on cross-fitted train+val rows (the draft carries it), else the threshold cascade with min_p chosen on validation; never on test.
+  if (a.draft.chosenPolicy) return { metrics: res.manifestMetrics, defaultPolicy: a.draft.chosenPolicy.policy };
   const sel = res.routing.selections?.student.threshold;
   if (!sel) throw new Error("evaluate: no validation rows to choose the default threshold on");
   return { metrics: res.manifestMetrics, defaultPolicy: { type: "threshold", min_p: sel.param } };

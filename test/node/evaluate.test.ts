@@ -7,7 +7,7 @@
  * keywords, golden-file agreement of the student's p, determinism, and that
  * the command writes report.md / metrics.json / SVGs.
  */
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -17,6 +17,10 @@ import type { OutcomeRow } from "../../scripts/formats/outcomes.js";
 import { evaluateBundle, type EvalResult } from "../../scripts/evaluate/evaluate-bundle.js";
 import { rowCost } from "../../scripts/evaluate/score.js";
 import { runEvaluate } from "../../scripts/stages/evaluate.js";
+import { BuildConfig } from "../../scripts/stages/build-config.js";
+import { runBuild } from "../../scripts/stages/build.js";
+import { crossfitRouting, foldOf } from "../../scripts/stages/crossfit.js";
+import { writeJsonl } from "../../scripts/lib/jsonl.js";
 
 const BUNDLES = "test/fixtures/bundles";
 const DIR = join(BUNDLES, "fixture-tiny");
@@ -199,4 +203,51 @@ describe("evaluate command", () => {
     writeFileSync(join(bdir, "student.onnx"), Buffer.from("not a model"));
     await expect(runEvaluate({ data: join(tmp, "outcomes.jsonl"), bundle: "fixture-tiny", artifacts: art })).rejects.toThrow(/sha256/);
   });
+});
+
+describe("build with a select block (default policy chosen on cross-fitted rows, issue 17)", () => {
+  let tmp: string;
+  beforeAll(() => {
+    tmp = mkdtempSync(join(tmpdir(), "preflight-select-"));
+  });
+  afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+  it("chooses the utility λ on out-of-fold train+val rows only, ships it, and evaluate reports that λ", async () => {
+    // The synthetic keyword rows with a cal split (build needs one); pool: the fixture's three models.
+    const rows = ROWS.filter((r) => r.id !== "golden").map((r, i) => (r.split === "train" && i % 4 === 0 ? { ...r, split: "cal" as const } : r));
+    const dir = join(tmp, "select");
+    mkdirSync(dir, { recursive: true });
+    await writeJsonl(join(dir, "rows.jsonl"), rows);
+    writeFileSync(join(dir, "pool.json"), JSON.stringify({ name: "fixture", models: manifest.pool }));
+    const cfg = BuildConfig.parse({
+      bundle_id: "select-test",
+      description: "select block test",
+      data: join(dir, "rows.jsonl"),
+      pool: join(dir, "pool.json"),
+      featurizer: { ...manifest.featurizer },
+      train: { dim: 4, hidden: 8, maxEpochs: 3, seed: 1 },
+      dtype: "float32",
+      select: { policy: "utility", folds: 3, tolerance: -0.01 },
+      out: join(dir, "artifacts"),
+      golden_extra: 0,
+    });
+    // Folds: stable and in range; every complete train+val row is scored exactly once, no other row.
+    expect(rows.map((r) => foldOf(r.id, 3))).toEqual(rows.map((r) => foldOf(r.id, 3)));
+    expect(new Set(rows.map((r) => foldOf(r.id, 3)))).toEqual(new Set([0, 1, 2]));
+    const oof = crossfitRouting(cfg, rows, manifest.pool, 3);
+    const tv = rows.filter((r) => (r.split === "train" || r.split === "val") && manifest.pool.every((m) => r.outcomes[m.id]));
+    expect(oof.success.length).toBe(tv.length);
+
+    const out = await runBuild(cfg, { createdAt: "2026-12-04T00:00:00.000Z", progress: "none" });
+    const m = Manifest.parse(JSON.parse(readFileSync(join(out.dir, "manifest.json"), "utf8")));
+    expect(m.default_policy.type).toBe("utility");
+    expect(m.provenance.trainer.policy_selection).toBe("oof-3fold-utility");
+    expect(m.provenance.trainer.policy_oof_rows).toBe(tv.length);
+    const lambda = (m.default_policy as { lambda: number }).lambda;
+    expect(m.metrics.headline.router_param).toBe(lambda);
+    // evaluate, from the bundle alone, reproduces the headline at the shipped λ (not a re-choice on val).
+    const res = await evaluateBundle({ manifest: m, onnx: new Uint8Array(readFileSync(join(out.dir, "student.onnx"))), rows, trainRows: rows.filter((r) => r.split === "train" || r.split === "val"), split: "test", seed: m.metrics.seed as number, data: m.metrics.data as { name: string; sha256: string } });
+    expect(JSON.parse(JSON.stringify(res.manifestMetrics))).toEqual(m.metrics);
+    expect(res.routing.selections!.student.utility).toMatchObject({ param: lambda, rule: "chosen-at-build" });
+  }, 120_000);
 });

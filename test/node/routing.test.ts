@@ -13,7 +13,7 @@ import {
   type RoutingData,
 } from "../../scripts/lib/routing/simulate.js";
 import { accuracyAtCost, accuracyCostAuc, headlines, paretoFrontier, summariseSweeps } from "../../scripts/lib/routing/pareto.js";
-import { NO_HARM_TOLERANCE, selectOnValidation, selectParam } from "../../scripts/lib/routing/select.js";
+import { evaluateAtParam, NO_HARM_TOLERANCE, selectOnValidation, selectParam } from "../../scripts/lib/routing/select.js";
 import { mulberry32 } from "../../src/core/random.js";
 
 // Models A (cost 1), B (cost 2), C (cost 4) on every row.
@@ -274,6 +274,12 @@ describe("select on validation, report on test", () => {
       expect(selectParam(frontier, singles, undefined, 0)).toMatchObject({ param: 4, rule: "no-harm" });
     });
 
+    it("a negative tolerance asks for a margin above the best single (one point: ≥ 0.81)", () => {
+      expect(selectParam(frontier, singles, undefined, -0.01)).toMatchObject({ param: 4, rule: "no-harm" });
+      // Nothing within its cost reaches +2 points: the most accurate point within its cost.
+      expect(selectParam(frontier, singles, undefined, -0.02)).toMatchObject({ param: 4, rule: "within-best-single-cost" });
+    });
+
     it("a point above the best single's cost is never no-harm; without any qualifying point it falls back", () => {
       const s = selectParam([pt(1, 0.7, 2), pt(5, 0.82, 12)], singles);
       expect(s).toMatchObject({ param: 1, rule: "within-best-single-cost" });
@@ -319,6 +325,14 @@ describe("select on validation, report on test", () => {
     expect(r.test.valBestSingleOnTest.label).toBe("C");
     expect(r.test.rows).toBe(2);
     expect(r.test.dropped).toBe(0);
+  });
+
+  it("evaluateAtParam reports a parameter chosen elsewhere exactly as selectOnValidation reports its own", () => {
+    const r = selectOnValidation(val, test, "threshold", { grid: [0, 0.25, 0.7, 0.95] });
+    const g = evaluateAtParam(val, test, "threshold", 0.7, "chosen-at-build");
+    expect(g).toEqual({ ...r, rule: "chosen-at-build", grid: [0.7] });
+    // A parameter the val rule would not choose is reported at that parameter (0.95: test 2/2 at $4).
+    expect(evaluateAtParam(val, test, "threshold", 0.95, "chosen-at-build").test.point).toMatchObject({ accuracy: 1, cost: 4, param: 0.95 });
   });
 
   it("the default grid comes from validation, not test", () => {

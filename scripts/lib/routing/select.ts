@@ -18,7 +18,10 @@
  * Rule 1 is the default policy's rule (issue 17): never costlier than the
  * best single model, never more than half a point less accurate on
  * validation, otherwise as cheap as possible. tolerance 0 asks for the best
- * single's accuracy itself (the rule before issue 17, now also capped at its cost).
+ * single's accuracy itself (the rule before issue 17, now also capped at its cost);
+ * a negative tolerance asks for a margin above it. evaluateAtParam reports a
+ * parameter chosen elsewhere (the build's cross-fitted rows, see
+ * scripts/stages/crossfit.ts) in the same shape.
  */
 import { bestSingle } from "./pareto.js";
 import {
@@ -35,7 +38,7 @@ import {
 
 const EPS = 1e-12;
 
-export type SelectionRule = "max-accuracy-within-budget" | "no-harm" | "within-best-single-cost" | "max-accuracy";
+export type SelectionRule = "max-accuracy-within-budget" | "no-harm" | "within-best-single-cost" | "max-accuracy" | "chosen-at-build";
 
 /** Default accuracy tolerance of the no-harm rule: half a percentage point. */
 export const NO_HARM_TOLERANCE = 0.005;
@@ -123,22 +126,34 @@ export function selectOnValidation(
 ): ValidationSelection {
   if (val.models.join("\u0000") !== test.models.join("\u0000")) throw new Error("selectOnValidation: val and test pools differ");
   const v = completeRows(val);
-  const t = completeRows(test);
   const grid = opts.grid ?? defaultGrid(v.data, kind);
-  const valSingles = singleModels(v.data);
-  const chosen = selectParam(sweep(v.data, kind, grid, opts.abstainBelow), valSingles, opts.budget, opts.tolerance);
-  const valBest = bestSingle(valSingles);
+  const chosen = selectParam(sweep(v.data, kind, grid, opts.abstainBelow), singleModels(v.data), opts.budget, opts.tolerance);
+  return evaluateAtParam(val, test, kind, chosen.param, chosen.rule, grid, opts.abstainBelow);
+}
 
-  const testPoint = { ...routeWithPolicy(t.data, policyFor(kind, chosen.param), chosen.point.label, opts.abstainBelow), param: chosen.param };
+/**
+ * The validation and test figures of one parameter that was chosen elsewhere
+ * (by selectOnValidation, or at build time on cross-fitted rows:
+ * rule "chosen-at-build"), in selectOnValidation's shape.
+ */
+export function evaluateAtParam(val: RoutingData, test: RoutingData, kind: SweepKind, param: number, rule: SelectionRule, grid: number[] = [param], abstainBelow?: number): ValidationSelection {
+  if (val.models.join("\u0000") !== test.models.join("\u0000")) throw new Error("evaluateAtParam: val and test pools differ");
+  const v = completeRows(val);
+  const t = completeRows(test);
+  const policy = policyFor(kind, param);
+  const valSingles = singleModels(v.data);
+  const valBest = bestSingle(valSingles);
+  const valPoint = sweep(v.data, kind, [param], abstainBelow)[0];
+  const testPoint = { ...routeWithPolicy(t.data, policy, valPoint.label, abstainBelow), param };
   const testSingles = singleModels(t.data);
   const testBest = bestSingle(testSingles);
   const valBestOnTest = testSingles.find((q) => q.label === valBest.label) as OperatingPoint;
   return {
     kind,
-    param: chosen.param,
-    rule: chosen.rule,
+    param,
+    rule,
     grid,
-    val: { rows: v.data.success.length, dropped: v.dropped, point: chosen.point, bestSingle: valBest },
+    val: { rows: v.data.success.length, dropped: v.dropped, point: valPoint, bestSingle: valBest },
     test: {
       rows: t.data.success.length,
       dropped: t.dropped,

@@ -147,6 +147,13 @@ describe("GET /v1/aliases", () => {
     expect(section).toMatch(/<td class="l">default \(current\)<\/td><td class="l">control<\/td>/);
     expect(section).toContain("<td class=\"l\">ops</td>");
   });
+  it("/openapi.json documents the alias and export routes from their schemas", async () => {
+    const r = await call(mf, "GET", "/openapi.json");
+    expect(Object.keys(r.body.paths)).toEqual(expect.arrayContaining(["/v1/aliases/{alias}", "/v1/aliases", "/v1/export"]));
+    expect(r.body.paths["/v1/aliases/{alias}"].put.requestBody.content["application/json"].schema.$ref).toBe("#/components/schemas/AliasRequest");
+    expect(Object.keys(r.body.paths["/v1/export"].get.responses[200].content)).toEqual(["application/x-ndjson"]);
+    expect(r.body.components.schemas.ExportDecision.properties.feedback).toBeDefined();
+  });
   it("`pipeline alias --local` SQL writes the same current row and history as the route", async () => {
     const d = await publish();
     const db = await mf.getD1Database("DB");

@@ -12,6 +12,7 @@ export interface Target {
   method: "GET" | "POST";
   path: string;
   body?: string;
+  headers?: Record<string, string>;
 }
 
 export interface Sample {
@@ -52,7 +53,7 @@ export function quantile(xs: number[], p: number): number {
 
 function once(agent: Agent, port: number, t: Target, keepBody: boolean): Promise<Sample> {
   return new Promise((resolve, reject) => {
-    const headers: Record<string, string | number> = {};
+    const headers: Record<string, string | number> = { ...t.headers };
     if (t.body !== undefined) {
       headers["content-type"] = "application/json";
       headers["content-length"] = Buffer.byteLength(t.body);

@@ -11,19 +11,14 @@ import { cpus, loadavg } from "node:os";
 import { dirname, resolve } from "node:path";
 import { runLoad, type RunResult, type Target } from "./loadgen.js";
 import { baselineColdStarts } from "./baseline.js";
+import { median, numFlag, parseFlags } from "./cli.js";
 import { makePrompt } from "./prompts.js";
 import { renderMarkdown, type BenchResult, type Cell } from "./report.js";
 import { scoreInNode, type ScoreStats } from "./score-node.js";
-import { buildWorker, bundleSize, memory, startWorkerd, stopWorkerd, writeConfig, type Running } from "./workerd.js";
+import { buildWorker, bundleSize, coldStarts, memory, stopWorkerd, writeConfig } from "./workerd.js";
 
-const args = Object.fromEntries(
-  process.argv.slice(2).map((a) => {
-    const m = /^--([\w-]+)(?:=(.*))?$/.exec(a);
-    if (!m) throw new Error(`unknown argument ${a}`);
-    return [m[1], m[2] ?? "true"];
-  }),
-);
-const num = (k: string, d: number) => (args[k] === undefined ? d : Number(args[k]));
+const args = parseFlags();
+const num = (k: string, d: number) => numFlag(args, k, d);
 const RUNS = num("runs", 3);
 const REQUESTS = num("requests", 400);
 const WARMUP = num("warmup", 50);
@@ -52,11 +47,6 @@ function chooseBundle(): { kind: "production" | "fixture"; entry: string; dir: s
   return { kind: "fixture", entry: "bench/entry-fixture.ts", dir: firstBundleDir("test/worker/fixture-bundles.ts")! };
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-
 async function post(port: number, path: string, body: unknown): Promise<{ status: number; json: any }> {
   const res = await fetch(`http://127.0.0.1:${port}${path}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
   return { status: res.status, json: await res.json() };
@@ -76,27 +66,10 @@ async function main() {
   const config = writeConfig(outDir, entryName, PORT, { AUTH: "disabled", MAX_BODY_BYTES: "262144" });
   log(`bundle ${(size.raw_bytes / 2 ** 20).toFixed(2)} MiB raw, ${(size.gzip9_bytes / 2 ** 20).toFixed(2)} MiB gzip -9; config ${config}`);
 
-  const colds: number[] = [];
-  const coldCpu: number[] = [];
-  const helloFirst: number[] = [];
-  const idle: { rss_kib: number; hwm_kib: number }[] = [];
-  let w: Running | null = null;
-  try {
-    for (let i = 0; i < COLD; i++) {
-      if (w) await stopWorkerd(w);
-      w = null;
-      w = await startWorkerd(config, PORT, "/hello");
-      colds.push(w.coldStartMs);
-      helloFirst.push(w.firstPathMs!);
-      coldCpu.push(w.coldStartCpuMs);
-      idle.push(memory(w.pid));
-    }
-  } catch (e) {
-    if (w) await stopWorkerd(w);
-    throw e;
-  }
+  const cold = await coldStarts(config, PORT, COLD, "/hello");
+  const { colds, coldCpu, helloFirst, idle } = { colds: cold.wall_ms, coldCpu: cold.cpu_ms, helloFirst: cold.first_path_ms, idle: cold.idle };
   log(`cold starts (ms): ${colds.map((c) => c.toFixed(0)).join(", ")}; workerd CPU by then (ms): ${coldCpu.join(", ")}; first /hello at (ms): ${helloFirst.map((c) => c.toFixed(0)).join(", ")}`);
-  const run = w!;
+  const run = cold.last;
   try {
     const prompts = TOKENS.map((tokens) => ({ tokens, text: makePrompt(tokens) }));
     const tok: BenchResult["prompts"] = [];

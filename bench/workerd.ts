@@ -56,7 +56,7 @@ const q = (s: string) => JSON.stringify(s);
  * node_modules/workerd/workerd.capnp). Module names are the emitted file names,
  * so entry.js's relative imports ("./<hash>-x.wasm") resolve as in production.
  */
-export function writeConfig(outDir: string, entryName: string, port: number, bindings: Record<string, string>): string {
+export function writeConfig(outDir: string, entryName: string, port: number, bindings: Record<string, string>, v8Flags: string[] = []): string {
   const mods = listModules(outDir, entryName)
     .map(({ file, kind }) => `    (name = ${q(file)}, ${kind} = embed ${q(file)}),`)
     .join("\n");
@@ -67,7 +67,7 @@ export function writeConfig(outDir: string, entryName: string, port: number, bin
 using Workerd = import "/workerd/workerd.capnp";
 
 const config :Workerd.Config = (
-  services = [ (name = "main", worker = .worker) ],
+  services = [ (name = "main", worker = .worker) ],${v8Flags.length ? `\n  v8Flags = [ ${v8Flags.map(q).join(", ")} ],` : ""}
   sockets = [ (name = "http", address = "127.0.0.1:${port}", http = (), service = "main") ],
 );
 
@@ -112,10 +112,11 @@ function getStatus(port: number, path: string): Promise<number> {
  * on `firstPath` when given (a route that does not wait for the bundles, to
  * split start-up), then on /healthz (which waits for the ORT sessions).
  */
-export async function startWorkerd(configPath: string, port: number, firstPath: string | null = null, timeoutMs = 30_000): Promise<Running> {
+export async function startWorkerd(configPath: string, port: number, firstPath: string | null = null, timeoutMs = 30_000, inspectorPort?: number): Promise<Running> {
   let out = "";
   const t0 = process.hrtime.bigint();
-  const proc = spawn(WORKERD_BIN, ["serve", configPath, "config"], { stdio: ["ignore", "pipe", "pipe"] });
+  const inspect = inspectorPort ? [`--inspector-addr=127.0.0.1:${inspectorPort}`] : [];
+  const proc = spawn(WORKERD_BIN, ["serve", configPath, "config", ...inspect], { stdio: ["ignore", "pipe", "pipe"] });
   proc.stdout!.on("data", (d) => (out += d));
   proc.stderr!.on("data", (d) => (out += d));
   let exited = false;
@@ -155,4 +156,38 @@ export function memory(pid: number): { rss_kib: number; hwm_kib: number } {
   const s = readFileSync(`/proc/${pid}/status`, "utf8");
   const get = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+) kB`, "m").exec(s)?.[1] ?? NaN);
   return { rss_kib: get("VmRSS"), hwm_kib: get("VmHWM") };
+}
+
+export interface ColdStarts {
+  /** Process start to the first 200 on /healthz, ms, per start. */
+  wall_ms: number[];
+  /** workerd user+sys CPU by then, ms (10 ms ticks). */
+  cpu_ms: number[];
+  /** Process start to the first 200 on `firstPath`, ms (NaN without one). */
+  first_path_ms: number[];
+  /** VmRSS / VmHWM right after each start. */
+  idle: { rss_kib: number; hwm_kib: number }[];
+  /** The last start, left running for the caller (stop it with stopWorkerd). */
+  last: Running;
+}
+
+/** `n` cold starts of `config` (each stops the previous); the last one keeps running. */
+export async function coldStarts(config: string, port: number, n: number, firstPath: string | null = null): Promise<ColdStarts> {
+  const out: Omit<ColdStarts, "last"> = { wall_ms: [], cpu_ms: [], first_path_ms: [], idle: [] };
+  let w: Running | null = null;
+  try {
+    for (let i = 0; i < n; i++) {
+      if (w) await stopWorkerd(w);
+      w = null;
+      w = await startWorkerd(config, port, firstPath);
+      out.wall_ms.push(w.coldStartMs);
+      out.cpu_ms.push(w.coldStartCpuMs);
+      out.first_path_ms.push(w.firstPathMs ?? NaN);
+      out.idle.push(memory(w.pid));
+    }
+  } catch (e) {
+    if (w) await stopWorkerd(w);
+    throw e;
+  }
+  return { ...out, last: w! };
 }

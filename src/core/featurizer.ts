@@ -47,25 +47,32 @@ export function pretokenize(text: string): string[] {
   return text.match(PIECE) ?? [];
 }
 
-/** Pieces with their offsets, for text-scope char n-grams. */
+/**
+ * The pre-tokenizer's pieces. In text scope also "<text>" and, per piece,
+ * the range [from, to) of char n-gram start offsets in it.
+ */
 interface Pieces {
   list: string[];
-  /** Text-scope only: "<text>" and, per piece, the range of n-gram start offsets in it. */
   padded?: string;
   from?: number[];
   to?: number[];
 }
 
 function piecesOf(text: string, spec: FeaturizerSpec): Pieces {
-  if (spec.char_scope !== "text") return { list: pretokenize(text) };
-  const list: string[] = [];
-  const from: number[] = [];
-  const to: number[] = [];
-  for (const m of text.matchAll(PIECE)) {
+  const list = pretokenize(text);
+  if (spec.char_scope !== "text") return { list };
+  // `match` gives no offsets and `matchAll`'s match objects cost as much as the rest of featurize.
+  // The regex skips only whitespace between pieces (any other code point is a piece), so each piece
+  // starts at its first occurrence after the previous one's end.
+  const from: number[] = new Array(list.length);
+  const to: number[] = new Array(list.length);
+  let end = 0;
+  for (let i = 0; i < list.length; i++) {
+    const start = text.indexOf(list[i], end);
+    end = start + list[i].length;
     // Offsets in "<text>": the first piece also owns the leading "<" and anything before it.
-    from.push(list.length === 0 ? 0 : m.index! + 1);
-    to.push(m.index! + 1 + m[0].length);
-    list.push(m[0]);
+    from[i] = i === 0 ? 0 : start + 1;
+    to[i] = end + 1;
   }
   return { list, padded: `<${text}>`, from, to };
 }
@@ -86,57 +93,66 @@ export function truncateHeadTail(ids: number[], max: number): { ids: number[]; t
  * Feature ids of one piece, in emission order: word n-grams starting at the
  * piece (for each n in word_ngrams), then its char n-grams (for each n): of
  * "<piece>", or, in text scope, those of "<text>" that start in the piece.
- * Keys are hashed incrementally (prefix state + text), never concatenated.
+ * Keys are hashed incrementally (prefix state + text ranges), never
+ * concatenated. Writes into `out` from `at` and returns the new end.
  */
-// `skip` drops the piece's first ids and `cap` stops at that many in `out`: a single huge piece
+// `skip` drops the piece's first ids and `cap` stops at that index in `out`: a single huge piece
 // (262,144 letters) has half a million char n-grams, and truncation keeps at most max_features.
-function pieceIds(p: Pieces, i: number, spec: FeaturizerSpec, prefix: Map<string, number>, out: number[], skip = 0, cap = Infinity): void {
-  const pieces = p.list;
+function pieceIds(p: Pieces, i: number, spec: FeaturizerSpec, pre: Prefixes, out: Int32Array, at: number, skip = 0, cap = out.length): number {
+  const buckets = spec.buckets;
   let seen = 0;
-  const emit = (id: number) => {
-    if (seen++ >= skip && out.length < cap) out.push(id);
-  };
-  for (const n of spec.word_ngrams) {
-    if (i + n > pieces.length) continue;
-    let h = prefix.get(`w${n}|`)!;
+  for (let g = 0; g < spec.word_ngrams.length; g++) {
+    const n = spec.word_ngrams[g];
+    if (i + n > p.list.length) continue;
+    if (seen++ < skip || at >= cap) continue;
+    let h = pre.word[g];
     for (let k = 0; k < n; k++) {
       if (k > 0) h = fnvUpdate(h, " ");
-      h = fnvUpdate(h, pieces[i + k]);
+      h = fnvUpdate(h, p.list[i + k]);
     }
-    emit((h >>> 0) % spec.buckets);
+    out[at++] = (h >>> 0) % buckets;
   }
-  if (spec.char_ngrams.length === 0) return;
-  const padded = p.padded ?? `<${pieces[i]}>`;
+  if (spec.char_ngrams.length === 0) return at;
+  const padded = p.padded ?? `<${p.list[i]}>`;
   const from = p.from?.[i] ?? 0;
   const to = p.to?.[i] ?? padded.length;
-  for (const n of spec.char_ngrams) {
-    const base = prefix.get(`c${n}|`)!;
+  for (let g = 0; g < spec.char_ngrams.length; g++) {
+    const n = spec.char_ngrams[g];
+    const base = pre.char[g];
     // Whole pieces shorter than n are already covered by the word unigram.
-    for (let j = from; j < to && j + n <= padded.length && out.length < cap; j++) {
+    for (let j = from; j < to && j + n <= padded.length && at < cap; j++) {
       if (seen < skip) seen++; // skipped ids need no hash
-      else emit((fnvUpdate(base, padded, j, j + n) >>> 0) % spec.buckets);
+      else out[at++] = (fnvUpdate(base, padded, j, j + n) >>> 0) % buckets;
     }
   }
+  return at;
 }
 
 function pieceCount(p: Pieces, i: number, spec: FeaturizerSpec): number {
   let c = 0;
-  for (const n of spec.word_ngrams) if (i + n <= p.list.length) c++;
+  for (let g = 0; g < spec.word_ngrams.length; g++) if (i + spec.word_ngrams[g] <= p.list.length) c++;
   // Same bounds as pieceIds, from lengths alone: counting runs over every piece and must not build strings.
   const len = p.padded?.length ?? p.list[i].length + 2;
   const from = p.from?.[i] ?? 0;
   const to = p.to?.[i] ?? len;
-  for (const n of spec.char_ngrams) c += Math.max(0, Math.min(to, len - n + 1) - from);
+  for (let g = 0; g < spec.char_ngrams.length; g++) c += Math.max(0, Math.min(to, len - spec.char_ngrams[g] + 1) - from);
   return c;
 }
 
-const prefixCache = new WeakMap<FeaturizerSpec, Map<string, number>>();
-function prefixes(spec: FeaturizerSpec): Map<string, number> {
+/** FNV-1a states after each n-gram kind's key prefix ("w<n>|", "c<n>|"), parallel to the spec's lists. */
+interface Prefixes {
+  word: number[];
+  char: number[];
+}
+
+const prefixCache = new WeakMap<FeaturizerSpec, Prefixes>();
+function prefixes(spec: FeaturizerSpec): Prefixes {
   let m = prefixCache.get(spec);
   if (!m) {
-    m = new Map();
-    for (const n of spec.word_ngrams) m.set(`w${n}|`, fnvUpdate(spec.seed >>> 0, `w${n}|`));
-    for (const n of spec.char_ngrams) m.set(`c${n}|`, fnvUpdate(spec.seed >>> 0, `c${n}|`));
+    m = {
+      word: spec.word_ngrams.map((n) => fnvUpdate(spec.seed >>> 0, `w${n}|`)),
+      char: spec.char_ngrams.map((n) => fnvUpdate(spec.seed >>> 0, `c${n}|`)),
+    };
     prefixCache.set(spec, m);
   }
   return m;
@@ -147,45 +163,47 @@ function prefixes(spec: FeaturizerSpec): Map<string, number> {
  * the first pieces and the tail from the last ones, which gives exactly
  * truncateHeadTail(allIds) at a cost bounded by max_features.
  */
-function hashedIds(p: Pieces, spec: FeaturizerSpec): { ids: number[]; truncated: boolean } {
+function hashedIds(p: Pieces, spec: FeaturizerSpec): { ids: Int32Array; truncated: boolean } {
   const pre = prefixes(spec);
-  const pieces = p.list;
   let total = 0;
-  for (let i = 0; i < pieces.length; i++) total += pieceCount(p, i, spec);
-  const out: number[] = [];
+  for (let i = 0; i < p.list.length; i++) total += pieceCount(p, i, spec);
   if (total <= spec.max_features) {
-    for (let i = 0; i < pieces.length; i++) pieceIds(p, i, spec, pre, out);
+    const out = new Int32Array(total);
+    let at = 0;
+    for (let i = 0; i < p.list.length; i++) at = pieceIds(p, i, spec, pre, out, at);
     return { ids: out, truncated: false };
   }
   const head = Math.floor(spec.max_features / 2);
   const tail = spec.max_features - head;
-  for (let i = 0; i < pieces.length && out.length < head; i++) pieceIds(p, i, spec, pre, out, 0, head);
-  let start = pieces.length;
+  const out = new Int32Array(spec.max_features);
+  let at = 0;
+  for (let i = 0; i < p.list.length && at < head; i++) at = pieceIds(p, i, spec, pre, out, at, 0, head);
+  let start = p.list.length;
   let have = 0;
   while (have < tail) have += pieceCount(p, --start, spec);
-  const back: number[] = [];
   // The first tail piece contributes only its last ids: skip the ones before them.
-  for (let i = start; i < pieces.length; i++) pieceIds(p, i, spec, pre, back, i === start ? have - tail : 0);
-  return { ids: out.concat(back), truncated: true };
+  for (let i = start; i < p.list.length; i++) at = pieceIds(p, i, spec, pre, out, at, i === start ? have - tail : 0);
+  return { ids: out, truncated: true };
 }
 
 export function featurize(text: string, spec: FeaturizerSpec): Features {
   const normal = spec.lowercase ? text.toLowerCase() : text;
   const p = piecesOf(normal, spec);
-  const pieces = p.list;
   const { ids, truncated } = hashedIds(p, spec);
   let digits = 0;
+  let lines = 1;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if (c >= 48 && c <= 57) digits++;
+    if (c <= 57) {
+      if (c >= 48) digits++;
+      else if (c === 10) lines++;
+    }
   }
-  let lines = 1;
-  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) lines++;
   const dense = new Float32Array([
-    Math.log1p(pieces.length),
+    Math.log1p(p.list.length),
     Math.log1p(text.length),
     text.length === 0 ? 0 : digits / text.length,
     Math.log1p(lines),
   ]);
-  return { ids: Int32Array.from(ids), dense, inputTokens: pieces.length, truncated };
+  return { ids, dense, inputTokens: p.list.length, truncated };
 }

@@ -55,7 +55,7 @@ export interface Measurement {
 }
 
 /** Minimal CDP session over a WebSocket (RFC 6455 text frames, client-masked). */
-class CdpSocket {
+export class CdpSocket {
   private buf = Buffer.alloc(0);
   private parts: Buffer[] = [];
   private nextId = 1;
@@ -160,11 +160,12 @@ function statusKb(pid: number, field: "VmHWM" | "VmRSS"): number {
   return Number(m[1]);
 }
 
-async function inspectorTarget(port: number, workerName: string): Promise<string> {
+export async function inspectorTarget(port: number, workerName: string): Promise<string> {
   const res = await fetch(`http://127.0.0.1:${port}/json`);
   const targets = (await res.json()) as { id: string; webSocketDebuggerUrl: string }[];
   // Miniflare's own service workers (entry, cache, ...) are listed too; ours is "core:user:<name>".
-  const t = targets.find((x) => x.id === `core:user:${workerName}`);
+  // Raw workerd (bench/) lists each worker under its service name.
+  const t = targets.find((x) => x.id === `core:user:${workerName}`) ?? targets.find((x) => x.id === workerName && workerName !== "");
   if (!t) throw new Error(`workerd inspector lists no worker core:user:${workerName}`);
   return t.webSocketDebuggerUrl;
 }
@@ -213,6 +214,16 @@ export class IsolateProbe {
     const after = await this.sample();
     const heapPeak = Math.min(before.jsHeapUsedBytes + allocatedBytes + 2 * bodyBytes, before.jsHeapTotalBytes + processPeakGrowthBytes);
     return { before, after, allocatedBytes, processPeakGrowthBytes, peakBoundBytes: heapPeak + after.wasmBytes };
+  }
+
+  /** V8 CPU profile of the isolate while `action` runs (sampling every `intervalUs`). */
+  async cpuProfile<P>(action: () => Promise<unknown>, intervalUs = 100): Promise<P> {
+    await this.cdp.send("Profiler.enable");
+    await this.cdp.send("Profiler.setSamplingInterval", { interval: intervalUs });
+    await this.cdp.send("Profiler.start");
+    await action();
+    const { profile } = await this.cdp.send<{ profile: P }>("Profiler.stop");
+    return profile;
   }
 
   close() {

@@ -24,7 +24,7 @@ import { calibrateStudent, calibrationWarnings } from "./calibrate.js";
 import { runDistill, trainingSummary } from "./distill.js";
 import { evaluateForBuild } from "./evaluate.js";
 import { crossfitSelect } from "./crossfit.js";
-import { checkLoggedRow, loggedWeights } from "../lib/ope/weights.js";
+import { checkLoggedRow, loggedWeights, mergeLoggedRows } from "../lib/ope/weights.js";
 import { assignSplit, runIngest } from "./ingest.js";
 import { chooseOutputLength } from "./output-length.js";
 import { loadProbesInput, runProbes, type ProbesResult } from "./probes.js";
@@ -116,12 +116,14 @@ export async function trainForBuild(config: BuildConfig, opts: { progress?: "aut
     training = JSON.parse(readFileSync(join(cacheDir, "training.json"), "utf8"));
     console.error(`[build] distill: cache hit ${cacheDir}`);
   } else {
-    const distillRows: DistillRow[] = rows.map((r) => {
+    const toRow = (r: OutcomeRow): DistillRow => {
       const d = toDistillRow(r);
       const t = teacher.get(r.id);
       const w = logged.weights.get(r);
       return { ...d, ...(t ? { teacher: t } : {}), ...(w !== undefined ? { weight: w } : {}) };
-    });
+    };
+    // Logged rows of a recurring prompt and model merge into one weighted row (same gradient, scripts/lib/ope/weights.ts).
+    const distillRows: DistillRow[] = [...rows.filter((r) => !logged.weights.has(r)).map(toRow), ...mergeLoggedRows(logged.rows.map(toRow))];
     const res = runDistill({
       rows: distillRows,
       models,

@@ -82,23 +82,37 @@ export class Replayer {
     return this.bundle.manifest.bundle_id;
   }
 
-  /** Routes each text under its policy (one per text, or one for all; default: the bundle's default policy). */
+  /** Routes each text under its policy (one per text, or one for all; default: the bundle's default policy); repeats are scored once. */
   async route(texts: string[], policy?: Policy | Policy[]): Promise<Routed[]> {
-    const out: Routed[] = [];
-    for (let from = 0; from < texts.length; from += BATCH) {
-      const batch = texts.slice(from, from + BATCH);
-      const scored = await this.scorer.score(batch);
-      for (const [i, s] of scored.entries()) {
-        const pol = (Array.isArray(policy) ? policy[from + i] : policy) ?? this.bundle.manifest.default_policy;
-        const request = RouteRequest.parse({ prompt: batch[i], policy: pol });
-        const { decision, candidates } = decide({ candidates: this.pool, logits: s.logits, inputTokens: s.features.inputTokens, request, text: batch[i], policy: pol });
-        out.push({
+    const pols = texts.map((_, i) => (Array.isArray(policy) ? policy[i] : policy) ?? this.bundle.manifest.default_policy);
+    const slot = new Map<string, number>();
+    const unique: number[] = [];
+    const which = texts.map((t, i) => {
+      const key = `${JSON.stringify(pols[i])}\u0000${t}`;
+      let k = slot.get(key);
+      if (k === undefined) {
+        k = unique.length;
+        slot.set(key, k);
+        unique.push(i);
+      }
+      return k;
+    });
+    const routed: Routed[] = [];
+    for (let from = 0; from < unique.length; from += BATCH) {
+      const idx = unique.slice(from, from + BATCH);
+      const scored = await this.scorer.score(idx.map((i) => texts[i]));
+      for (const [k, s] of scored.entries()) {
+        const text = texts[idx[k]];
+        const pol = pols[idx[k]];
+        const request = RouteRequest.parse({ prompt: text, policy: pol });
+        const { decision, candidates } = decide({ candidates: this.pool, logits: s.logits, inputTokens: s.features.inputTokens, request, text, policy: pol });
+        routed.push({
           greedy: decision.type === "route" ? decision.model : null,
           cands: candidates.map((c) => ({ model: c.model, p: c.p_success, cost: c.expected_cost_usd, utility: c.utility })),
           inputTokens: s.features.inputTokens,
         });
       }
     }
-    return out;
+    return which.map((k) => routed[k]);
   }
 }

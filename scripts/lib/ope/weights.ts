@@ -39,3 +39,41 @@ export function loggedWeights(propensities: number[], o: LoggedWeightOptions): n
   const mean = raw.reduce((a, b) => a + b, 0) / Math.max(raw.length, 1);
   return raw.map((w) => (w / mean) * o.scale);
 }
+
+/** A distill row with one observed model (a logged row after toDistillRow). */
+interface OneLabelRow {
+  id?: string;
+  text: string;
+  split?: string;
+  labels: Record<string, number | null>;
+  weight?: number;
+}
+
+/**
+ * Merges logged rows with the same text and the same single observed model
+ * into one row: weight Σw, label Σw·y / Σw. The weighted loss over the merged
+ * row equals the sum over the originals up to a constant (BCE is linear in y),
+ * so the gradient is the same, while the rows per epoch stop growing with
+ * traffic once prompts recur. Rows with several labels pass through unchanged.
+ */
+export function mergeLoggedRows<R extends OneLabelRow>(rows: R[]): R[] {
+  const out: R[] = [];
+  const byKey = new Map<string, { row: R; w: number; wy: number; model: string }>();
+  for (const r of rows) {
+    const observed = Object.entries(r.labels).filter(([, y]) => y !== null);
+    if (observed.length !== 1) {
+      out.push(r);
+      continue;
+    }
+    const [model, y] = observed[0] as [string, number];
+    const w = r.weight ?? 1;
+    const key = `${model}\u0000${r.split ?? ""}\u0000${r.text}`;
+    const g = byKey.get(key);
+    if (g) {
+      g.w += w;
+      g.wy += w * y;
+    } else byKey.set(key, { row: r, w, wy: w * y, model });
+  }
+  for (const g of byKey.values()) out.push({ ...g.row, labels: { [g.model]: g.wy / g.w }, weight: g.w });
+  return out;
+}

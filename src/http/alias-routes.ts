@@ -15,6 +15,7 @@ import { Manifest } from "../core/manifest.js";
 import { err, ok, type Reason, type Result } from "../core/result.js";
 import { sha256Hex } from "../core/sha256.js";
 import { aliasHistory, readAliases, writeAlias } from "../store/alias-store.js";
+import { aliasesChanged } from "../infer/runtime.js";
 import { authenticate, type Scope } from "./auth.js";
 import type { AppDeps, Env } from "./context.js";
 import { readJsonBody, readQuery } from "./request-body.js";
@@ -77,6 +78,8 @@ export function registerAliasRoutes(app: Hono<Env>, deps: AppDeps, guard: Guard,
       updated_by: c.get("principal").keyId,
     };
     const previous = await writeAlias(deps.db, rec);
+    // This isolate's next request resolves the alias afresh; others within ALIAS_TTL_MS (src/infer/alias-cache.ts).
+    aliasesChanged(c.get("rt"));
     return c.json({ alias: rec, previous_sha256: previous, request_id: c.get("requestId") });
   });
 

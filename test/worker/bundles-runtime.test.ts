@@ -7,38 +7,18 @@
  * at MAX_LIVE_SESSIONS that never evicts the default.
  * Workers embed copies of the fixture bundle under other ids (serveBundles).
  */
-import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, rmSync } from "node:fs";
 import type { Miniflare } from "miniflare";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { call, serveBundles, startWorker, untilLoaded, type Reply } from "./harness.js";
+import { call, renamedBundle, serveBundles, settledSessions, startWorker, untilLoaded, type Reply } from "./harness.js";
 
 const WORK = ".cache/test-bundles-runtime";
 const FIXTURE = "test/fixtures/bundles/fixture-tiny";
 
-/** The fixture under another bundle id (its manifest re-pinned by the registry serveBundles writes). */
-function copy(id: string): string {
-  const dir = `${WORK}/bundles/${id}`;
-  mkdirSync(dir, { recursive: true });
-  cpSync(FIXTURE, dir, { recursive: true });
-  const text = readFileSync(`${FIXTURE}/manifest.json`, "utf8").replace('"bundle_id": "fixture-tiny"', `"bundle_id": "${id}"`);
-  expect(text).toContain(`"bundle_id": "${id}"`);
-  writeFileSync(`${dir}/manifest.json`, text);
-  return dir;
-}
-
 const ids = (n: number) => ["fixture-tiny", ...Array.from({ length: n - 1 }, (_, k) => `fixture-copy${k + 1}`)];
-const dirsOf = (n: number) => ids(n).map((id, i) => (i === 0 ? FIXTURE : copy(id)));
+// Copies of the fixture under other ids (their manifests re-pinned by the registry serveBundles writes).
+const dirsOf = (n: number) => ids(n).map((id, i) => (i === 0 ? FIXTURE : renamedBundle(FIXTURE, WORK, id)));
 const route = (mf: Miniflare, bundle: string) => call(mf, "POST", "/v1/route", { body: { prompt: "What is 17 * 23?" }, headers: { "x-preflight-bundle": bundle } });
-
-/** /healthz's session counts (AUTH=disabled shows the detail), once the background loader is idle. */
-async function settledSessions(mf: Miniflare) {
-  for (let i = 0; i < 200; i++) {
-    const h = await call(mf, "GET", "/healthz");
-    if (h.body.detail.sessions.loading.length === 0) return h.body.detail.sessions;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error("the loader never became idle");
-}
 
 function expectLoading(r: Reply, bundle: string) {
   expect(r.status).toBe(503);

@@ -3,7 +3,7 @@
  * bindings (vars/secrets), and offers a small fetch helper. One Miniflare per
  * configuration; ORT start-up costs ~0.3 s, so tests share instances.
  */
-import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { relative } from "node:path";
 import { Miniflare } from "miniflare";
 import { expect } from "vitest";
@@ -125,6 +125,28 @@ export async function untilLoaded(mf: Miniflare, headers: Record<string, string>
     if (r.status !== 503 || !String(r.body?.type).endsWith("/bundle-loading") || i >= attempts) return r;
     await new Promise((res) => setTimeout(res, 50));
   }
+}
+
+/** /healthz's session counts (needs AUTH=disabled or a report key for the detail), once the background loader is idle. */
+export async function settledSessions(mf: Miniflare, headers: Record<string, string> = {}) {
+  for (let i = 0; i < 400; i++) {
+    const h = await call(mf, "GET", "/healthz", { headers });
+    if (h.body.detail.sessions.loading.length === 0) return h.body.detail.sessions;
+    await new Promise((res) => setTimeout(res, 50));
+  }
+  throw new Error("the bundle loader never became idle");
+}
+
+/** A copy of the bundle in `srcDir` under another bundle id, in `${workDir}/bundles/${id}` (the student copied as is). */
+export function renamedBundle(srcDir: string, workDir: string, id: string): string {
+  const dir = `${workDir}/bundles/${id}`;
+  mkdirSync(dir, { recursive: true });
+  const from = JSON.parse(readFileSync(`${srcDir}/manifest.json`, "utf8")).bundle_id as string;
+  const text = readFileSync(`${srcDir}/manifest.json`, "utf8").replace(`"bundle_id": "${from}"`, `"bundle_id": "${id}"`);
+  if (!text.includes(`"bundle_id": "${id}"`)) throw new Error(`could not rename ${srcDir}`);
+  writeFileSync(`${dir}/manifest.json`, text);
+  copyFileSync(`${srcDir}/student.onnx`, `${dir}/student.onnx`);
+  return dir;
 }
 
 export interface Reply {

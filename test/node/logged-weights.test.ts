@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import { mulberry32 } from "../../src/core/random.js";
 import { type Example, Workspace, clearGrads, lossAndGrad, newGrads, type Grads } from "../../scripts/distill/network.js";
 import { fitStandardizer, initParams } from "../../scripts/distill/params.js";
-import { featuriseRows } from "../../scripts/distill/dataset.js";
+import { featuriseRows, type DistillRow } from "../../scripts/distill/dataset.js";
 import { trainStudent } from "../../scripts/distill/trainer.js";
 import { checkLoggedRow, loggedWeights, mergeLoggedRows } from "../../scripts/lib/ope/weights.js";
 import type { OutcomeRow } from "../../scripts/formats/outcomes.js";
@@ -96,7 +96,7 @@ describe("loggedWeights", () => {
 describe("mergeLoggedRows", () => {
   it("merged rows give the same gradient as the rows they replace", () => {
     const spec = { kind: "hashed-ngram-v1" as const, buckets: 6, word_ngrams: [1], char_ngrams: [], max_features: 8, lowercase: true, seed: 3 };
-    const rows = [
+    const rows: DistillRow[] = [
       { text: "sum two numbers", labels: { m1: 1 }, weight: 2 },
       { text: "sum two numbers", labels: { m1: 0 }, weight: 0.5 },
       { text: "sum two numbers", labels: { m2: 1 }, weight: 1 },
@@ -106,7 +106,7 @@ describe("mergeLoggedRows", () => {
     expect(merged).toHaveLength(3);
     expect(merged[0]).toMatchObject({ labels: { m1: 0.8 }, weight: 2.5 });
     const models = ["m1", "m2", "m3"];
-    const grad = (rs: typeof rows) => {
+    const grad = (rs: DistillRow[]) => {
       const ex = featuriseRows(rs, models, spec).examples.map((e) => ({ ...e, dense: Float32Array.from([0.5, 1]) }));
       return gradOf(ex, ex.map((_, i) => i), [mk([0], [0, 1], [1, 0, 1]), mk([1], [1, 3], [0, 1, 0])]);
     };

@@ -62,6 +62,10 @@ export async function runGate(input: GateInput): Promise<GateReport> {
     else if (r.prompt === undefined && r.messages === undefined) noText++;
     else usable.push({ row: r as OutcomeRow & { logged: NonNullable<OutcomeRow["logged"]> }, text: r.prompt ?? formatMessages(r.messages!) });
   }
+  // A model outside the current pool has no outcome model and was never logged: its value would read as 0.
+  const known = new Set(input.current.manifest.pool.map((m) => m.id));
+  const unknown = input.candidate.manifest.pool.map((m) => m.id).filter((m) => !known.has(m));
+  if (unknown.length > 0) throw new Error(`gate: the candidate's pool has models the current bundle's lacks (${unknown.join(", ")}): the log cannot value them`);
   const cand = input.replayers?.candidate ?? (await Replayer.open(input.candidate));
   const cur = input.replayers?.current ?? (await Replayer.open(input.current));
   const mode = input.policy ?? "logged";

@@ -120,5 +120,8 @@ describe("runGate replays bundles through the core path", () => {
     expect(r.candidate.dr.utility.value).toBe(r.current.dr.utility.value);
     expect(r.realised_current.n).toBe(240);
     expect(r.promote).toBe(false);
+    // A candidate routing to models the log never saw cannot be valued: an error, not a silent 0.
+    const other = await readBundleDir("test/fixtures/bundles/fixture-tiny");
+    await expect(runGate({ candidate: other, current: b, rows })).rejects.toThrow(/pool has models the current bundle's lacks/);
   });
 });

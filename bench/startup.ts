@@ -1,9 +1,8 @@
 /**
  * Start-up as the platform measures it (issue 18 item 2): for workers that
- * embed 1, 2 and 4 bundles (llmrouter-v2 plus copies under other bundle ids),
- * runs `wrangler check startup` (offline: it builds the worker, evaluates it
- * in a local workerd with the inspector's CPU profiler on, and writes the
- * profile) and reads the profile's total and active CPU, then times the cold
+ * embed 1, 2 and 4 bundles (bench/bundle-workers.ts), runs `wrangler check
+ * startup` (offline: it builds the worker, evaluates it in a local workerd
+ * with the inspector's CPU profiler on, and writes the profile) and reads the profile's total and active CPU, then times the cold
  * start to the first 200 on raw workerd with bench/workerd.ts. Medians of
  * --runs. Writes bench/results/startup.{json,md}.
  *
@@ -11,10 +10,9 @@
  * Owned by bench/; never imported by src/.
  */
 import { execFileSync } from "node:child_process";
-import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
-import { relative } from "node:path";
-import { writeRegistry } from "../scripts/bundle/registry.js";
+import { workerDir } from "./bundle-workers.js";
 import { median, numFlag, parseFlags } from "./cli.js";
 import { summariseProfile, type CpuProfile, type ProfileSummary } from "./profile.js";
 import { buildWorker, coldStarts, stopWorkerd, writeConfig } from "./workerd.js";
@@ -24,45 +22,7 @@ const RUNS = numFlag(args, "runs", 3);
 const PORT = numFlag(args, "port", 18797);
 const OUT = args.out ?? "bench/results";
 const COUNTS = (args.bundles ?? "1,2,4").split(",").map(Number);
-const BASE = "artifacts/llmrouter-v2";
 const WORK = ".cache/bench-startup";
-
-/** A copy of the base bundle under another bundle id (manifest edited, the same student). */
-function bundleCopy(k: number): string {
-  const dir = `${WORK}/bundles/llmrouter-v2-copy${k}`;
-  mkdirSync(dir, { recursive: true });
-  const manifest = readFileSync(`${BASE}/manifest.json`, "utf8").replace('"bundle_id": "llmrouter-v2"', `"bundle_id": "llmrouter-v2-copy${k}"`);
-  if (!manifest.includes(`llmrouter-v2-copy${k}`)) throw new Error("could not rename the bundle copy");
-  writeFileSync(`${dir}/manifest.json`, manifest);
-  copyFileSync(`${BASE}/student.onnx`, `${dir}/student.onnx`);
-  return dir;
-}
-
-/** A worker dir embedding `n` bundles: the bench entry (production app + GET /hello) over its own registry. */
-function workerDir(n: number): string {
-  const dir = `${WORK}/b${n}`;
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true });
-  const dirs = [BASE, ...Array.from({ length: n - 1 }, (_, k) => bundleCopy(k + 1))];
-  writeRegistry(`${dir}/registry.ts`, dirs, "bench/startup.ts");
-  const bench = relative(dir, "bench");
-  writeFileSync(
-    `${dir}/entry.ts`,
-    [
-      'import { env } from "cloudflare:workers";',
-      `import { benchApp } from "${bench}/entry-app.js";`,
-      'import { EMBEDDED_BUNDLES } from "./registry.js";',
-      "export default benchApp(env as unknown as Record<string, unknown>, EMBEDDED_BUNDLES);",
-      "",
-    ].join("\n"),
-  );
-  // wrangler check startup reads a config; the same module rules and compatibility date as wrangler.toml, no bindings.
-  const root = readFileSync("wrangler.toml", "utf8");
-  const rules = /^rules = \[[\s\S]*?^\]/m.exec(root)![0];
-  const date = /^compatibility_date = .*$/m.exec(root)![0];
-  writeFileSync(`${dir}/wrangler.toml`, `name = "preflight-startup-${n}"\nmain = "entry.ts"\n${date}\nsend_metrics = false\n${rules}\n`);
-  return dir;
-}
 
 function checkStartup(dir: string, i: number): ProfileSummary {
   const outfile = `${dir}/startup-${i}.cpuprofile`;
@@ -93,7 +53,7 @@ async function main() {
   const load_before = loadavg();
   const rows: Row[] = [];
   for (const n of COUNTS) {
-    const dir = workerDir(n);
+    const dir = workerDir(WORK, n);
     const profiles: ProfileSummary[] = [];
     for (let i = 0; i < RUNS; i++) profiles.push(checkStartup(dir, i));
     buildWorker(`${dir}/entry.ts`, `${dir}/build`);

@@ -218,7 +218,7 @@ export async function bundleForRequest(rt: Runtime, headers: Headers, requestId:
 
 /** Before /healthz answers: every embedded bundle verified, the alias table fresh, each alias target queued for checking. */
 export async function prepareHealth(rt: Runtime, bg: Background): Promise<void> {
-  warm(rt, bg);
+  if (rt.config !== null) warm(rt, bg); // an isolate that serves nothing loads nothing more
   for (const s of rt.bundles) await rt.pool.verifyEmbedded(s);
   if (!rt.aliases.enabled) return;
   for (const rec of (await aliasTable(rt)).values()) rt.pool.request(slotFor(rt, rec), "verify", bg);

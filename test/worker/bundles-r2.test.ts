@@ -90,6 +90,16 @@ describe("bundles from R2 named by aliases", () => {
     expect(unknown.body.valid).toEqual(expect.arrayContaining(["fixture-tiny", "candidate"]));
   });
 
+  it("an alias naming an embedded bundle's pinned digest is served from the embedded bundle, R2 untouched", async () => {
+    // Nothing is published under this digest: a fetch from R2 would have failed as missing.
+    const pinned = sha(readFileSync("artifacts/routellm-v1/manifest.json"));
+    await setAlias(mf, "stable", pinned, "routellm-v1");
+    await sleep(TTL_MS + 50);
+    const r = await untilLoaded(mf, { "x-preflight-bundle": "stable" });
+    expect(r.status).toBe(200);
+    expect(r.body.artifact).toEqual({ id: "routellm-v1", sha256: pinned });
+  });
+
   it("an alias flip reaches new requests once ALIAS_TTL_MS has passed", async () => {
     await setAlias(mf, "candidate", b, "fixture-r2b");
     await sleep(TTL_MS + 50);

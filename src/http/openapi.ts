@@ -31,13 +31,13 @@ const errors = {
   413: problem("Body over the size limit"),
   415: problem("Content type is not application/json"),
   422: problem("Schema violation, unknown model, experiment, variant or bundle"),
-  503: problem("No bundle loaded or configuration invalid"),
+  503: problem("Configuration invalid, the bundle failed to load (bundle-unavailable), or its session is still being created (bundle-loading, with Retry-After)"),
 };
 const experimentHeaders = z.object({
   "x-preflight-experiment": z.string().optional().meta({ description: "Experiment name from EXPERIMENTS." }),
   "x-preflight-unit": z.string().optional().meta({ description: "Stable unit id (user/session) hashed into a variant." }),
   "x-preflight-variant": z.string().optional().meta({ description: "Force a variant." }),
-  "x-preflight-bundle": z.string().optional().meta({ description: "Select a built-in bundle directly (canary)." }),
+  "x-preflight-bundle": z.string().optional().meta({ description: "Select a bundle directly (canary): a built-in bundle id or an alias such as `candidate`." }),
 });
 
 let cached: unknown;

@@ -63,8 +63,11 @@ export interface PoolOptions {
   retryFailedMs: number;
 }
 
-/** A pump that has worked on one bundle this long is presumed dead (its request was cancelled). */
-const STALE_PUMP_MS = 60_000;
+/**
+ * A pump that has worked on one bundle this long is presumed dead (its invocation was cancelled, e.g. over
+ * its CPU limit) and a new one takes over: one bundle's fetch, checks and session take well under a second.
+ */
+const STALE_PUMP_MS = 15_000;
 const RANK: Record<LoadMode, number> = { verify: 0, warm: 1, session: 2 };
 
 const macrotask = () => new Promise<void>((resolve) => setTimeout(resolve, 0));

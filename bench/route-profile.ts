@@ -5,7 +5,9 @@
  * `GET /hello` and `POST /v1/route` (the same 512-token prompt repeated) at 1
  * and 8 connections, --runs times; reports p50/p99 and workerd CPU per
  * request with their ratios to the floor of the same run (medians over runs),
- * then records a V8 CPU profile over --profile-requests route calls and lists
+ * plus `POST /v1/tokenize` with the same body (route − tokenize CPU ≈ the ORT
+ * run) next to Node's CPU per `session.run` of the same tensors, measured in
+ * the same minutes; then records a V8 CPU profile over --profile-requests route calls and lists
  * the top frames by self time. `--v8-flags=--no-liftoff,...` passes V8 flags
  * to workerd (for diagnosis only: Cloudflare's runtime takes none).
  * Writes bench/results/route-profile.{json,md} (or --out).
@@ -21,6 +23,7 @@ import { median, numFlag, parseFlags } from "./cli.js";
 import { runLoad, type RunResult, type Target } from "./loadgen.js";
 import { summariseProfile, type CpuProfile } from "./profile.js";
 import { makePrompt } from "./prompts.js";
+import { nodeRunCpuUs } from "./score-node.js";
 import { buildWorker, startWorkerd, stopWorkerd, writeConfig } from "./workerd.js";
 
 const args = parseFlags();
@@ -33,6 +36,7 @@ const OUT = args.out ?? "bench/results";
 const LABEL = args.label ?? "route-profile";
 const V8_FLAGS = args["v8-flags"] ? args["v8-flags"].split(",") : [];
 const BUILD = args.build ?? ".cache/bench-route-profile";
+const BUNDLE = "artifacts/llmrouter-v2"; // the production default, embedded first by bench/entry.ts
 
 async function main() {
   const load_before = loadavg();
@@ -43,8 +47,11 @@ async function main() {
   try {
     const route: Target = { method: "POST", path: "/v1/route", body: JSON.stringify({ prompt: makePrompt(TOKENS) }) };
     const hello: Target = { method: "GET", path: "/hello" };
+    // Same body, same read + zod + featurize, no ORT run: route − tokenize ≈ ORT run + decide + a bigger JSON.
+    const tokenize: Target = { method: "POST", path: "/v1/tokenize", body: route.body };
     const cells = [
       { name: "hello c1", t: hello, conns: 1 },
+      { name: "tokenize c1", t: tokenize, conns: 1 },
       { name: "route c1", t: route, conns: 1 },
       { name: "hello c8", t: hello, conns: 8 },
       { name: "route c8", t: route, conns: 8 },
@@ -77,6 +84,9 @@ async function main() {
       cpu_c1: ratio("route c1", "hello c1", "server_cpu_us_per_req"),
       cpu_c8: ratio("route c8", "hello c8", "server_cpu_us_per_req"),
     };
+    const routeMinusTokenize = median(raw["route c1"].map((x, i) => x.server_cpu_us_per_req! - raw["tokenize c1"][i].server_cpu_us_per_req!));
+    // The Node side of the gap, measured now (same load): CPU per session.run of the same prompt's tensors.
+    const node = { disabled: await nodeRunCpuUs(BUNDLE, makePrompt(TOKENS), "disabled", 2000), all: await nodeRunCpuUs(BUNDLE, makePrompt(TOKENS), "all", 2000) };
     const probe = await IsolateProbe.attach(inspectorPort, w.pid, "main");
     const profile = await probe.cpuProfile<CpuProfile>(() => runLoad(PORT, route, { conns: 1, requests: PROFILE_REQUESTS, maxSeconds: 20, warmup: 0 }));
     probe.close();
@@ -90,6 +100,7 @@ async function main() {
       params: { runs: RUNS, requests: REQUESTS, tokens: TOKENS, profile_requests: PROFILE_REQUESTS },
       cells: cellsOut,
       ratios,
+      ort_gap: { workerd_route_minus_tokenize_cpu_us: routeMinusTokenize, node_session_run_cpu_us: node },
       profile: { ...summary, per_request_active_us: (summary.active_ms * 1000) / PROFILE_REQUESTS },
     };
     mkdirSync(OUT, { recursive: true });
@@ -105,6 +116,8 @@ async function main() {
       ...Object.entries(cellsOut).map(([k, v]) => `| ${k} | ${v.p50_us.toFixed(0)} µs | ${v.p99_us.toFixed(0)} µs | ${v.cpu_us.toFixed(0)} µs | ${v.rps.toFixed(0)} |`),
       "",
       `Route / floor (median of per-run ratios): p50 ${ratios.p50_c1.toFixed(2)}× (1 conn), ${ratios.p50_c8.toFixed(2)}× (8 conns); CPU/req ${ratios.cpu_c1.toFixed(2)}× / ${ratios.cpu_c8.toFixed(2)}×.`,
+      "",
+      `ORT in workerd vs Node (CPU): route − tokenize ${routeMinusTokenize.toFixed(0)} µs/request in workerd (ORT run + decide + a larger JSON); Node session.run of the same tensors ${node.disabled.toFixed(0)} µs (graph optimisation disabled, as the worker) / ${node.all.toFixed(0)} µs ("all").`,
       "",
       `Profile over ${PROFILE_REQUESTS} route calls: active ${summary.active_ms.toFixed(0)} ms = ${result.profile.per_request_active_us.toFixed(0)} µs/request; WASM ${summary.wasm_ms.toFixed(0)} ms, JS↔WASM ${summary.js_to_wasm_ms.toFixed(0)} ms, GC ${summary.gc_ms.toFixed(0)} ms.`,
       "",

@@ -8,7 +8,8 @@
 import { readFileSync } from "node:fs";
 import * as ort from "onnxruntime-web/wasm";
 import { quantile as q } from "./loadgen.js";
-import type { FeaturizerSpec } from "../src/core/featurizer.js";
+import { DENSE_FEATURES, featurize, type FeaturizerSpec } from "../src/core/featurizer.js";
+import { packBatch } from "../src/core/batch.js";
 import { scorePrompts, type RunModel } from "../src/core/scoring.js";
 
 export interface ScoreStats {
@@ -92,4 +93,29 @@ export async function scoreInNode(bundleDir: string, prompts: { tokens: number; 
   }
   await session.release();
   return out;
+}
+
+/**
+ * CPU per `session.run` in Node (process.cpuUsage over `n` runs after `warmup`)
+ * for one prompt's packed tensors, under a graph optimisation level, after a long warm-up
+ * (the first thousands of runs also pay V8's background compilation of the 14 MB module): the
+ * Node side of the workerd-vs-Node comparison in bench/route-profile.ts.
+ */
+export async function nodeRunCpuUs(bundleDir: string, text: string, level: "disabled" | "all", n: number, warmup = 3000): Promise<number> {
+  const m = JSON.parse(readFileSync(`${bundleDir}/manifest.json`, "utf8")) as ManifestBits;
+  ort.env.wasm.numThreads = 1;
+  ort.env.wasm.proxy = false;
+  const session = await ort.InferenceSession.create(new Uint8Array(readFileSync(`${bundleDir}/${m.onnx.file}`)), { executionProviders: ["wasm"], graphOptimizationLevel: level });
+  const b = packBatch([featurize(text, m.featurizer)], DENSE_FEATURES);
+  const feeds = {
+    [m.onnx.inputs.ids]: new ort.Tensor("int64", b.ids, [b.batch, b.length]),
+    [m.onnx.inputs.mask]: new ort.Tensor("float32", b.mask, [b.batch, b.length]),
+    [m.onnx.inputs.dense]: new ort.Tensor("float32", b.dense, [b.batch, b.denseWidth]),
+  };
+  for (let i = 0; i < warmup; i++) await session.run(feeds);
+  const c0 = process.cpuUsage();
+  for (let i = 0; i < n; i++) await session.run(feeds);
+  const c = process.cpuUsage(c0);
+  await session.release();
+  return (c.user + c.system) / n;
 }

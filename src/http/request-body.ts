@@ -37,13 +37,14 @@ function decode(bytes: Uint8Array): Result<string> {
 async function readLimited(req: Request, limit: number): Promise<Result<string>> {
   const declared = Number(req.headers.get("content-length") ?? "NaN");
   if (Number.isFinite(declared) && declared > limit) return err({ reason: "payload_too_large", limit_bytes: limit });
-  if (!req.body) return ok("");
   // A declared length within the limit bounds the body (HTTP framing ends it there), so one native
-  // read is safe and costs far less than a chunk loop (≈ 140 µs less per /v1/route in workerd's profile).
+  // read is safe and costs far less than a chunk loop (≈ 140 µs less per /v1/route in workerd's
+  // profile); `req.body` is not touched on this path, which would build a stream object for nothing.
   if (Number.isFinite(declared)) {
     const bytes = new Uint8Array(await req.arrayBuffer());
     return bytes.byteLength > limit ? err({ reason: "payload_too_large", limit_bytes: limit }) : decode(bytes);
   }
+  if (!req.body) return ok("");
   const reader = req.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;

@@ -43,7 +43,7 @@ function targetsSection(r: EvalResult): ReportSection {
   }
   const c = r.targets.cost;
   lines.push(
-    `- **Router reaches the best single model's accuracy (− ${100 * COST_TARGET_TOLERANCE} point) at ≤ ${COST_TARGET_PCT}% of its cost** (student, ${r.routing.headline_kind} policy, parameter chosen on validation): ${c.met ? "met" : "NOT met"}.`,
+    `- **Router reaches the best single model's accuracy (− ${100 * COST_TARGET_TOLERANCE} point) at ≤ ${COST_TARGET_PCT}% of its cost** (student, ${r.routing.headline_kind} policy, parameter ${choiceSource(r)}): ${c.met ? "met" : "NOT met"}.`,
   );
   if (!c.met) {
     if (c.router_acc === null) lines.push("  - short: no validation rows, so no operating point was chosen.");
@@ -146,7 +146,7 @@ function routingSections(r: EvalResult): ReportSection[] {
     const overlap = r.split === "all" ? " With --split all the validation rows are among the evaluated rows, so these figures are optimistic." : "";
     out.push({
       title: "Routing: parameters chosen on validation",
-      body: `Parameters chosen on ${r.counts.val_rows} validation rows (source: ${r.counts.val_source}) with selectOnValidation, then applied unchanged to the ${r.split} rows ("test" columns below).${overlap} The headline router is the student with the bundle's default policy kind (${r.routing.headline_kind}).\n\n${selectionTable(rows)}`,
+      body: `Parameters chosen on ${r.counts.val_rows} validation rows (source: ${r.counts.val_source}) with selectOnValidation, then applied unchanged to the ${r.split} rows ("test" columns below).${overlap} The headline router is the student with the bundle's default policy kind (${r.routing.headline_kind})${sel.student[r.routing.headline_kind].rule === "chosen-at-build" ? `, at the parameter ${choiceSource(r)} (rule chosen-at-build; its validation columns only report it)` : ""}.\n\n${selectionTable(rows)}`,
     });
   } else {
     out.push({ title: "Routing: parameters chosen on validation", body: "No validation rows (none in the data, none in the training data): no parameter was chosen and the router_* headlines are null." });
@@ -163,6 +163,12 @@ function routingSections(r: EvalResult): ReportSection[] {
     ]),
   });
   return out;
+}
+
+/** Where the headline router's parameter came from: the build's cross-fitted rows (rule chosen-at-build) or validation. */
+function choiceSource(r: EvalResult): string {
+  const sel = r.routing.selections?.student[r.routing.headline_kind];
+  return sel?.rule === "chosen-at-build" ? "chosen at build on cross-fitted train+val rows" : "chosen on validation";
 }
 
 function plots(r: EvalResult): Record<string, { svg: string; caption: string }> {
@@ -212,7 +218,7 @@ export async function writeEvalReport(dir: string, r: EvalResult, info: ReportIn
     `- validation rows for parameter choice: ${c.val_rows} (source: ${c.val_source})`,
     `- baselines fitted on ${info.trainFile ? `\`${info.trainFile.path}\` (sha256 \`${info.trainFile.sha256}\`)` : "the evaluation file"}: ${r.baselines.fit_rows} fit rows, TF-IDF C chosen on ${r.baselines.c_rows} rows (${r.baselines.c_source})`,
     `- seed ${r.seed}, ${r.reps} bootstrap resamples; re-running with the same inputs reproduces every number.`,
-    `- headline router: student, ${r.routing.headline_kind} policy, parameter ${r.manifestMetrics.headline.router_param ?? "—"} (chosen on validation); accuracy ${fmtPct(r.manifestMetrics.headline.router_acc)}, cost ${fmtUsd(r.manifestMetrics.headline.router_cost)} per query vs best single \`${String(r.manifestMetrics.best_single_model)}\` ${fmtPct(r.manifestMetrics.headline.best_single_acc)} at ${fmtUsd(r.manifestMetrics.headline.best_single_cost)}.`,
+    `- headline router: student, ${r.routing.headline_kind} policy, parameter ${r.manifestMetrics.headline.router_param ?? "—"} (${choiceSource(r)}); accuracy ${fmtPct(r.manifestMetrics.headline.router_acc)}, cost ${fmtUsd(r.manifestMetrics.headline.router_cost)} per query vs best single \`${String(r.manifestMetrics.best_single_model)}\` ${fmtPct(r.manifestMetrics.headline.best_single_acc)} at ${fmtUsd(r.manifestMetrics.headline.best_single_cost)}.`,
   ].join("\n");
   return writeReport(dir, {
     title: `Evaluation: ${r.bundle_id}`,

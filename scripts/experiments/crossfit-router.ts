@@ -146,7 +146,23 @@ for (const nSel of values.nsel.split(",").map((x) => (x === "all" ? OOF.success.
 const onAllOof = RULES.map((r) => ({ ...r, ...choose(OOF, r.kind, r.tolerance) }));
 const VAL = data(val, () => "main");
 const onVal = RULES.map((r) => ({ ...r, ...choose(VAL, r.kind, r.tolerance) }));
-const out: Record<string, unknown> = { alpha, blend, oof_rows: OOF.success.length, meta, on_all_oof: onAllOof, on_val: onVal };
+// Per-task structure on the OOF rows at each rule's parameter: does the router send a task to a cheaper model where that model is as good?
+const oofRows = complete(oof);
+const tasks = [...new Set(oofRows.map((i) => c.tasks[i] as string))].sort();
+const perTask = onAllOof.map((r) => ({
+  kind: r.kind,
+  tolerance: r.tolerance,
+  tasks: tasks.map((task) => {
+    const idx = oofRows.flatMap((i, k) => (c.tasks[i] === task ? [k] : []));
+    const d = sub(OOF, idx);
+    const q = routeWithPolicy(d, policyFor(r.kind, r.param), "router");
+    const singles = singleModels(d);
+    const b = bestSingle(singles);
+    const top = Object.entries(q.share ?? {}).sort((x, y) => y[1] - x[1])[0];
+    return { task, n: idx.length, router: q.accuracy, cost: q.cost, best: b.label, best_acc: b.accuracy, best_cost: b.cost, top_model: top[0], top_share: top[1] };
+  }),
+}));
+const out: Record<string, unknown> = { alpha, blend, oof_rows: OOF.success.length, meta, on_all_oof: onAllOof, on_val: onVal, per_task: perTask };
 if (values.test) {
   const TEST = data(test, () => "main");
   // Only the one chosen rule ("kind:tolerance"), chosen beforehand on the OOF figures.

@@ -81,8 +81,9 @@ describe("featurizer", () => {
       const textSpec = { ...spec, char_ngrams: [2, 3, 5], char_scope: "text" as const };
       expect(Array.from(featurize(text, textSpec).ids)).toEqual(naive(text, textSpec));
     }
+    // Separators include non-ASCII whitespace: featurize finds text-scope offsets by skipping whitespace.
     function i2s(k: number) {
-      return k % 3 === 0 ? " " : k % 3 === 1 ? "\n" : "";
+      return [" ", "\n", "", "\u00a0\u3000", "\t\ufeff\u2028"][k % 5];
     }
   });
   it("matches TextEncoder-based FNV-1a on astral characters and lone surrogates", () => {

@@ -16,6 +16,7 @@
  * Owned by bench/; never imported by src/.
  */
 import { execFileSync } from "node:child_process";
+import { Session } from "node:inspector/promises";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { IsolateProbe, freePort } from "../test/worker/isolate-memory.js";
@@ -87,6 +88,20 @@ async function main() {
     const routeMinusTokenize = median(raw["route c1"].map((x, i) => x.server_cpu_us_per_req! - raw["tokenize c1"][i].server_cpu_us_per_req!));
     // The Node side of the gap, measured now (same load): CPU per session.run of the same prompt's tensors.
     const node = { disabled: await nodeRunCpuUs(BUNDLE, makePrompt(TOKENS), "disabled", 2000), all: await nodeRunCpuUs(BUNDLE, makePrompt(TOKENS), "all", 2000) };
+    // WASM self time per run in Node under the same sampling profiler as the worker's profile below:
+    // compares the WASM compute itself, apart from what surrounds it.
+    let nodeProfile: CpuProfile | null = null;
+    const inspector = new Session();
+    inspector.connect();
+    await nodeRunCpuUs(BUNDLE, makePrompt(TOKENS), "disabled", PROFILE_REQUESTS, 3000, async (runs) => {
+      await inspector.post("Profiler.enable");
+      await inspector.post("Profiler.setSamplingInterval", { interval: 100 });
+      await inspector.post("Profiler.start");
+      await runs();
+      nodeProfile = ((await inspector.post("Profiler.stop")) as { profile: CpuProfile }).profile;
+    });
+    inspector.disconnect();
+    const nodeWasmUs = (summariseProfile(nodeProfile!).wasm_ms * 1000) / PROFILE_REQUESTS;
     const probe = await IsolateProbe.attach(inspectorPort, w.pid, "main");
     const profile = await probe.cpuProfile<CpuProfile>(() => runLoad(PORT, route, { conns: 1, requests: PROFILE_REQUESTS, maxSeconds: 20, warmup: 0 }));
     probe.close();
@@ -100,7 +115,7 @@ async function main() {
       params: { runs: RUNS, requests: REQUESTS, tokens: TOKENS, profile_requests: PROFILE_REQUESTS },
       cells: cellsOut,
       ratios,
-      ort_gap: { workerd_route_minus_tokenize_cpu_us: routeMinusTokenize, node_session_run_cpu_us: node },
+      ort_gap: { workerd_route_minus_tokenize_cpu_us: routeMinusTokenize, node_session_run_cpu_us: node, node_wasm_self_us_per_run_profiled: nodeWasmUs, workerd_wasm_self_us_per_request_profiled: (summary.wasm_ms * 1000) / PROFILE_REQUESTS },
       profile: { ...summary, per_request_active_us: (summary.active_ms * 1000) / PROFILE_REQUESTS },
     };
     mkdirSync(OUT, { recursive: true });
@@ -117,7 +132,7 @@ async function main() {
       "",
       `Route / floor (median of per-run ratios): p50 ${ratios.p50_c1.toFixed(2)}× (1 conn), ${ratios.p50_c8.toFixed(2)}× (8 conns); CPU/req ${ratios.cpu_c1.toFixed(2)}× / ${ratios.cpu_c8.toFixed(2)}×.`,
       "",
-      `ORT in workerd vs Node (CPU): route − tokenize ${routeMinusTokenize.toFixed(0)} µs/request in workerd (ORT run + decide + a larger JSON); Node session.run of the same tensors ${node.disabled.toFixed(0)} µs (graph optimisation disabled, as the worker) / ${node.all.toFixed(0)} µs ("all").`,
+      `ORT in workerd vs Node (CPU): route − tokenize ${routeMinusTokenize.toFixed(0)} µs/request in workerd (ORT run + decide + a larger JSON); Node session.run of the same tensors ${node.disabled.toFixed(0)} µs (graph optimisation disabled, as the worker) / ${node.all.toFixed(0)} µs ("all"). WASM self time per run under the same 100 µs sampling profiler: workerd ${((summary.wasm_ms * 1000) / PROFILE_REQUESTS).toFixed(0)} µs, Node ${nodeWasmUs.toFixed(0)} µs.`,
       "",
       `Profile over ${PROFILE_REQUESTS} route calls: active ${summary.active_ms.toFixed(0)} ms = ${result.profile.per_request_active_us.toFixed(0)} µs/request; WASM ${summary.wasm_ms.toFixed(0)} ms, JS↔WASM ${summary.js_to_wasm_ms.toFixed(0)} ms, GC ${summary.gc_ms.toFixed(0)} ms.`,
       "",

@@ -100,8 +100,9 @@ export async function scoreInNode(bundleDir: string, prompts: { tokens: number; 
  * for one prompt's packed tensors, under a graph optimisation level, after a long warm-up
  * (the first thousands of runs also pay V8's background compilation of the 14 MB module): the
  * Node side of the workerd-vs-Node comparison in bench/route-profile.ts.
+ * `around` wraps the measured runs (route-profile starts Node's own CPU profiler there).
  */
-export async function nodeRunCpuUs(bundleDir: string, text: string, level: "disabled" | "all", n: number, warmup = 3000): Promise<number> {
+export async function nodeRunCpuUs(bundleDir: string, text: string, level: "disabled" | "all", n: number, warmup = 3000, around: (runs: () => Promise<void>) => Promise<void> = (runs) => runs()): Promise<number> {
   const m = JSON.parse(readFileSync(`${bundleDir}/manifest.json`, "utf8")) as ManifestBits;
   ort.env.wasm.numThreads = 1;
   ort.env.wasm.proxy = false;
@@ -113,9 +114,12 @@ export async function nodeRunCpuUs(bundleDir: string, text: string, level: "disa
     [m.onnx.inputs.dense]: new ort.Tensor("float32", b.dense, [b.batch, b.denseWidth]),
   };
   for (let i = 0; i < warmup; i++) await session.run(feeds);
-  const c0 = process.cpuUsage();
-  for (let i = 0; i < n; i++) await session.run(feeds);
-  const c = process.cpuUsage(c0);
+  let c = { user: 0, system: 0 };
+  await around(async () => {
+    const c0 = process.cpuUsage();
+    for (let i = 0; i < n; i++) await session.run(feeds);
+    c = process.cpuUsage(c0);
+  });
   await session.release();
   return (c.user + c.system) / n;
 }

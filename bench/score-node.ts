@@ -8,8 +8,8 @@
 import { readFileSync } from "node:fs";
 import * as ort from "onnxruntime-web/wasm";
 import { quantile as q } from "./loadgen.js";
-import { DENSE_FEATURES, featurize, type FeaturizerSpec } from "../src/core/featurizer.js";
-import { packBatch } from "../src/core/batch.js";
+import type { FeaturizerSpec } from "../src/core/featurizer.js";
+import type { PackedBatch } from "../src/core/batch.js";
 import { scorePrompts, type RunModel } from "../src/core/scoring.js";
 
 export interface ScoreStats {
@@ -107,7 +107,10 @@ export async function nodeRunCpuUs(bundleDir: string, text: string, level: "disa
   ort.env.wasm.numThreads = 1;
   ort.env.wasm.proxy = false;
   const session = await ort.InferenceSession.create(new Uint8Array(readFileSync(`${bundleDir}/${m.onnx.file}`)), { executionProviders: ["wasm"], graphOptimizationLevel: level });
-  const b = packBatch([featurize(text, m.featurizer)], DENSE_FEATURES);
+  // The tensors come from the one scoring path (src/core/scoring.ts): capture the batch it packs.
+  let packed: PackedBatch | undefined;
+  await scorePrompts(async (batch) => ((packed = batch), new Float32Array(batch.batch)), m.featurizer, [text]);
+  const b = packed!;
   const feeds = {
     [m.onnx.inputs.ids]: new ort.Tensor("int64", b.ids, [b.batch, b.length]),
     [m.onnx.inputs.mask]: new ort.Tensor("float32", b.mask, [b.batch, b.length]),

@@ -31,6 +31,12 @@ export const TrainConfig = z.object({
   embStd: z.number().positive().default(0.1),
   wide: z.boolean().default(false).meta({ description: "add the wide part (per-model TF-IDF-like linear weights over the ids, scripts/distill/wide.ts), fitted first; the deep part then trains on top of it" }),
   wideCs: z.array(z.number().positive()).min(1).default([0.1, 1, 10, 100]).meta({ description: "wide part: inverse L2 strengths tried per model, chosen on validation log-loss" }),
+  // Optional without a default, so configs without it parse (and key the build cache) as before.
+  labelTarget: z
+    .enum(["rate", "majority"])
+    .optional()
+    .meta({ description: "what the label loss fits: the success rate k/n (default) or the majority label k/n > 0.5, which is what calibration, evaluation and routing call success" }),
+  wideTfidf: z.boolean().optional().meta({ description: "wide part weighted exactly as TF-IDF (1 + ln count per distinct id, norm over distinct ids; src/core/student.ts wideTerm) instead of counts and an occurrence norm" }),
   wideBlend: z
     .array(z.number().min(0).max(1))
     .min(1)
@@ -102,10 +108,11 @@ export function trainStudent(data: TrainData, configInput: TrainConfigInput = {}
   const cfg = TrainConfig.parse(configInput);
   const F = data.train[0]?.dense.length ?? 0;
   validate(data, F, cfg.alpha);
+  if (cfg.labelTarget === "majority") data = { ...data, train: data.train.map(majorityTarget), val: data.val.map(majorityTarget) };
   if (!cfg.deep && !cfg.wide) throw new Error("deep: false needs wide: true (nothing would be trained)");
   // The wide part's L2 logistic path has no sample weights: silently ignoring them would undo the IPS correction.
   if (cfg.wide && data.train.some((ex) => ex.weight !== undefined && ex.weight !== 1)) throw new Error("wide: true does not support weighted rows (logged rows); use a deep-only student");
-  const wide = cfg.wide ? fitWide(data.train, data.val, data.buckets, data.outputs, { Cs: cfg.wideCs }) : null;
+  const wide = cfg.wide ? fitWide(data.train, data.val, data.buckets, data.outputs, { Cs: cfg.wideCs, tfidf: cfg.wideTfidf }) : null;
   // Residual mode (default): the deep part trains on top of the wide logits. Blend mode: on its own.
   const blending = wide !== null && cfg.deep && cfg.wideBlend !== undefined && data.val.length > 0;
   const plain = data;
@@ -122,6 +129,7 @@ export function trainStudent(data: TrainData, configInput: TrainConfigInput = {}
     // α·wide + (1 − α)·deep, folded into the tables: no graph change.
     weights.wide = Float32Array.from(wide.table, (x) => a * x);
     weights.wideNorm = Float32Array.from(wide.norm);
+    if (wide.tfidf) weights.wideTfidf = true;
     if (blend) for (const k of ["w2", "b2"] as const) weights[k] = weights[k].map((x) => (1 - a) * x);
     for (let m = 0; m < data.outputs; m++) weights.b2[m] += a * wide.bias[m];
   }
@@ -227,6 +235,11 @@ function trainMember(data: TrainData, cfg: TrainConfig, F: number, hasWide: bool
     promptsPerSec: (processed / Math.max(trainMs, 1e-9)) * 1000,
     steps: adam.steps,
   };
+}
+
+/** The example with its success rates replaced by majority labels (rate > 0.5 → 1, else 0; missing stays NaN). */
+export function majorityTarget(ex: Example): Example {
+  return ex.label ? { ...ex, label: ex.label.map((y) => (Number.isNaN(y) ? NaN : y > 0.5 ? 1 : 0)) } : ex;
 }
 
 /** The example with the wide part's logits (bias included) as its fixed offset. */

@@ -39,7 +39,9 @@ export function weightsFromOnnx(bytes: Uint8Array): StudentWeights {
   const [V, D] = emb.dims;
   const [DF, H] = w1.dims;
   const M = w2.dims[1];
-  const wide = init.has("wide") ? { wide: get("wide").data, wideNorm: get("wide_norm").data } : {};
+  // The graph counts ids (ScatterElements) only for a TF-IDF-weighted wide part (export-student.ts).
+  const tfidf = (model.graph?.node ?? []).some((n) => n.opType === "ScatterElements");
+  const wide = init.has("wide") ? { wide: get("wide").data, wideNorm: get("wide_norm").data, ...(tfidf ? { wideTfidf: true } : {}) } : {};
   return {
     shape: { buckets: V, dim: D, dense: DF - D, hidden: H, outputs: M },
     emb: emb.data,

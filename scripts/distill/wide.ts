@@ -10,6 +10,9 @@
  * validation log-loss. Exported with g folded into the table (U = g ⊙ W) and
  * g² as the norm table. Also chooses, on validation, the blend weight α of
  * logit = α·wide + (1 − α)·deep when both parts are trained on their own.
+ * With `tfidf`, the features are TF-IDF's exactly on the same ids: (1 + ln
+ * count)·g per distinct id over the L2 norm of those values (core wideTerm's
+ * tfidf mode; the graph counts ids with a ScatterElements add).
  * Owns the fit and that choice only; never sees test rows; no I/O.
  */
 import { fitPath } from "../lib/linear/path.js";
@@ -27,11 +30,14 @@ export interface WidePart {
   bias: Float64Array;
   /** Per model: the chosen C (sklearn convention) and its validation log-loss; null with no labels. */
   chosen: Array<{ C: number; valLoss: number } | null>;
+  /** TF-IDF weighting (sublinear count, norm over distinct ids) instead of counts and an occurrence norm. */
+  tfidf: boolean;
 }
 
 export interface WideOptions {
   /** Inverse L2 strengths tried (C·Σloss + ½‖w‖², as the TF-IDF baseline). */
   Cs: number[];
+  tfidf?: boolean;
 }
 
 /** Smoothed idf per bucket from document frequencies over the training prompts. */
@@ -46,22 +52,22 @@ export function bucketIdf(train: Example[], buckets: number): Float64Array {
   return Float64Array.from(df, (d) => Math.log((1 + N) / (1 + d)) + 1);
 }
 
-/** The wide feature rows (count·g / occurrence norm) as CSR, sorted columns. */
-export function wideMatrix(examples: Example[], g: Float64Array): CsrMatrix {
+/** The wide feature rows (count·g / occurrence norm, or TF-IDF's with `tfidf`) as CSR, sorted columns. */
+export function wideMatrix(examples: Example[], g: Float64Array, tfidf = false): CsrMatrix {
   const indptr = new Int32Array(examples.length + 1);
   const idx: number[] = [];
   const val: number[] = [];
   examples.forEach((ex, r) => {
     const counts = new Map<number, number>();
+    for (const j of ex.ids) counts.set(j, (counts.get(j) ?? 0) + 1);
+    const tf = (c: number) => (tfidf ? 1 + Math.log(c) : c);
     let n2 = 0;
-    for (const j of ex.ids) {
-      counts.set(j, (counts.get(j) ?? 0) + 1);
-      n2 += g[j] * g[j];
-    }
+    if (tfidf) for (const [j, c] of counts) n2 += (tf(c) * g[j]) ** 2;
+    else for (const j of ex.ids) n2 += g[j] * g[j];
     const inv = 1 / Math.sqrt(Math.max(1, n2));
     for (const [j, c] of [...counts].sort((a, b) => a[0] - b[0])) {
       idx.push(j);
-      val.push(c * g[j] * inv);
+      val.push(tf(c) * g[j] * inv);
     }
     indptr[r + 1] = idx.length;
   });
@@ -81,8 +87,9 @@ function labelled(set: Example[], m: number): { rows: number[]; y: number[] } {
 
 export function fitWide(train: Example[], val: Example[], buckets: number, outputs: number, opts: WideOptions): WidePart {
   const g = bucketIdf(train, buckets);
-  const trainM = wideMatrix(train, g);
-  const valM = wideMatrix(val, g);
+  const tfidf = opts.tfidf ?? false;
+  const trainM = wideMatrix(train, g, tfidf);
+  const valM = wideMatrix(val, g, tfidf);
   const table = new Float64Array(buckets * outputs);
   const bias = new Float64Array(outputs);
   const chosen: WidePart["chosen"] = [];
@@ -106,12 +113,12 @@ export function fitWide(train: Example[], val: Example[], buckets: number, outpu
     bias[m] = b;
     chosen.push({ C: 1 / (lambda * n), valLoss });
   }
-  return { table, norm: Float64Array.from(g, (x) => x * x), bias, chosen };
+  return { table, norm: Float64Array.from(g, (x) => x * x), bias, chosen, tfidf };
 }
 
 /** Wide logits (without the bias) of one id list: core's wideTerm, in float64. */
-export function wideLogits(w: { table: ArrayLike<number>; norm: ArrayLike<number> }, ids: ArrayLike<number>, outputs: number, out = new Float64Array(outputs)): Float64Array {
-  wideTerm(w.table, w.norm, ids, outputs, out);
+export function wideLogits(w: { table: ArrayLike<number>; norm: ArrayLike<number>; tfidf?: boolean }, ids: ArrayLike<number>, outputs: number, out = new Float64Array(outputs)): Float64Array {
+  wideTerm(w.table, w.norm, ids, outputs, out, w.tfidf);
   return out;
 }
 

@@ -23,7 +23,7 @@ import { unitInterval } from "../../src/core/hash.js";
 import { BuildConfig } from "../stages/build-config.js";
 import { featuriseRows, toDistillRow } from "../distill/dataset.js";
 import type { Example } from "../distill/network.js";
-import { trainStudent } from "../distill/trainer.js";
+import { majorityTarget, trainStudent } from "../distill/trainer.js";
 import { fitWide, wideLogits } from "../distill/wide.js";
 import { rowCost, rowSuccess, rowText } from "../evaluate/score.js";
 import { OutcomeRow, PoolConfig } from "../formats/outcomes.js";
@@ -55,7 +55,9 @@ function fitPart(trainIdx: number[], valIdx: number[], scoreIdx: number[]): Part
   const ex = (idx: number[]): Example[] => idx.map((i) => f.examples[i]);
   const train = ex(trainIdx);
   const val = ex(valIdx);
-  const wide = fitWide(train, val, B, M, { Cs: cfg.train.wideCs ?? [0.1, 1, 10, 100] });
+  // The wide part is fitted here directly, so it gets the trainer's label target and weighting by hand.
+  const target = (set: Example[]) => (cfg.train.labelTarget === "majority" ? set.map(majorityTarget) : set);
+  const wide = fitWide(target(train), target(val), B, M, { Cs: cfg.train.wideCs ?? [0.1, 1, 10, 100], tfidf: cfg.train.wideTfidf });
   const deep = trainStudent({ train, val, buckets: B, outputs: M }, { ...cfg.train, seed: cfg.train.seed ?? cfg.seed, wide: false, wideBlend: undefined, alpha: 0 }, { mode: "none" });
   const part: Part = { wide: {}, deep: {}, bestEpoch: deep.bestEpoch, wideC: wide.chosen.map((c) => (c ? c.C : null)) };
   for (const i of scoreIdx) {

@@ -15,7 +15,8 @@
  */
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { calibrate, type Calibration } from "../../src/core/calibration.js";
+import type { Calibration } from "../../src/core/calibration.js";
+import { modelP } from "../../src/core/scoring.js";
 import { mulberry32, permutation } from "../../src/core/random.js";
 import { fitMonotoneCalibration } from "../lib/calibration-fit.js";
 import { bestSingle } from "../lib/routing/pareto.js";
@@ -84,7 +85,10 @@ for (const part of Object.keys(c.parts)) {
     return fitMonotoneCalibration(r.map((i) => z(part, i, alpha)[m]), r.map((i) => success[i][m]), "platt").calibration;
   });
 }
-const pOf = (part: string, i: number) => z(part, i, alpha).map((x, m) => calibrate(x, calibrations[part][m]));
+const pOf = (part: string, i: number) => {
+  const logits = z(part, i, alpha);
+  return logits.map((_, m) => modelP(logits, m, calibrations[part][m]));
+};
 const complete = (rows: number[]) => rows.filter((i) => success[i].every((s) => !Number.isNaN(s)));
 const data = (rows: number[], part: (i: number) => string): RoutingData => {
   const r = complete(rows);

@@ -3,7 +3,11 @@
  * graph layout only; weights come from src/core/student.ts. The graph mirrors
  * forward(): Gather → masked mean → Concat(dense) → MatMul/Relu → MatMul, plus,
  * when the weights have a wide part, Gather(wide) → masked sum ÷ sqrt(max(1,
- * masked sum of Gather(wide_norm))) added to the logits (same inputs).
+ * masked sum of Gather(wide_norm))) added to the logits (same inputs). A
+ * TF-IDF-weighted wide part (weights.wideTfidf) first counts each id within
+ * its prompt (ScatterElements add into [B,V], read back per occurrence) and
+ * weighs occurrence t by (1 + ln c_t)/c_t in the sum and (1 + ln c_t)²/c_t in
+ * the norm, which is wideTerm's sum over distinct ids.
  * Inputs: ids int64 [B,L], mask float [B,L] (1 = real id), dense float [B,F].
  * Output: logits float [B,M]; calibration stays in the manifest (not the graph).
  */
@@ -51,14 +55,16 @@ function valueInfo(name: string, elem: number, dims: (number | string)[]) {
   });
 }
 
-function node(op: string, inputs: string[], outputs: string[], attrs: Record<string, number> = {}) {
+function node(op: string, inputs: string[], outputs: string[], attrs: Record<string, number | string> = {}) {
   return onnx.NodeProto.create({
     opType: op,
     input: inputs,
     output: outputs,
     name: outputs[0],
-    attribute: Object.entries(attrs).map(([name, i]) =>
-      onnx.AttributeProto.create({ name, i, type: onnx.AttributeProto.AttributeType.INT }),
+    attribute: Object.entries(attrs).map(([name, v]) =>
+      typeof v === "string"
+        ? onnx.AttributeProto.create({ name, s: new TextEncoder().encode(v), type: onnx.AttributeProto.AttributeType.STRING })
+        : onnx.AttributeProto.create({ name, i: v, type: onnx.AttributeProto.AttributeType.INT }),
     ),
   });
 }
@@ -97,12 +103,34 @@ export function exportStudent(w: StudentWeights, dtype: WeightDtype = "float32",
       dtype === "float16"
         ? [node("Gather", [table, IO.ids], [`${out}_f16`], { axis: 0 }), node("Cast", [`${out}_f16`], [out], { to: FLOAT })]
         : [node("Gather", [table, IO.ids], [out], { axis: 0 })];
+    // Per-occurrence weights: the mask itself, or (TF-IDF) (1 + ln c)/c in the sum and (1 + ln c)²/c in the norm.
+    let sumWeight3 = "mask3";
+    let normWeight: string = IO.mask;
+    if (w.wideTfidf) {
+      nodes.push(
+        node("Shape", [IO.ids], ["ids_shape"]),
+        node("Gather", ["ids_shape", "index0"], ["batch1"], { axis: 0 }),
+        node("Concat", ["batch1", "vocab"], ["batch_vocab"], { axis: 0 }),
+        node("ConstantOfShape", ["batch_vocab"], ["zeros_bv"]), // float 0 [B,V]
+        node("ScatterElements", ["zeros_bv", IO.ids, IO.mask], ["id_counts"], { axis: 1, reduction: "add" }), // [B,V]
+        node("GatherElements", ["id_counts", IO.ids], ["occ_counts"], { axis: 1 }), // [B,L]
+        node("Max", ["occ_counts", "one"], ["occ1"]), // padding may read a count of 0
+        node("Log", ["occ1"], ["log_occ"]),
+        node("Add", ["log_occ", "one"], ["tf"]),
+        node("Div", ["tf", "occ1"], ["tf_share"]),
+        node("Mul", ["tf_share", IO.mask], ["occ_w"]),
+        node("Unsqueeze", ["occ_w", "axis2"], ["occ_w3"]),
+        node("Mul", ["occ_w", "tf"], ["occ_norm_w"]),
+      );
+      sumWeight3 = "occ_w3";
+      normWeight = "occ_norm_w";
+    }
     nodes.push(
       ...gatherRows("wide", "wide_rows"), // [B,L,M]
-      node("Mul", ["wide_rows", "mask3"], ["wide_masked"]),
+      node("Mul", ["wide_rows", sumWeight3], ["wide_masked"]),
       node("ReduceSum", ["wide_masked", "axis1"], ["wide_sum"], { keepdims: 0 }), // [B,M]
       ...gatherRows("wide_norm", "norm_rows"), // [B,L]
-      node("Mul", ["norm_rows", IO.mask], ["norm_masked"]),
+      node("Mul", ["norm_rows", normWeight], ["norm_masked"]),
       node("ReduceSum", ["norm_masked", "axis1"], ["norm_sum"], { keepdims: 1 }), // [B,1]
       node("Max", ["norm_sum", "one"], ["norm_sum1"]),
       node("Sqrt", ["norm_sum1"], ["norm"]),
@@ -123,6 +151,7 @@ export function exportStudent(w: StudentWeights, dtype: WeightDtype = "float32",
       ...(hasWide ? [tensor("wide", [V, M], w.wide!, dtype), tensor("wide_norm", [V], w.wideNorm!, dtype)] : []),
       int64s("axis1", [1]),
       int64s("axis2", [2]),
+      ...(hasWide && w.wideTfidf ? [int64s("index0", [0]), int64s("vocab", [V])] : []),
       tensor("one", [1], new Float32Array([1]), "float32"),
     ],
     input: [

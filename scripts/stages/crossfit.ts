@@ -11,10 +11,10 @@
  * policy parameter, which the served student then uses. Never reads test rows,
  * never writes a bundle; pure apart from training (no I/O).
  */
-import { calibrate } from "../../src/core/calibration.js";
 import { featurize } from "../../src/core/featurizer.js";
 import { unitInterval } from "../../src/core/hash.js";
 import type { Policy } from "../../src/core/policy.js";
+import { modelP } from "../../src/core/scoring.js";
 import { forward } from "../../src/core/student.js";
 import { toDistillRow } from "../distill/dataset.js";
 import { rowCost, rowSuccess } from "../evaluate/score.js";
@@ -63,7 +63,7 @@ export function crossfitRouting(cfg: BuildConfig, rows: OutcomeRow[], pool: Pool
     for (const r of held) {
       const f = featurize(promptText(r), cfg.featurizer);
       const z = forward(res.weights, f.ids, f.dense).logits;
-      out.p.push(models.map((m, j) => calibrate(z[j], calibration[m])));
+      out.p.push(models.map((m, j) => modelP(z, j, calibration[m])));
       out.success.push(models.map((m) => rowSuccess(r, m)));
       out.cost.push(pool.map((m) => rowCost(r, m, f.inputTokens)));
     }

@@ -216,7 +216,7 @@ export function fitNewHead(weights: StudentWeights, train: HeadExample[], opts: 
   const candidates = (opts.parts ?? HEAD_PARTS).filter((p) => hasWide || !p.includes("wide"));
   if (candidates.length === 0) throw new Error("add-model: no candidate head parts for a bundle without a wide part");
   const blocksOf = (p: HeadParts, a: { h: Float64Array; z: Float64Array }) => [...(p.includes("deep") ? [{ x: a.h, b: hB }] : []), ...(p.includes("heads") ? [{ x: a.z, b: zB }] : []), ...(p.includes("mean") ? [{ x: meanOf(a.z), b: mB }] : [])];
-  const wideTr = g ? wideMatrix(train.map((x) => ({ ids: x.ids, dense: x.dense })), g) : null;
+  const wideTr = g ? wideMatrix(train.map((x) => ({ ids: x.ids, dense: x.dense })), g, weights.wideTfidf) : null;
   const op = (p: HeadParts, d: { data: Float64Array; width: number }, wide: CsrMatrix | null, rows: Int32Array) => new BlockRows(d.width > 0 ? d.data : null, d.width, p.includes("wide") ? wide : null, rows);
   const all = Int32Array.from({ length: n }, (_, i) => i);
   const tried: NewHead["selection"]["tried"] = [];
@@ -284,10 +284,10 @@ export function fitNewHead(weights: StudentWeights, train: HeadExample[], opts: 
 }
 
 /** The head's logit for one prompt from its trunk activations h, in float64 (the reference the exported column is checked against). */
-export function headLogit(head: NewHead, h: ArrayLike<number>, ids: ArrayLike<number>, wideNorm?: ArrayLike<number>): number {
+export function headLogit(head: NewHead, h: ArrayLike<number>, ids: ArrayLike<number>, wideNorm?: ArrayLike<number>, wideTfidf?: boolean): number {
   let z = head.b2;
   for (let j = 0; j < head.w2.length; j++) z += head.w2[j] * h[j];
-  if (head.wide && wideNorm) z += wideLogits({ table: head.wide, norm: wideNorm }, ids, 1)[0];
+  if (head.wide && wideNorm) z += wideLogits({ table: head.wide, norm: wideNorm, tfidf: wideTfidf }, ids, 1)[0];
   return z;
 }
 

@@ -25,6 +25,8 @@ export interface StudentWeights {
   wide?: Float32Array;
   /** V: weight of one occurrence of an id in the wide part's norm (idf², ≥ 1). Present iff wide is. */
   wideNorm?: Float32Array;
+  /** Wide part weighted exactly as TF-IDF: 1 + ln(count) per distinct id, L2 norm over distinct ids (see wideTerm). */
+  wideTfidf?: boolean;
 }
 
 export interface Activations {
@@ -36,11 +38,26 @@ export interface Activations {
 /**
  * Wide logits of one id list (repeats count):
  *   out_m = Σ_t table[id_t, m] / sqrt(max(1, Σ_t norm[id_t])).
+ * With tfidf, over the distinct ids j with count c_j (TF-IDF's sublinear tf and norm):
+ *   out_m = Σ_j s_j·table[j, m] / sqrt(max(1, Σ_j s_j²·norm[j])),  s_j = 1 + ln c_j.
  * The max(1, ·) only matters for an empty prompt (0 / 1 = 0): norm entries are ≥ 1.
  */
-export function wideTerm(table: ArrayLike<number>, norm: ArrayLike<number>, ids: ArrayLike<number>, outputs: number, out: { [m: number]: number; fill(v: number): unknown }): void {
+export function wideTerm(table: ArrayLike<number>, norm: ArrayLike<number>, ids: ArrayLike<number>, outputs: number, out: { [m: number]: number; fill(v: number): unknown }, tfidf = false): void {
   out.fill(0);
   let n2 = 0;
+  if (tfidf) {
+    const counts = new Map<number, number>();
+    for (let t = 0; t < ids.length; t++) counts.set(ids[t], (counts.get(ids[t]) ?? 0) + 1);
+    for (const [id, c] of counts) {
+      const sj = 1 + Math.log(c);
+      const off = id * outputs;
+      for (let m = 0; m < outputs; m++) out[m] += sj * table[off + m];
+      n2 += sj * sj * norm[id];
+    }
+    const inv = 1 / Math.sqrt(Math.max(1, n2));
+    for (let m = 0; m < outputs; m++) out[m] *= inv;
+    return;
+  }
   for (let t = 0; t < ids.length; t++) {
     const off = ids[t] * outputs;
     for (let m = 0; m < outputs; m++) out[m] += table[off + m];
@@ -72,7 +89,7 @@ export function forward(w: StudentWeights, ids: ArrayLike<number>, dense: ArrayL
   }
   for (let j = 0; j < H; j++) if (h[j] < 0) h[j] = 0;
   const logits = new Float32Array(M);
-  if (w.wide && w.wideNorm) wideTerm(w.wide, w.wideNorm, ids, M, logits);
+  if (w.wide && w.wideNorm) wideTerm(w.wide, w.wideNorm, ids, M, logits, w.wideTfidf);
   for (let m = 0; m < M; m++) logits[m] += w.b2[m];
   for (let j = 0; j < H; j++) {
     const hj = h[j];

@@ -216,19 +216,37 @@ describe("wide part", () => {
   const test = data.slice(1000) as (Example & { truth: boolean[] })[];
   const V = spec.buckets;
 
-  it("the graph's formula (wideLogits) equals the CSR features the fit sees, row by row", () => {
+  it.each([false, true])("the graph's formula (wideLogits) equals the CSR features the fit sees, row by row (tfidf %s)", (tfidf) => {
     const g = bucketIdf(train, V);
     expect(Math.min(...g)).toBeGreaterThanOrEqual(1); // so the norm's max(1, ·) only acts on empty prompts
-    const m = wideMatrix(val, g);
+    // A prompt with a repeated id, where the two weightings differ.
+    const rows = [...val, { ids: Int32Array.from([7, 7, 7, 9]), dense: new Float32Array(4) }];
+    const m = wideMatrix(rows, g, tfidf);
     const w = Float64Array.from({ length: V }, (_, j) => Math.sin(j));
     const table = Float64Array.from(w, (x, j) => x * g[j]); // one output
     const norm = Float64Array.from(g, (x) => x * x);
-    val.forEach((ex, r) => {
+    rows.forEach((ex, r) => {
       let dot = 0;
       for (let p = m.indptr[r]; p < m.indptr[r + 1]; p++) dot += m.values[p] * w[m.indices[p]];
-      expect(wideLogits({ table, norm }, ex.ids, 1)[0]).toBeCloseTo(dot, 5);
+      expect(wideLogits({ table, norm, tfidf }, ex.ids, 1)[0]).toBeCloseTo(dot, 5);
     });
-    expect(Array.from(wideLogits({ table, norm }, [], 1))).toEqual([0]);
+    // TF-IDF's sublinear count by hand on the repeated row: (1 + ln 3)·g7 and g9 over their L2 norm.
+    const s7 = (1 + Math.log(3)) * g[7];
+    const want = tfidf ? (s7 * w[7] + g[9] * w[9]) / Math.hypot(s7, g[9]) : (3 * g[7] * w[7] + g[9] * w[9]) / Math.sqrt(3 * g[7] ** 2 + g[9] ** 2);
+    expect(wideLogits({ table, norm, tfidf }, rows[rows.length - 1].ids, 1)[0]).toBeCloseTo(want, 10);
+    expect(Array.from(wideLogits({ table, norm, tfidf }, [], 1))).toEqual([0]);
+  });
+
+  it("labelTarget majority trains exactly as on the majority labels themselves", () => {
+    // Soft rates around 0.5: 0.6 → 1, 0.5 → 0 (a tie is a failure), 0.4 → 0; NaN stays masked.
+    const soft = (set: Example[]) => set.map((e, i) => ({ ...e, label: Float32Array.from(e.label!, (y, m) => (m === 2 && i % 5 === 0 ? NaN : y > 0.5 ? [0.6, 0.9][i % 2] : [0.4, 0.5][i % 2])) }));
+    const hard = (set: Example[]) => set.map((e) => ({ ...e, label: Float32Array.from(e.label!, (y) => (Number.isNaN(y) ? NaN : y > 0.5 ? 1 : 0)) }));
+    const small = { seed: 3, dim: 8, hidden: 8, maxEpochs: 2, wide: true, wideBlend: [0, 0.5, 1] };
+    const a = trainStudent({ train: soft(train), val: soft(val), buckets: V, outputs: 3 }, { ...small, labelTarget: "majority" }, { mode: "none" }).weights;
+    const b = trainStudent({ train: hard(soft(train)), val: hard(soft(val)), buckets: V, outputs: 3 }, small, { mode: "none" }).weights;
+    const c = trainStudent({ train: soft(train), val: soft(val), buckets: V, outputs: 3 }, small, { mode: "none" }).weights;
+    for (const k of ["emb", "w1", "w2", "b2", "wide"] as const) expect(bytes(a[k]!).equals(bytes(b[k]!)), k).toBe(true);
+    expect(bytes(a.w2).equals(bytes(c.w2))).toBe(false);
   });
 
   it("wide alone (deep: false) learns token-driven success and ships the fit unchanged", () => {

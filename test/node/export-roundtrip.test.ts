@@ -5,7 +5,8 @@
  * an empty prompt, and compared with the reference forward(). Also checks
  * that weightsFromOnnx reads back exactly what was written. The wide part
  * (per-model idf-weighted linear terms over the same ids) is covered by the
- * "wide + deep" cases, random and trained.
+ * "wide + deep" cases, random and trained, with counts and an occurrence norm
+ * or TF-IDF's weighting.
  */
 import { afterAll, describe, expect, it } from "vitest";
 import { featurize, type FeaturizerSpec } from "../../src/core/featurizer.js";
@@ -99,6 +100,9 @@ describe.each([
   ["trained", () => trainedWeights()],
   ["random wide + deep", () => randomWideWeights(21)],
   ["trained wide + deep", trainedWideWeights],
+  // TF-IDF-weighted wide part: the graph counts ids per prompt ("a a a a a a" repeats, padding reads count 0).
+  ["random wide (TF-IDF) + deep", () => ({ ...randomWideWeights(23), wideTfidf: true })],
+  ["trained wide (TF-IDF) + deep", () => trainedWeights({ wide: true, wideTfidf: true })],
 ])("%s weights", (_name, make) => {
   const w = make();
   const ps = prompts();
@@ -120,7 +124,7 @@ describe.each([
     expect(d.logit).toBeLessThan(1e-5);
     const back = weightsFromOnnx(bytes);
     expect(back.shape).toEqual(w.shape);
-    for (const k of ["emb", "w1", "b1", "w2", "b2", "wide", "wideNorm"] as const) expect(back[k]).toEqual(w[k]);
+    for (const k of ["emb", "w1", "b1", "w2", "b2", "wide", "wideNorm", "wideTfidf"] as const) expect(back[k]).toEqual(w[k]);
   });
 
   it("float16 export stays within a small bound of float32 forward() (fidelity loss)", async () => {

@@ -25,6 +25,12 @@ export interface WorkerOptions {
   rateLimit?: { limit: number; period: 10 | 60 };
   /** Open workerd's DevTools inspector on this port (see isolate-memory.ts). */
   inspectorPort?: number;
+  /**
+   * Keep D1 and R2 in files under this directory (`d1/`, `r2/`) instead of in
+   * memory, so a second startWorker with the same directory is the same
+   * worker restarted on the same stores. Migrations run only on a fresh store.
+   */
+  persist?: string;
 }
 
 export async function startWorker(bindings: Record<string, string>, buildDirOrOpts: string | WorkerOptions = {}): Promise<Miniflare> {
@@ -48,9 +54,13 @@ export async function startWorker(bindings: Record<string, string>, buildDirOrOp
     ...(opts.r2 ? { r2Buckets: { BUNDLES: "preflight-bundles-test" } } : {}),
     ...(opts.rateLimit ? { ratelimits: { RATE_LIMITER: { simple: opts.rateLimit } } } : {}),
     ...(opts.inspectorPort ? { inspectorPort: opts.inspectorPort } : {}),
+    ...(opts.persist ? { d1Persist: `${opts.persist}/d1`, r2Persist: `${opts.persist}/r2` } : {}),
   });
   await mf.ready;
-  if (opts.d1) {
+  // A persisted store that already has the log was migrated by the start that created it (ALTER TABLE is not idempotent).
+  const migrated = async () =>
+    opts.persist !== undefined && (await (await mf.getD1Database("DB")).prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'decisions'").first()) !== null;
+  if (opts.d1 && !(await migrated())) {
     // Same files wrangler's D1 tooling applies; statements run one by one in order.
     const db = await mf.getD1Database("DB");
     for (const f of readdirSync("migrations").filter((x) => x.endsWith(".sql")).sort()) {

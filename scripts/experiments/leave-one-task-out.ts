@@ -3,7 +3,9 @@
  * config's data, train the student with the build's own stages (runDistill,
  * calibrateStudent) on the rows of every OTHER task, choose the default
  * threshold on their validation rows with the no-harm rule, and evaluate on
- * every row of T (all splits: none of them was seen). The TF-IDF baseline is
+ * every row of T (all splits: none of them was seen). A config with a
+ * `select` block (v3) instead chooses its policy on cross-fitted rows of the
+ * other tasks (scripts/stages/crossfit.ts). The TF-IDF baseline is
  * also fitted without T. Shows what the bundle does when traffic comes from a
  * task it was not trained on. An experiment: writes JSON and a markdown table,
  * never a bundle; slow (one full training per task).
@@ -15,6 +17,7 @@ import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { BuildConfig } from "../stages/build-config.js";
 import { calibrateStudent } from "../stages/calibrate.js";
+import { crossfitSelect } from "../stages/crossfit.js";
 import { draftManifest } from "../stages/evaluate.js";
 import { runDistill } from "../stages/distill.js";
 import { toDistillRow } from "../distill/dataset.js";
@@ -78,12 +81,15 @@ for (const task of tasks) {
   });
   const cal = calibrateStudent(res.weights, cfg.featurizer, models, others.filter((r) => r.split === "cal"), cfg.calibration, { valRows, seed: cfg.seed });
   const onnx = exportStudent(res.weights, cfg.dtype);
-  const manifest = draftManifest(cfg, { pool: pool.models, featurizer: cfg.featurizer, outputModels: models, calibration: cal.calibration, outputLength: undefined }, onnx);
+  // A config with a select block chooses its policy on cross-fitted rows of the other tasks, as its build would.
+  const chosenPolicy = cfg.select ? crossfitSelect(cfg, others, pool.models) : undefined;
+  const manifest = draftManifest(cfg, { pool: pool.models, featurizer: cfg.featurizer, outputModels: models, calibration: cal.calibration, outputLength: undefined, chosenPolicy }, onnx);
   const ev = await evaluateBundle({ manifest, onnx, rows: [...valRows, ...held], trainRows, split: "test", seed: cfg.seed, reps });
   const per = models.map((m) => ev.per_model[m]).filter((e) => e.student.auroc.estimate !== null && e.tfidf.auroc.estimate !== null);
   const delta = per.map((e) => e.auroc_minus_tfidf);
-  const sel = ev.routing.selections?.student.threshold ?? null;
-  const best = ev.routing.sweeps.student.threshold.headlines.bestSingle;
+  const kind = ev.routing.headline_kind;
+  const sel = ev.routing.selections?.student[kind] ?? null;
+  const best = ev.routing.sweeps.student[kind].headlines.bestSingle;
   const r: TaskResult = {
     task,
     rows: held.length,
@@ -112,7 +118,7 @@ for (const task of tasks) {
 const f3 = (x: number | null) => (x === null || !Number.isFinite(x) ? "—" : x.toFixed(3));
 const pct = (a: number | null, b: number) => (a === null || !(b > 0) ? "—" : `${Math.round((100 * a) / b)}%`);
 const lines = [
-  "| held-out task | rows | models scored | student mean AUROC | TF-IDF mean AUROC | Δ CI < 0 / > 0 | threshold (rule) | router acc | val-best single on task | its acc | router cost % of it | best single on task (hindsight) | oracle |",
+  "| held-out task | rows | models scored | student mean AUROC | TF-IDF mean AUROC | Δ CI < 0 / > 0 | parameter (rule) | router acc | val-best single on task | its acc | router cost % of it | best single on task (hindsight) | oracle |",
   "|---|---:|---:|---:|---:|---:|---|---:|---|---:|---:|---|---:|",
   ...results.map((r) =>
     `| ${r.task} | ${r.rows} | ${r.models_scored} | ${f3(r.student_mean_auroc)} | ${f3(r.tfidf_mean_auroc)} | ${r.delta_ci_below_0} / ${r.delta_ci_above_0} | ${f3(r.threshold)} (${r.rule}) | ${f3(r.router_acc)} | ${r.val_best_single} | ${f3(r.val_best_single_acc)} | ${pct(r.router_cost, r.val_best_single_cost)} | ${r.best_single_on_task} ${f3(r.best_single_on_task_acc)} | ${f3(r.oracle_acc)} |`,

@@ -40,6 +40,7 @@ export function loggedInfo(d: ExportDecision): LoggedInfo {
     propensity: d.propensity,
     explored: d.explored,
     bundle_id: d.bundle_id,
+    ...(d.bundle_sha256 ? { bundle_sha256: d.bundle_sha256 } : {}),
     policy: d.policy,
     experiment: d.experiment,
     variant: d.variant,

@@ -21,6 +21,7 @@ export const DecisionRecord = z.object({
   experiment: z.string().nullable(),
   variant: z.string().nullable(),
   bundle_id: z.string(),
+  bundle_sha256: z.string().nullable().optional().meta({ description: "sha256 of the serving bundle's manifest.json (null for decisions logged before migration 0005)" }),
   policy: Policy,
   candidates: z.array(LoggedCandidate),
   chosen: z.string().nullable().meta({ description: "null when the decision was abstain" }),

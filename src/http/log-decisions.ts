@@ -36,6 +36,7 @@ export async function logDecisions(c: Context<Env>, deps: AppDeps, out: RouteOut
         experiment: r.experiment?.name ?? null,
         variant: r.experiment?.variant ?? null,
         bundle_id: r.artifact.id,
+        bundle_sha256: r.artifact.sha256,
         policy: log.policy,
         candidates: r.candidates.map((x) => ({ model: x.model, p: x.p_success, cost: x.expected_cost_usd, utility: x.utility })),
         chosen: r.decision.type === "route" ? r.decision.model : null,

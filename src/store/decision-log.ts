@@ -31,8 +31,10 @@ const COLUMNS = [
   // Report columns (migrations/0003_report_columns.sql): the chosen model's logged p and cost.
   "chosen_p",
   "chosen_cost",
+  // migrations/0005_decision_bundle_digest.sql: the exact bundle that chose.
+  "bundle_sha256",
 ] as const;
-/** D1 binds at most 100 parameters per statement: 6 rows of 16 columns per INSERT. */
+/** D1 binds at most 100 parameters per statement: 5 rows of 17 columns per INSERT. */
 const ROWS_PER_STATEMENT = Math.floor(100 / COLUMNS.length);
 // OR IGNORE makes the retry idempotent: if the first attempt committed but its
 // answer was lost, the retry must succeed rather than fail on the primary key.
@@ -60,6 +62,7 @@ function values(r: DecisionRecord): unknown[] {
     r.input_tokens,
     r.prompt_text,
     ...chosenPAndCost(r),
+    r.bundle_sha256 ?? null,
   ];
 }
 

@@ -28,6 +28,7 @@ interface DecisionRow {
   experiment: string | null;
   variant: string | null;
   bundle_id: string;
+  bundle_sha256: string | null;
   policy: string;
   candidates: string;
   chosen: string | null;
@@ -79,7 +80,7 @@ export async function exportChunk(db: D1Database, f: ExportFilter, n: number, up
   const w = where(f, upTo);
   const decisions = await db
     .prepare(
-      `SELECT rowid AS seq, decision_id, ts, key_id, experiment, variant, bundle_id, policy, candidates, chosen, propensity, explored,
+      `SELECT rowid AS seq, decision_id, ts, key_id, experiment, variant, bundle_id, bundle_sha256, policy, candidates, chosen, propensity, explored,
        prompt_hmac, input_tokens, prompt_text FROM decisions WHERE ${w.sql} ORDER BY rowid LIMIT ?`,
     )
     .bind(...w.args, n)
@@ -119,6 +120,7 @@ export async function exportChunk(db: D1Database, f: ExportFilter, n: number, up
     experiment: r.experiment,
     variant: r.variant,
     bundle_id: r.bundle_id,
+    bundle_sha256: r.bundle_sha256,
     policy: JSON.parse(r.policy),
     candidates: JSON.parse(r.candidates),
     chosen: r.chosen,

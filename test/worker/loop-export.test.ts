@@ -157,5 +157,9 @@ describe("pipeline pull against the worker", () => {
     expect(rows[0].outcomes).toEqual({ [chosen.get(ids.a[0])!]: { n: 1, k: 1, output_tokens: 12, cost_usd: 0.002 } });
     expect(rows[1].outcomes).toEqual({ [chosen.get(ids.a[1])!]: { n: 1, k: 0 } });
     expect(rows[0].logged).toMatchObject({ decision_id: ids.a[0], chosen: chosen.get(ids.a[0]), propensity: 1, explored: false, bundle_id: "fixture-tiny" });
+    // The exact bundle that chose (migration 0005): the digest every route answer names.
+    const served = await call(mf, "POST", "/v1/route", { body: { prompt: "which bytes chose" }, headers: auth("k-a") });
+    expect(served.body.artifact.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(rows.map((r) => r.logged?.bundle_sha256)).toEqual([served.body.artifact.sha256, served.body.artifact.sha256]);
   });
 });

@@ -15,6 +15,7 @@ import { Manifest } from "../core/manifest.js";
 import { err, ok, type Reason, type Result } from "../core/result.js";
 import { sha256Hex } from "../core/sha256.js";
 import { aliasHistory, readAliases, writeAlias } from "../store/alias-store.js";
+import { readBundleObject } from "../store/bundle-store.js";
 import { aliasesChanged } from "../infer/runtime.js";
 import { authenticate, type Scope } from "./auth.js";
 import type { AppDeps, Env } from "./context.js";
@@ -33,11 +34,12 @@ const NO_R2: Reason = { reason: "bundle_store_unavailable", detail: "no R2 bindi
  */
 export async function checkPublished(bucket: R2Bucket, digest: string, expectId?: string): Promise<Result<Manifest>> {
   const invalid = (detail: string) => err<Manifest>({ reason: "bundle_invalid", manifest_sha256: digest, detail });
-  const obj = await bucket.get(bundleObjectKey(digest, "manifest.json"));
-  if (!obj) {
+  const obj = await readBundleObject(bucket, bundleObjectKey(digest, "manifest.json"));
+  if (!obj.ok && obj.missing) {
     return err({ reason: "bundle_not_published", manifest_sha256: digest, detail: `no ${bundleObjectKey(digest, "manifest.json")} in R2; run \`pipeline publish\` first` });
   }
-  const bytes = await obj.arrayBuffer();
+  if (!obj.ok) return invalid(obj.reason);
+  const bytes = obj.bytes;
   const got = await sha256Hex(bytes);
   if (got !== digest) return invalid(`manifest.json in R2 has sha256 ${got}, not ${digest}: the upload is corrupt or was overwritten`);
   let parsed: unknown;

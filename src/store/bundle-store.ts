@@ -25,12 +25,18 @@ export interface PublishedBytes {
 
 export type FetchedBundle = { ok: true; bytes: PublishedBytes } | { ok: false; reason: string };
 
-async function readObject(bucket: R2Bucket, key: string): Promise<{ ok: true; bytes: ArrayBuffer } | { ok: false; reason: string }> {
+/**
+ * One bundle object's bytes, refusing (without reading) anything over
+ * MAX_BUNDLE_OBJECT_BYTES. `missing` tells an absent object from a refused one.
+ * The one R2 reader for bundles: the serving loader and the alias route's
+ * publish check both read through it, so both have the same memory bound.
+ */
+export async function readBundleObject(bucket: R2Bucket, key: string): Promise<{ ok: true; bytes: ArrayBuffer } | { ok: false; missing: boolean; reason: string }> {
   const obj = await bucket.get(key);
-  if (obj === null) return { ok: false, reason: `${key} is missing in R2 (not published, or deleted)` };
+  if (obj === null) return { ok: false, missing: true, reason: `${key} is missing in R2 (not published, or deleted)` };
   if (obj.size > MAX_BUNDLE_OBJECT_BYTES) {
     await obj.body.cancel();
-    return { ok: false, reason: `${key} is ${obj.size} bytes, over the ${MAX_BUNDLE_OBJECT_BYTES}-byte limit for a bundle file` };
+    return { ok: false, missing: false, reason: `${key} is ${obj.size} bytes, over the ${MAX_BUNDLE_OBJECT_BYTES}-byte limit for a bundle file` };
   }
   return { ok: true, bytes: await obj.arrayBuffer() };
 }
@@ -40,7 +46,7 @@ export async function fetchBundle(bucket: R2Bucket, digest: string): Promise<Fet
   if (!ManifestDigest.safeParse(digest).success) return { ok: false, reason: `not a manifest digest: ${digest}` };
   const origin = `R2 ${bundleObjectKey(digest, "")}`;
   try {
-    const m = await readObject(bucket, bundleObjectKey(digest, "manifest.json"));
+    const m = await readBundleObject(bucket, bundleObjectKey(digest, "manifest.json"));
     if (!m.ok) return m;
     // fatal: bytes that are not UTF-8 would otherwise be replaced and still fail the digest, less clearly.
     let manifestText: string;
@@ -56,7 +62,7 @@ export async function fetchBundle(bucket: R2Bucket, digest: string): Promise<Fet
     } catch {
       /* not JSON: verification says so, with the digest check first */
     }
-    const f = await readObject(bucket, bundleObjectKey(digest, onnx));
+    const f = await readBundleObject(bucket, bundleObjectKey(digest, onnx));
     if (!f.ok) return f;
     return { ok: true, bytes: { manifestText, manifestSha256: digest, files: { [onnx]: f.bytes }, origin } };
   } catch (e) {

@@ -64,6 +64,15 @@ export const BuildConfig = z
         policy: z.enum(["threshold", "utility"]).default("threshold"),
         folds: z.number().int().min(2).max(10).default(5),
         tolerance: z.number().min(-0.05).max(0.05).default(0.005),
+        budget: z
+          .number()
+          .gt(0)
+          .max(1)
+          .optional()
+          .meta({
+            description:
+              "Cost cap as a fraction of the best single model's out-of-fold cost: the most accurate point costing at most this much, provided it also passes the no-harm rule (else the no-harm rule alone). Absent: the no-harm rule alone (the cheapest point that passes).",
+          }),
       })
       .strict()
       .optional()

@@ -7,8 +7,9 @@
  * build's own student (runDistill, same config; the fold is its early-stopping
  * and blend split) is trained on the other folds, calibrated on the cal split
  * (calibrateStudent, as the build does) and scores its fold. Over the ~4.5k
- * out-of-fold rows the no-harm rule (scripts/lib/routing/select.ts) picks the
- * policy parameter, which the served student then uses. Never reads test rows,
+ * out-of-fold rows the no-harm rule (scripts/lib/routing/select.ts), capped
+ * by an optional cost budget, picks the policy parameter, which the served
+ * student then uses. Never reads test rows,
  * never writes a bundle; pure apart from training (no I/O).
  */
 import { featurize } from "../../src/core/featurizer.js";
@@ -20,7 +21,7 @@ import { toDistillRow } from "../distill/dataset.js";
 import { rowCost, rowSuccess } from "../evaluate/score.js";
 import type { OutcomeRow, PoolConfig } from "../formats/outcomes.js";
 import { bestSingle } from "../lib/routing/pareto.js";
-import { selectParam } from "../lib/routing/select.js";
+import { selectNoHarmWithinBudget } from "../lib/routing/select.js";
 import { completeRows, defaultGrid, policyFor, singleModels, sweep, type RoutingData } from "../lib/routing/simulate.js";
 import type { BuildConfig } from "./build-config.js";
 import { calibrateStudent, promptText } from "./calibrate.js";
@@ -72,14 +73,18 @@ export function crossfitRouting(cfg: BuildConfig, rows: OutcomeRow[], pool: Pool
   return completeRows(out).data;
 }
 
-/** Applies the no-harm rule of `select` to the out-of-fold rows and returns the default policy. */
+/**
+ * Applies `select` to the out-of-fold rows and returns the default policy:
+ * the no-harm rule, or with `budget` the most accurate point within that
+ * share of the best single model's cost when it also passes no-harm.
+ */
 export function crossfitSelect(cfg: BuildConfig, rows: OutcomeRow[], pool: PoolConfig["models"], log?: (m: string) => void): CrossfitSelection {
   if (!cfg.select) throw new Error("crossfit: the config has no select block");
   if (cfg.teacher) throw new Error("crossfit: select with a teacher is not supported (fold students are label-only)");
-  const { policy: kind, folds, tolerance } = cfg.select;
+  const { policy: kind, folds, tolerance, budget } = cfg.select;
   const oof = crossfitRouting(cfg, rows, pool, folds, log);
   const singles = singleModels(oof);
-  const chosen = selectParam(sweep(oof, kind, defaultGrid(oof, kind)), singles, undefined, tolerance);
+  const chosen = selectNoHarmWithinBudget(sweep(oof, kind, defaultGrid(oof, kind)), singles, tolerance, budget);
   const best = bestSingle(singles);
   return {
     policy: policyFor(kind, chosen.param),
@@ -88,6 +93,7 @@ export function crossfitSelect(cfg: BuildConfig, rows: OutcomeRow[], pool: PoolC
       policy_selection: `oof-${folds}fold-${kind}`,
       policy_rule: chosen.rule,
       policy_tolerance: tolerance,
+      ...(budget === undefined ? {} : { policy_budget: budget }),
       policy_oof_rows: oof.success.length,
       policy_oof_acc: chosen.point.accuracy,
       policy_oof_cost_pct: (100 * chosen.point.cost) / best.cost,

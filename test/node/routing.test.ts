@@ -13,7 +13,7 @@ import {
   type RoutingData,
 } from "../../scripts/lib/routing/simulate.js";
 import { accuracyAtCost, accuracyCostAuc, headlines, paretoFrontier, summariseSweeps } from "../../scripts/lib/routing/pareto.js";
-import { evaluateAtParam, NO_HARM_TOLERANCE, selectOnValidation, selectParam } from "../../scripts/lib/routing/select.js";
+import { evaluateAtParam, NO_HARM_TOLERANCE, selectNoHarmWithinBudget, selectOnValidation, selectParam } from "../../scripts/lib/routing/select.js";
 import { mulberry32 } from "../../src/core/random.js";
 
 // Models A (cost 1), B (cost 2), C (cost 4) on every row.
@@ -278,6 +278,19 @@ describe("select on validation, report on test", () => {
       expect(selectParam(frontier, singles, undefined, -0.01)).toMatchObject({ param: 4, rule: "no-harm" });
       // Nothing within its cost reaches +2 points: the most accurate point within its cost.
       expect(selectParam(frontier, singles, undefined, -0.02)).toMatchObject({ param: 4, rule: "within-best-single-cost" });
+    });
+
+    it("with a budget: the most accurate point within budget × B's cost, only if it passes no-harm", () => {
+      // 60 % of $10: points 1, 6, 2, 3 afford it; the most accurate is 3 (0.798), which passes the 0.795 floor.
+      expect(selectNoHarmWithinBudget(frontier, singles, NO_HARM_TOLERANCE, 0.6)).toMatchObject({ param: 4, rule: "no-harm-within-budget" });
+      expect(selectNoHarmWithinBudget(frontier, singles, NO_HARM_TOLERANCE, 0.45)).toMatchObject({ param: 3, rule: "no-harm-within-budget" });
+      // 30 %: only 1 and 6 afford it, both below the floor → the no-harm rule's own choice (3).
+      expect(selectNoHarmWithinBudget(frontier, singles, NO_HARM_TOLERANCE, 0.3)).toMatchObject({ param: 3, rule: "no-harm" });
+      // A one-point margin (floor 0.81) is met within 60 % only by 4 at $6.
+      expect(selectNoHarmWithinBudget(frontier, singles, -0.01, 0.6)).toMatchObject({ param: 4, rule: "no-harm-within-budget" });
+      // Budget 1 never buys point 5 (above B's cost only at f > 1); no budget = selectParam.
+      expect(selectNoHarmWithinBudget(frontier, singles, NO_HARM_TOLERANCE, 1)).toMatchObject({ param: 4, rule: "no-harm-within-budget" });
+      expect(selectNoHarmWithinBudget(frontier, singles, NO_HARM_TOLERANCE)).toEqual(selectParam(frontier, singles));
     });
 
     it("a point above the best single's cost is never no-harm; without any qualifying point it falls back", () => {

@@ -38,7 +38,7 @@ import {
 
 const EPS = 1e-12;
 
-export type SelectionRule = "max-accuracy-within-budget" | "no-harm" | "within-best-single-cost" | "max-accuracy" | "chosen-at-build";
+export type SelectionRule = "max-accuracy-within-budget" | "no-harm-within-budget" | "no-harm" | "within-best-single-cost" | "max-accuracy" | "chosen-at-build";
 
 /** Default accuracy tolerance of the no-harm rule: half a percentage point. */
 export const NO_HARM_TOLERANCE = 0.005;
@@ -78,6 +78,25 @@ export function selectParam(valPoints: OperatingPoint[], valSingles: OperatingPo
   }
   const point = argBest(pts, byAcc);
   return { param: point.param as number, rule: "max-accuracy", point };
+}
+
+/**
+ * The build's rule with a cost budget (config `select.budget`): the most
+ * accurate point costing ≤ budget × the best single model's cost, kept only
+ * if it also passes the no-harm rule at `tolerance`; otherwise, or without a
+ * budget, the no-harm rule's own choice. Why spend up to a budget rather than
+ * take the cheapest passing point: on held-out rows the router's cost share
+ * is stable while the best single model's accuracy moves by a point or more,
+ * so accuracy headroom is what keeps the no-harm promise off the rows it was
+ * chosen on (docs/default-bundle-tuning.md, v4).
+ */
+export function selectNoHarmWithinBudget(points: OperatingPoint[], singles: OperatingPoint[], tolerance: number, budget?: number): Selected {
+  const noHarm = selectParam(points, singles, undefined, tolerance);
+  if (budget === undefined) return noHarm;
+  const capped = selectParam(points, singles, budget, tolerance);
+  const b = bestSingle(singles);
+  const passes = capped.rule === "max-accuracy-within-budget" && capped.point.accuracy >= b.accuracy - tolerance - EPS && capped.point.cost <= b.cost + EPS;
+  return passes ? { ...capped, rule: "no-harm-within-budget" } : noHarm;
 }
 
 export interface SplitSummary {

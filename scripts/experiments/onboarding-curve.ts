@@ -35,7 +35,8 @@ import { CsrRows } from "../lib/linear/sparse.js";
 import { auroc } from "../lib/stats/metrics.js";
 import { TfidfVectorizer } from "../lib/tfidf.js";
 import { exportStudent } from "../onnx/export-student.js";
-import { cvPath, fitNewHead, HEAD_CS, HEAD_FOLDS, HEAD_PARTS, headLogit, hiddenOf, stratifiedFolds, type HeadExample, type HeadParts } from "../stages/new-head.js";
+import { cvPath, stratifiedFolds } from "../stages/head-blocks.js";
+import { fitNewHead, HEAD_COMBINE, HEAD_CS, HEAD_FOLDS, HEAD_PARTS, HEAD_SELECT, headLogit, hiddenOf, type HeadCombine, type HeadExample, type HeadOptions, type HeadParts, type HeadSelect } from "../stages/new-head.js";
 import { onboardingMarkdown, type Cell, type CurveReport } from "./onboarding-table.js";
 
 const { values } = parseArgs({
@@ -47,6 +48,13 @@ const { values } = parseArgs({
     seeds: { type: "string", default: "1" },
     parts: { type: "string" },
     eval: { type: "string", default: "test" },
+    combine: { type: "string" },
+    "select-by": { type: "string" },
+    repeats: { type: "string" },
+    label: { type: "string", default: "rate" },
+    "heads-scale": { type: "string" },
+    cs: { type: "string" },
+    "block-norm": { type: "string" },
   },
 });
 const cfg = await readJsonFile(values.config!, BuildConfig);
@@ -62,6 +70,16 @@ const cfgKey = createHash("sha256").update(JSON.stringify({ f: cfg.featurizer, t
 const parts = values.parts ? (values.parts.split(",") as HeadParts[]) : undefined;
 // --eval val: design comparisons on the validation split (head only: no full-data head, scratch or TF-IDF).
 const onVal = values.eval === "val";
+// Head variants (defaults: HEAD_COMBINE, HEAD_SELECT, one K-fold split); the full-data head always selects on m's val split.
+const headOpts: HeadOptions = {
+  parts,
+  combine: (values.combine ?? HEAD_COMBINE) as HeadCombine,
+  selectBy: (values["select-by"] ?? HEAD_SELECT) as HeadSelect,
+  repeats: values.repeats ? Number(values.repeats) : undefined,
+  headsScale: values["heads-scale"] ? Number(values["heads-scale"]) : undefined,
+  Cs: values.cs ? values.cs.split(",").map(Number) : undefined,
+  blockNorm: values["block-norm"] as HeadOptions["blockNorm"],
+};
 const trainConfig = { ...cfg.train, seed: cfg.train.seed ?? cfg.seed, alpha: 0 };
 
 /** The student trained without m's labels (cached by config and held-out model). */
@@ -76,7 +94,9 @@ function trunkWithout(m: string): StudentWeights {
 }
 
 const idxOf = (m: string, split: string) => rows.flatMap((r, i) => (r.split === split && r.outcomes[m] ? [i] : []));
-const example = (m: string) => (i: number): HeadExample => ({ ids: feats[i].ids, dense: feats[i].dense, y: rowRate(rows[i], m) });
+// The head's target: the success rate (add-model's default) or the majority label (what AUROC and calibration score).
+const target = (i: number, m: string) => (values.label === "majority" ? rowSuccess(rows[i], m) : rowRate(rows[i], m));
+const example = (m: string) => (i: number): HeadExample => ({ ids: feats[i].ids, dense: feats[i].dense, y: target(i, m) });
 const testAuroc = (m: string, test: number[], score: (i: number, k: number) => number) => auroc(test.map(score), test.map((i) => rowSuccess(rows[i], m)));
 
 function tfidfAuroc(m: string, sample: number[], test: number[], seed: number): number | null {
@@ -100,7 +120,7 @@ function scratchAuroc(m: string, sample: number[], test: number[]): number | nul
   return testAuroc(m, test, (i) => forward(res.weights, feats[i].ids, feats[i].dense).logits[0]);
 }
 
-const report: CurveReport = { config: values.config!, eval: onVal ? "val" : "test", parts: parts ?? HEAD_PARTS, ns, seeds, folds: HEAD_FOLDS, Cs: HEAD_CS, models: {} };
+const report: CurveReport = { config: values.config!, eval: onVal ? "val" : "test", parts: parts ?? HEAD_PARTS, combine: headOpts.combine!, select_by: headOpts.selectBy!, repeats: headOpts.repeats ?? 1, ns, seeds, folds: HEAD_FOLDS, Cs: headOpts.Cs ?? HEAD_CS, models: {} };
 const save = () => {
   writeFileSync(`${values.out}.json`, JSON.stringify(report, null, 2) + "\n");
   writeFileSync(`${values.out}.md`, onboardingMarkdown(report));
@@ -113,10 +133,10 @@ function cell(m: string, n: number, seed: number): void {
   if (n > t.pool.length) return;
   const sample = Array.from(order.subarray(0, n), (k) => t.pool[k]);
   const t0 = Date.now();
-  const head = fitNewHead(t.w, sample.map(example(m)), { seed, parts });
+  const head = fitNewHead(t.w, sample.map(example(m)), { ...headOpts, seed });
   const H = t.w.shape.hidden;
   const a = testAuroc(m, t.test, (i, k) => headLogit(head, t.h.subarray(k * H, (k + 1) * H), feats[i].ids, t.w.wideNorm));
-  const c: Cell = { n, seed, head: a, head_parts: head.parts, head_C: head.C, tfidf: onVal ? null : tfidfAuroc(m, sample, t.test, seed), scratch: onVal ? null : scratchAuroc(m, sample, t.test), positives: sample.filter((i) => rowSuccess(rows[i], m) === 1).length };
+  const c: Cell = { n, seed, head: a, head_parts: head.parts, head_C: head.C, tfidf: tfidfAuroc(m, sample, t.test, seed), scratch: onVal ? null : scratchAuroc(m, sample, t.test), positives: sample.filter((i) => rowSuccess(rows[i], m) === 1).length };
   report.models[m].cells.push(c);
   save();
   console.error(`${m} N=${n} seed ${seed}: head ${c.head?.toFixed(3)} (${c.head_parts}, C ${c.head_C}) scratch ${c.scratch?.toFixed(3)} tfidf ${c.tfidf?.toFixed(3)} (${Math.round((Date.now() - t0) / 1000)} s)`);
@@ -132,7 +152,7 @@ for (const m of models) {
   const trainPool = idxOf(m, "train");
   const val = idxOf(m, "val");
   trunks.set(m, { w, h, test, pool: trainPool });
-  const full = onVal ? null : fitNewHead(w, trainPool.map(example(m)), { val: val.map(example(m)), parts });
+  const full = onVal ? null : fitNewHead(w, trainPool.map(example(m)), { ...headOpts, val: val.map(example(m)) });
   const H = w.shape.hidden;
   const fullA = !full ? null : testAuroc(m, test, (i, k) => headLogit(full, h.subarray(k * H, (k + 1) * H), feats[i].ids, w.wideNorm));
   report.models[m] = { train_rows: trainPool.length, val_rows: val.length, test_rows: test.length, full_head: fullA, full_parts: full?.parts ?? "", full_C: full?.C ?? NaN, cells: [] };

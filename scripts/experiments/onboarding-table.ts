@@ -22,6 +22,10 @@ export interface CurveReport {
   eval: string;
   /** Candidate head feature sets. */
   parts: string[];
+  /** How the head was made from the candidates (new-head.ts HeadCombine / HeadSelect) and the K-fold repeats; absent in older records. */
+  combine?: string;
+  select_by?: string;
+  repeats?: number;
   ns: number[];
   seeds: number[];
   folds: number;

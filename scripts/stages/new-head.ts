@@ -1,31 +1,32 @@
 /**
- * A new model's head on a frozen student (issue 17 item 4): an L2 logistic
- * regression over feature blocks of the frozen student, each standardised and
+ * A new model's head on a frozen student (issue 17 item 4): L2 logistic
+ * regressions over feature blocks of the frozen student, each standardised and
  * scaled to row norm ≈ 1: the trunk's hidden activations h ("deep"), a new
  * wide column over the same idf-weighted id features (scripts/distill/wide.ts,
  * with the bundle's own idf g = sqrt(wide_norm)) when the bundle has a wide
  * part, and the existing models' logits ("heads": linear in the student's own
- * columns, so they fold into the new column at no graph cost). Which blocks
- * and C are chosen on held-out log-loss: on a validation set when one is
- * given, else by stratified K-fold cross-validation within the N labelled
- * prompts (small N has no separate validation split). The fit is folded into
- * one more output column (w2, b2, wide): every existing weight is copied
- * unchanged. Also the K-fold C choice reused by the TF-IDF baseline at small
- * N. Pure maths; no I/O, never sees test rows.
+ * columns, so they fold into the new column at no graph cost). C is chosen per
+ * candidate set on a held-out score (log-loss or AUROC): on a validation set
+ * when one is given, else by stratified K-fold cross-validation (optionally
+ * repeated) within the N labelled prompts, since small N has no separate
+ * validation split. The served head is the best set, or an average of the
+ * sets' fits; either way it folds into one more output column (w2, b2,
+ * wide) and every existing weight is copied unchanged. Pure maths; no I/O,
+ * never sees test rows.
  */
-import { mulberry32, permutation } from "../../src/core/random.js";
 import { forward, type StudentWeights } from "../../src/core/student.js";
-import { fitLogistic, softplus, type LinearFit } from "../lib/linear/logistic.js";
-import type { LinearOperator } from "../lib/linear/operator.js";
-import { CsrRows, type CsrMatrix } from "../lib/linear/sparse.js";
+import { fitLogistic, type LinearFit } from "../lib/linear/logistic.js";
+import type { CsrMatrix } from "../lib/linear/sparse.js";
+import { auroc } from "../lib/stats/metrics.js";
 import { wideLogits, wideMatrix } from "../distill/wide.js";
+import { BlockRows, cvPath, denseDesign, fitBlock, meanLoss, stratifiedFolds, type Block } from "./head-blocks.js";
 
 /**
  * Feature sets: trunk activations h ("deep"), a new wide column, the existing
  * models' logits ("heads"), and their mean ("mean": one shared-difficulty
  * feature, scaled by MEAN_SCALE so its L2 prior is MEAN_SCALE² times weaker).
  */
-export const ALL_HEAD_PARTS = ["deep", "wide", "deep+wide", "deep+heads", "deep+wide+heads", "mean", "mean+deep", "mean+deep+wide", "mean+deep+heads", "mean+deep+wide+heads"] as const;
+export const ALL_HEAD_PARTS = ["deep", "wide", "deep+wide", "deep+heads", "deep+wide+heads", "heads", "wide+heads", "mean", "mean+deep", "mean+deep+wide", "mean+deep+heads", "mean+deep+wide+heads"] as const;
 export type HeadParts = (typeof ALL_HEAD_PARTS)[number];
 /** The candidates add-model tries by default (chosen on validation: docs/student.md, "Onboarding a new model"). */
 export const HEAD_PARTS: HeadParts[] = ["deep", "wide", "deep+wide", "deep+heads", "deep+wide+heads"];
@@ -33,6 +34,9 @@ export const MEAN_SCALE = 4;
 /** Inverse L2 strengths tried (C·Σloss + ½‖w‖², the TF-IDF baseline's convention). */
 export const HEAD_CS = [0.03, 0.1, 0.3, 1, 3, 10, 30, 100];
 export const HEAD_FOLDS = 5;
+/** Defaults of the choice (docs/student.md, "Onboarding a new model": compared on validation). */
+export const HEAD_COMBINE: HeadCombine = "best";
+export const HEAD_SELECT: HeadSelect = "loss";
 
 /** One labelled prompt for the new model: featurizer output and its success rate in [0, 1]. */
 export interface HeadExample {
@@ -41,103 +45,40 @@ export interface HeadExample {
   y: number;
 }
 
+/**
+ * How the candidate fits become the served head. "best": the one set and C
+ * with the lowest held-out score. "mean": each set at its own best C,
+ * averaged with equal weights. "weighted": the same, weighted by
+ * exp(−n·(loss − min loss)) (pseudo-BMA on held-out log-likelihood). An
+ * average of linear heads is linear, so every mode folds into one column.
+ */
+export type HeadCombine = "best" | "mean" | "weighted";
+/** Held-out score that picks C (and the set for "best"): mean log-loss, or AUROC of the held-out logits. */
+export type HeadSelect = "loss" | "auroc";
+
+/** One fitted candidate in the served head and its weight. */
+export interface HeadMember {
+  parts: HeadParts;
+  C: number;
+  loss: number;
+  weight: number;
+}
+
 /** The new output column in the student's own layout (raw h, wide table with idf folded in). */
 export interface NewHead {
   w2: Float64Array; // H
   b2: number;
   /** V; null when the bundle has no wide part (or the chosen parts leave it out: then zeros). */
   wide: Float64Array | null;
-  parts: HeadParts;
+  /** The chosen set, or "mean(a,b,…)" / "weighted(…)" for an average of sets. */
+  parts: string;
+  /** C of the chosen set, or of the highest-weight member of an average. */
   C: number;
-  /** How the choice was made and its held-out mean log-loss. */
-  selection: { by: "val" | `cv-${number}`; loss: number; tried: Array<{ parts: HeadParts; C: number; loss: number }> };
-  /** Held-out logits of the chosen fit (out-of-fold with CV, validation rows otherwise): honest scores for calibration. */
+  members: HeadMember[];
+  /** How the choice was made and the held-out mean log-loss of the served head. */
+  selection: { by: "val" | `cv-${number}` | `cv-${number}x${number}`; score: HeadSelect; combine: HeadCombine; loss: number; tried: Array<{ parts: HeadParts; C: number; loss: number; auroc: number | null }> };
+  /** Held-out logits of the served head (out-of-fold with CV, validation rows otherwise): honest scores for calibration. */
   heldOut: Float64Array;
-}
-
-/** A row-subset operator over [dense block | sparse block]; either block may be left out. */
-class BlockRows implements LinearOperator {
-  readonly rows: number;
-  readonly cols: number;
-  private readonly sparse: CsrRows | null;
-  constructor(
-    private readonly dense: Float64Array | null,
-    private readonly H: number,
-    wide: CsrMatrix | null,
-    private readonly idx: Int32Array,
-  ) {
-    this.rows = idx.length;
-    this.sparse = wide ? new CsrRows(wide, idx) : null;
-    this.cols = (dense ? H : 0) + (wide ? wide.cols : 0);
-  }
-  forward(v: Float64Array, out: Float64Array): void {
-    const { dense, H, idx } = this;
-    out.fill(0);
-    const off = dense ? H : 0;
-    if (this.sparse) this.sparse.forward(v.subarray(off), out);
-    if (!dense) return;
-    for (let k = 0; k < this.rows; k++) {
-      const row = idx[k] * H;
-      let s = 0;
-      for (let j = 0; j < H; j++) s += dense[row + j] * v[j];
-      out[k] += s;
-    }
-  }
-  adjoint(r: Float64Array, out: Float64Array): void {
-    const { dense, H, idx } = this;
-    const off = dense ? H : 0;
-    if (this.sparse) this.sparse.adjoint(r, out.subarray(off));
-    if (!dense) return;
-    out.fill(0, 0, H);
-    for (let k = 0; k < this.rows; k++) {
-      const row = idx[k] * H;
-      const rk = r[k];
-      for (let j = 0; j < H; j++) out[j] += dense[row + j] * rk;
-    }
-  }
-}
-
-/** Stratified fold of each row (by majority label), seeded: class counts per fold differ by ≤ 1. */
-export function stratifiedFolds(y: ArrayLike<number>, k: number, seed: number): Int32Array {
-  const order = permutation(y.length, mulberry32(seed));
-  const fold = new Int32Array(y.length);
-  let a = 0;
-  let b = 0;
-  for (const i of order) fold[i] = y[i] > 0.5 ? a++ % k : b++ % k;
-  return fold;
-}
-
-const meanLoss = (z: ArrayLike<number>, y: ArrayLike<number>) => {
-  let s = 0;
-  for (let i = 0; i < z.length; i++) s += softplus(z[i]) - y[i] * z[i];
-  return s / Math.max(1, z.length);
-};
-
-/**
- * K-fold C choice for one operator family: makeOp(rows) gives the design on a
- * row subset. Each fold walks C upward with warm starts. Returns the pooled
- * out-of-fold log-loss and margins per C.
- */
-export function cvPath(makeOp: (rows: Int32Array) => LinearOperator, y: ArrayLike<number>, Cs: number[], folds: Int32Array, k: number): Array<{ C: number; loss: number; oof: Float64Array }> {
-  const n = y.length;
-  const grid = [...Cs].sort((p, q) => p - q);
-  const oof = grid.map(() => new Float64Array(n));
-  for (let f = 0; f < k; f++) {
-    const tr = Int32Array.from({ length: n }, (_, i) => i).filter((i) => folds[i] !== f);
-    const te = Int32Array.from({ length: n }, (_, i) => i).filter((i) => folds[i] === f);
-    if (te.length === 0 || tr.length === 0) continue;
-    const opTr = makeOp(tr);
-    const opTe = makeOp(te);
-    const yTr = Float64Array.from(tr, (i) => y[i]);
-    const z = new Float64Array(te.length);
-    let prev: LinearFit | undefined;
-    grid.forEach((C, c) => {
-      prev = fitLogistic(opTr, yTr, { lambda: 1 / (C * tr.length), init: prev, gtol: 1e-5, maxIter: 300 });
-      opTe.forward(prev.w, z);
-      te.forEach((i, t) => (oof[c][i] = z[t] + prev!.b));
-    });
-  }
-  return grid.map((C, c) => ({ C, loss: meanLoss(oof[c], y), oof: oof[c] }));
 }
 
 /** Trunk hidden activations h (float32 forward of the frozen student) of each example, row-major n×H. */
@@ -148,42 +89,22 @@ export function hiddenOf(weights: StudentWeights, xs: Array<{ ids: Int32Array; d
   return out;
 }
 
-/** A dense feature block (h or the existing logits): standardised on the training rows, scaled to row norm ≈ 1. */
-interface Block {
-  width: number;
-  mu: Float64Array;
-  sd: Float64Array;
-  scale: number;
-}
-
-function fitBlock(x: Float64Array, n: number, width: number): Block {
-  const mu = new Float64Array(width);
-  const sd = new Float64Array(width);
-  for (let i = 0; i < n; i++) for (let j = 0; j < width; j++) mu[j] += x[i * width + j] / n;
-  for (let i = 0; i < n; i++) for (let j = 0; j < width; j++) sd[j] += (x[i * width + j] - mu[j]) ** 2 / n;
-  for (let j = 0; j < width; j++) sd[j] = Math.sqrt(sd[j]) > 1e-8 ? Math.sqrt(sd[j]) : 1;
-  return { width, mu, sd, scale: 1 / Math.sqrt(width) };
-}
-
-/** Rows of the chosen blocks side by side, each standardised and scaled. */
-function denseDesign(parts: Array<{ x: Float64Array; b: Block }>, n: number): { data: Float64Array; width: number } {
-  const width = parts.reduce((a, p) => a + p.b.width, 0);
-  const data = new Float64Array(n * width);
-  for (let i = 0; i < n; i++) {
-    let o = i * width;
-    for (const { x, b } of parts) for (let j = 0; j < b.width; j++) data[o++] = ((x[i * b.width + j] - b.mu[j]) / b.sd[j]) * b.scale;
-  }
-  return { data, width };
-}
-
 export interface HeadOptions {
   Cs?: number[];
   folds?: number;
+  /** Repeats of the K-fold split (different seeds), averaged: less noise in the choice at small N. */
+  repeats?: number;
   seed?: number;
   /** Select on these rows (e.g. a validation split) instead of cross-validating within the training rows. */
   val?: HeadExample[];
   /** Candidate feature sets (default HEAD_PARTS; those needing a wide part are dropped without one). */
   parts?: HeadParts[];
+  combine?: HeadCombine;
+  selectBy?: HeadSelect;
+  /** Scale of the "heads" block (default 1): s > 1 makes its L2 prior s² times weaker, so the fit leans on the existing heads' combination. */
+  headsScale?: number;
+  /** Column scaling of the deep and heads blocks (head-blocks.ts fitBlock); default "dim". */
+  blockNorm?: "dim" | "block";
 }
 
 /** Trunk activations h and existing logits z of each example (float32 forward of the frozen student), row-major. */
@@ -199,59 +120,111 @@ function activations(weights: StudentWeights, xs: Array<{ ids: Int32Array; dense
   return { h, z };
 }
 
+const scaled = (b: Block, s: number): Block => ({ ...b, scale: b.scale * s });
+const binary = (y: ArrayLike<number>) => Array.from(y, (v) => (v > 0.5 ? 1 : 0));
+
 /** Fits the new head on the frozen student `weights`. */
 export function fitNewHead(weights: StudentWeights, train: HeadExample[], opts: HeadOptions = {}): NewHead {
   if (train.length < 2) throw new Error(`add-model: need at least 2 labelled prompts, got ${train.length}`);
-  const { hidden: H, buckets: V, outputs: M } = weights.shape;
-  const Cs = opts.Cs ?? HEAD_CS;
+  const { hidden: H, outputs: M } = weights.shape;
+  const Cs = [...(opts.Cs ?? HEAD_CS)].sort((p, q) => p - q);
+  const combine = opts.combine ?? HEAD_COMBINE;
+  const selectBy = opts.selectBy ?? HEAD_SELECT;
   const hasWide = weights.wide !== undefined && weights.wideNorm !== undefined;
   const g = hasWide ? Float64Array.from(weights.wideNorm!, (x) => Math.sqrt(x)) : null;
   const aTr = activations(weights, train);
-  const hB = fitBlock(aTr.h, train.length, H);
-  const zB = fitBlock(aTr.z, train.length, M);
-  const meanOf = (z: Float64Array) => Float64Array.from({ length: z.length / M }, (_, i) => z.subarray(i * M, (i + 1) * M).reduce((a, b) => a + b, 0) / M);
-  const mB = { ...fitBlock(meanOf(aTr.z), train.length, 1), scale: MEAN_SCALE };
+  const blocks: Blocks = { h: fitBlock(aTr.h, train.length, H, opts.blockNorm), z: scaled(fitBlock(aTr.z, train.length, M, opts.blockNorm), opts.headsScale ?? 1), mean: { ...fitBlock(meanOf(aTr.z, M), train.length, 1), scale: MEAN_SCALE } };
   const n = train.length;
   const y = Float64Array.from(train, (x) => x.y);
   const candidates = (opts.parts ?? HEAD_PARTS).filter((p) => hasWide || !p.includes("wide"));
   if (candidates.length === 0) throw new Error("add-model: no candidate head parts for a bundle without a wide part");
-  const blocksOf = (p: HeadParts, a: { h: Float64Array; z: Float64Array }) => [...(p.includes("deep") ? [{ x: a.h, b: hB }] : []), ...(p.includes("heads") ? [{ x: a.z, b: zB }] : []), ...(p.includes("mean") ? [{ x: meanOf(a.z), b: mB }] : [])];
   const wideTr = g ? wideMatrix(train.map((x) => ({ ids: x.ids, dense: x.dense })), g, weights.wideTfidf) : null;
   const op = (p: HeadParts, d: { data: Float64Array; width: number }, wide: CsrMatrix | null, rows: Int32Array) => new BlockRows(d.width > 0 ? d.data : null, d.width, p.includes("wide") ? wide : null, rows);
   const all = Int32Array.from({ length: n }, (_, i) => i);
-  const tried: NewHead["selection"]["tried"] = [];
-  let best: { parts: HeadParts; C: number; loss: number; heldOut: Float64Array; fit?: LinearFit } | null = null;
   const k = Math.min(opts.folds ?? HEAD_FOLDS, n);
+  const repeats = Math.max(1, opts.repeats ?? 1);
   const val = opts.val ?? [];
   const aVa = val.length > 0 ? activations(weights, val) : null;
-  const wideVa = g && val.length > 0 ? wideMatrix(val.map((x) => ({ ids: x.ids, dense: x.dense })), g) : null;
-  const folds = stratifiedFolds(y, k, opts.seed ?? 1);
-  for (const parts of candidates) {
-    const dTr = denseDesign(blocksOf(parts, aTr), n);
+  const wideVa = g && val.length > 0 ? wideMatrix(val.map((x) => ({ ids: x.ids, dense: x.dense })), g, weights.wideTfidf) : null;
+  const yHeld = val.length > 0 ? Float64Array.from(val, (x) => x.y) : y;
+  const foldSets = Array.from({ length: repeats }, (_, r) => stratifiedFolds(y, k, (opts.seed ?? 1) + 7919 * r));
+  const tried: NewHead["selection"]["tried"] = [];
+  // Per candidate set: every C's held-out logits (on val, or out-of-fold averaged over the repeats).
+  const perSet = candidates.map((parts) => {
+    const dTr = denseDesign(blocksOf(parts, aTr, blocks, M), n);
+    let path: Array<{ C: number; held: Float64Array; fit?: LinearFit }>;
     if (aVa) {
-      const dVa = denseDesign(blocksOf(parts, aVa), val.length);
-      const yVa = Float64Array.from(val, (x) => x.y);
-      const opVa = op(parts, dVa, wideVa, Int32Array.from({ length: val.length }, (_, i) => i));
+      const opVa = op(parts, denseDesign(blocksOf(parts, aVa, blocks, M), val.length), wideVa, Int32Array.from({ length: val.length }, (_, i) => i));
       let prev: LinearFit | undefined;
-      for (const C of [...Cs].sort((p, q) => p - q)) {
+      path = Cs.map((C) => {
         prev = fitLogistic(op(parts, dTr, wideTr, all), y, { lambda: 1 / (C * n), init: prev, gtol: 1e-5, maxIter: 300 });
         const z = new Float64Array(val.length);
         opVa.forward(prev.w, z);
         for (let i = 0; i < z.length; i++) z[i] += prev.b;
-        const loss = meanLoss(z, yVa);
-        tried.push({ parts, C, loss });
-        if (!best || loss < best.loss) best = { parts, C, loss, heldOut: z, fit: prev };
-      }
+        return { C, held: z, fit: prev };
+      });
     } else {
-      for (const r of cvPath((rows) => op(parts, dTr, wideTr, rows), y, Cs, folds, k)) {
-        tried.push({ parts, C: r.C, loss: r.loss });
-        if (!best || r.loss < best.loss) best = { parts, C: r.C, loss: r.loss, heldOut: r.oof };
-      }
+      const runs = foldSets.map((folds) => cvPath((rows) => op(parts, dTr, wideTr, rows), y, Cs, folds, k));
+      path = Cs.map((C, c) => ({ C, held: Float64Array.from({ length: n }, (_, i) => runs.reduce((a, r) => a + r[c].oof[i], 0) / repeats) }));
     }
+    const scored = path.map((p) => ({ ...p, loss: meanLoss(p.held, yHeld), auroc: auroc(Array.from(p.held), binary(yHeld)) }));
+    for (const p of scored) tried.push({ parts, C: p.C, loss: p.loss, auroc: p.auroc });
+    // Lower is better; AUROC ties (common on a small held-out set) fall back to log-loss.
+    const score = (p: (typeof scored)[number]) => (selectBy === "auroc" ? -(p.auroc ?? 0.5) + 1e-9 * p.loss : p.loss);
+    const best = scored.reduce((a, b) => (score(b) < score(a) ? b : a));
+    return { parts, dTr, ...best, score: score(best) };
+  });
+  const first = perSet.reduce((a, b) => (b.score < a.score ? b : a));
+  const minLoss = Math.min(...perSet.map((p) => p.loss));
+  const raw = perSet.map((p) => (combine === "best" ? (p === first ? 1 : 0) : combine === "mean" ? 1 : Math.exp(-yHeld.length * (p.loss - minLoss))));
+  // Weights below 1e-6 of the largest are dropped (their refit would cost time for nothing), the rest renormalised.
+  const kept = perSet.map((p, i) => ({ ...p, weight: raw[i] })).filter((p) => p.weight > 1e-6 * Math.max(...raw));
+  const total = kept.reduce((a, p) => a + p.weight, 0);
+  const members = kept.map((p) => ({ ...p, weight: p.weight / total }));
+  // The served head: the members' fits on all rows, each folded into the student's layout, averaged.
+  const w2 = new Float64Array(H);
+  const wide = g ? new Float64Array(weights.shape.buckets) : null;
+  let b2 = 0;
+  const heldOut = new Float64Array(yHeld.length);
+  for (const mem of members) {
+    const fit = mem.fit ?? fitLogistic(op(mem.parts, mem.dTr, wideTr, all), y, { lambda: 1 / (mem.C * n), gtol: 1e-6, maxIter: 500 });
+    const col = foldColumn(weights, fit, mem.parts, blocks, g);
+    for (let j = 0; j < H; j++) w2[j] += mem.weight * col.w2[j];
+    if (wide && col.wide) for (let v = 0; v < wide.length; v++) wide[v] += mem.weight * col.wide[v];
+    b2 += mem.weight * col.b2;
+    for (let i = 0; i < heldOut.length; i++) heldOut[i] += mem.weight * mem.held[i];
   }
-  const chosen = best!;
-  const fit = chosen.fit ?? fitLogistic(op(chosen.parts, denseDesign(blocksOf(chosen.parts, aTr), n), wideTr, all), y, { lambda: 1 / (chosen.C * n), gtol: 1e-6, maxIter: 500 });
-  // Fold standardisation and block scales into raw-feature coefficients, then into the student's layout.
+  const top = members.reduce((a, b) => (b.weight > a.weight ? b : a));
+  const parts = members.length === 1 ? members[0].parts : `${combine}(${members.map((m) => m.parts).join(",")})`;
+  const by = aVa ? "val" : repeats > 1 ? (`cv-${k}x${repeats}` as const) : (`cv-${k}` as const);
+  return {
+    w2,
+    b2,
+    wide,
+    parts,
+    C: top.C,
+    members: members.map((m) => ({ parts: m.parts, C: m.C, loss: m.loss, weight: m.weight })),
+    selection: { by, score: selectBy, combine, loss: meanLoss(heldOut, yHeld), tried },
+    heldOut,
+  };
+}
+
+interface Blocks {
+  h: Block;
+  z: Block;
+  mean: Block;
+}
+
+const meanOf = (z: Float64Array, M: number) => Float64Array.from({ length: z.length / M }, (_, i) => z.subarray(i * M, (i + 1) * M).reduce((a, b) => a + b, 0) / M);
+
+/** The dense blocks a feature set uses, in design order: deep, heads, mean. */
+function blocksOf(p: HeadParts, a: { h: Float64Array; z: Float64Array }, b: Blocks, M: number): Array<{ x: Float64Array; b: Block }> {
+  return [...(p.includes("deep") ? [{ x: a.h, b: b.h }] : []), ...(p.includes("heads") ? [{ x: a.z, b: b.z }] : []), ...(p.includes("mean") ? [{ x: meanOf(a.z, M), b: b.mean }] : [])];
+}
+
+/** One fit's coefficients folded into the student's layout: standardisation and scales undone, existing logits expanded into their own columns. */
+function foldColumn(weights: StudentWeights, fit: LinearFit, parts: HeadParts, blocks: Blocks, g: Float64Array | null): { w2: Float64Array; b2: number; wide: Float64Array | null } {
+  const { hidden: H, buckets: V, outputs: M } = weights.shape;
   const w2 = new Float64Array(H);
   const wide = g ? new Float64Array(V) : null;
   let b2 = fit.b;
@@ -265,12 +238,12 @@ export function fitNewHead(weights: StudentWeights, train: HeadExample[], opts: 
     at += b.width;
     return c;
   };
-  if (chosen.parts.includes("deep")) raw(hB).forEach((c, j) => (w2[j] += c));
-  if (chosen.parts.includes("heads") || chosen.parts.includes("mean")) {
+  if (parts.includes("deep")) raw(blocks.h).forEach((c, j) => (w2[j] += c));
+  if (parts.includes("heads") || parts.includes("mean")) {
     // Σ_m β_m·logit_m is linear in the student's own columns: fold it into w2, b2 and the wide table.
-    const beta = chosen.parts.includes("heads") ? raw(zB) : new Float64Array(M);
-    if (chosen.parts.includes("mean")) {
-      const c = raw(mB)[0] / M;
+    const beta = parts.includes("heads") ? raw(blocks.z) : new Float64Array(M);
+    if (parts.includes("mean")) {
+      const c = raw(blocks.mean)[0] / M;
       for (let m = 0; m < M; m++) beta[m] += c;
     }
     for (let m = 0; m < M; m++) {
@@ -279,8 +252,8 @@ export function fitNewHead(weights: StudentWeights, train: HeadExample[], opts: 
       if (wide && weights.wide) for (let v = 0; v < V; v++) wide[v] += beta[m] * weights.wide[v * M + m];
     }
   }
-  if (wide && chosen.parts.includes("wide")) for (let v = 0; v < V; v++) wide[v] += g![v] * fit.w[at + v];
-  return { w2, b2, wide, parts: chosen.parts, C: chosen.C, selection: { by: val.length > 0 ? "val" : `cv-${k}`, loss: chosen.loss, tried }, heldOut: chosen.heldOut };
+  if (wide && parts.includes("wide")) for (let v = 0; v < V; v++) wide[v] += g![v] * fit.w[at + v];
+  return { w2, b2, wide };
 }
 
 /** The head's logit for one prompt from its trunk activations h, in float64 (the reference the exported column is checked against). */

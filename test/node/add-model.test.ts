@@ -126,3 +126,34 @@ describe("fitNewHead folds every feature set into one output column", () => {
     expect(err).toBeLessThan(1e-4);
   });
 });
+
+describe("fitNewHead combines candidate sets into one output column", () => {
+  const ex = outcomes(80).map((r) => {
+    const f = featurize(r.prompt!, spec);
+    return { ids: f.ids, dense: f.dense, y: r.outcomes["m-new"].k };
+  });
+  const w = weights(4);
+  const served = (head: ReturnType<typeof fitNewHead>) => ex.map((x) => headLogit(head, forward(w, x.ids, x.dense).h, x.ids, w.wideNorm));
+
+  it.each(["mean", "weighted"] as const)("%s: the averaged column reproduces the average of the members' margins", (combine) => {
+    // Selecting on the training rows makes each member's held-out logits its own margins, so heldOut is the served column's margins.
+    const head = fitNewHead(w, ex, { val: ex, combine, parts: ["deep", "wide", "deep+heads", "wide+heads"] });
+    expect(head.members.reduce((a, m) => a + m.weight, 0)).toBeCloseTo(1, 12);
+    if (combine === "mean") expect(head.members.map((m) => m.weight)).toEqual([0.25, 0.25, 0.25, 0.25]);
+    const err = Math.max(...served(head).map((z, i) => Math.abs(z - head.heldOut[i])));
+    expect(err).toBeLessThan(1e-4);
+  });
+
+  it("repeated K-fold CV by AUROC: out-of-fold scores for every row, each set's C the best held-out AUROC", () => {
+    const head = fitNewHead(w, ex, { combine: "mean", selectBy: "auroc", repeats: 2, parts: ["deep", "deep+wide+heads"] });
+    expect(head.selection.by).toBe("cv-5x2");
+    expect(head.heldOut.length).toBe(ex.length);
+    for (const m of head.members) {
+      const path = head.selection.tried.filter((t) => t.parts === m.parts);
+      const chosen = path.find((t) => t.C === m.C)!;
+      expect(Math.max(...path.map((t) => t.auroc ?? 0))).toBe(chosen.auroc);
+    }
+    // Out-of-fold, not in-sample: the served column's own margins differ from the held-out ones.
+    expect(served(head).some((z, i) => Math.abs(z - head.heldOut[i]) > 1e-3)).toBe(true);
+  });
+});

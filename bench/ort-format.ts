@@ -21,13 +21,13 @@
 import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
-import * as ortNode from "onnxruntime-node";
+import { saveOrtFormat } from "../scripts/lib/ort-node.js";
 import * as ort from "onnxruntime-web/wasm";
 import { scorePrompts, type RunModel } from "../src/core/scoring.js";
 import { median, numFlag, parseFlags } from "./cli.js";
 
 const args = parseFlags();
-const BUNDLE = "artifacts/llmrouter-v3";
+const BUNDLE = "artifacts/llmrouter-v4";
 const WORK = ".cache/bench-ort-format";
 const ONNX = `${BUNDLE}/student.onnx`;
 const ORT = `${WORK}/student.ort`;
@@ -79,13 +79,7 @@ async function child(file: string, optsJson: string): Promise<void> {
 
 async function writeOrt(): Promise<void> {
   mkdirSync(WORK, { recursive: true });
-  const s = await ortNode.InferenceSession.create(ONNX, {
-    graphOptimizationLevel: LEVEL,
-    intraOpNumThreads: 1,
-    optimizedModelFilePath: ORT,
-    extra: { session: { save_model_format: "ORT" } },
-  });
-  await s.release();
+  await saveOrtFormat(ONNX, ORT, LEVEL);
 }
 
 /** Every golden prompt's logits through `file` with onnxruntime-web (the worker's scoring path). */

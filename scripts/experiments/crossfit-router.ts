@@ -11,7 +11,10 @@
  *
  * Usage: tsx scripts/experiments/crossfit-router.ts --cache .cache/crossfit/v2.json
  *          [--alpha per-model|global|0.5] [--reps 200] [--kinds threshold,utility]
- *          [--tolerances 0.005,0,-0.01] [--nsel 525,all] [--test utility:-0.01]
+ *          [--tolerances 0.005,0,-0.01] [--budgets 0.6,0.65] [--nsel 525,all]
+ *          [--test utility:-0.01[:0.65]]
+ * --budgets adds, for every kind × tolerance, the build's budgeted rule
+ * (selectNoHarmWithinBudget) at each cost share next to the plain no-harm rule.
  */
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
@@ -20,11 +23,11 @@ import { modelP } from "../../src/core/scoring.js";
 import { mulberry32, permutation } from "../../src/core/random.js";
 import { fitMonotoneCalibration } from "../lib/calibration-fit.js";
 import { bestSingle } from "../lib/routing/pareto.js";
-import { selectParam } from "../lib/routing/select.js";
+import { selectNoHarmWithinBudget } from "../lib/routing/select.js";
 import { defaultGrid, policyFor, routeWithPolicy, singleModels, sweep, type RoutingData, type SweepKind } from "../lib/routing/simulate.js";
 import { auroc } from "../lib/stats/metrics.js";
 
-const { values } = parseArgs({ options: { cache: { type: "string" }, alpha: { type: "string", default: "per-model" }, reps: { type: "string", default: "200" }, test: { type: "string" }, kinds: { type: "string", default: "threshold,utility" }, tolerances: { type: "string", default: "0.005,0,-0.005,-0.01,-0.015" }, nsel: { type: "string", default: "525,1000,all" } } });
+const { values } = parseArgs({ options: { cache: { type: "string" }, alpha: { type: "string", default: "per-model" }, reps: { type: "string", default: "200" }, test: { type: "string" }, kinds: { type: "string", default: "threshold,utility" }, tolerances: { type: "string", default: "0.005,0,-0.005,-0.01,-0.015" }, budgets: { type: "string", default: "" }, nsel: { type: "string", default: "525,1000,all" } } });
 const c = JSON.parse(readFileSync(values.cache!, "utf8"));
 const models: string[] = c.models;
 const M = models.length;
@@ -108,9 +111,9 @@ interface Outcome {
   bestCost: number;
   param: number;
 }
-function choose(sel: RoutingData, kind: SweepKind, tolerance: number): { param: number; rule: string; acc: number; costPct: number; bestAcc: number; best: string } {
+function choose(sel: RoutingData, kind: SweepKind, tolerance: number, budget?: number): { param: number; rule: string; acc: number; costPct: number; bestAcc: number; best: string } {
   const grid = defaultGrid(sel, kind);
-  const s = selectParam(sweep(sel, kind, grid), singleModels(sel), undefined, tolerance);
+  const s = selectNoHarmWithinBudget(sweep(sel, kind, grid), singleModels(sel), tolerance, budget);
   const b = bestSingle(singleModels(sel));
   return { param: s.param, rule: s.rule, acc: s.point.accuracy, costPct: (100 * s.point.cost) / b.cost, bestAcc: b.accuracy, best: b.label };
 }
@@ -123,8 +126,10 @@ const met = (o: Outcome) => o.acc >= o.bestAcc - 0.005 - 1e-12 && o.cost <= 0.7 
 
 const OOF = data(oof, partOf);
 const reps = Number(values.reps);
-const RULES: Array<{ kind: SweepKind; tolerance: number }> = [];
-for (const kind of values.kinds.split(",") as SweepKind[]) for (const tolerance of values.tolerances.split(",").map(Number)) RULES.push({ kind, tolerance });
+const RULES: Array<{ kind: SweepKind; tolerance: number; budget?: number }> = [];
+const budgets = values.budgets ? values.budgets.split(",").map(Number) : [];
+for (const kind of values.kinds.split(",") as SweepKind[])
+  for (const tolerance of values.tolerances.split(",").map(Number)) for (const budget of [undefined, ...budgets]) RULES.push({ kind, tolerance, budget });
 const meta: Array<Record<string, unknown>> = [];
 for (const nSel of values.nsel.split(",").map((x) => (x === "all" ? OOF.success.length - 582 : Number(x)))) {
   for (const r of RULES) {
@@ -134,12 +139,13 @@ for (const nSel of values.nsel.split(",").map((x) => (x === "all" ? OOF.success.
       const perm = permutation(OOF.success.length, rng);
       const sel = sub(OOF, perm.subarray(0, nSel));
       const ev = sub(OOF, perm.subarray(OOF.success.length - 582));
-      outs.push(apply(ev, r.kind, choose(sel, r.kind, r.tolerance).param));
+      outs.push(apply(ev, r.kind, choose(sel, r.kind, r.tolerance, r.budget).param));
     }
     meta.push({
       n_sel: nSel,
       kind: r.kind,
       tolerance: r.tolerance,
+      budget: r.budget ?? null,
       met_rate: outs.filter(met).length / reps,
       acc_delta: avg(outs.map((o) => o.acc - o.bestAcc)),
       cost_pct: avg(outs.map((o) => (100 * o.cost) / o.bestCost)),
@@ -147,9 +153,9 @@ for (const nSel of values.nsel.split(",").map((x) => (x === "all" ? OOF.success.
     });
   }
 }
-const onAllOof = RULES.map((r) => ({ ...r, ...choose(OOF, r.kind, r.tolerance) }));
+const onAllOof = RULES.map((r) => ({ ...r, ...choose(OOF, r.kind, r.tolerance, r.budget) }));
 const VAL = data(val, () => "main");
-const onVal = RULES.map((r) => ({ ...r, ...choose(VAL, r.kind, r.tolerance) }));
+const onVal = RULES.map((r) => ({ ...r, ...choose(VAL, r.kind, r.tolerance, r.budget) }));
 // Per-task structure on the OOF rows at each rule's parameter: does the router send a task to a cheaper model where that model is as good?
 const oofRows = complete(oof);
 const tasks = [...new Set(oofRows.map((i) => c.tasks[i] as string))].sort();
@@ -170,8 +176,8 @@ const out: Record<string, unknown> = { alpha, blend, oof_rows: OOF.success.lengt
 if (values.test) {
   const TEST = data(test, () => "main");
   // Only the one chosen rule ("kind:tolerance"), chosen beforehand on the OOF figures.
-  const [kind, tol] = values.test.split(":");
-  const r = onAllOof.find((q) => q.kind === kind && q.tolerance === Number(tol));
+  const [kind, tol, budget] = values.test.split(":");
+  const r = onAllOof.find((q) => q.kind === kind && q.tolerance === Number(tol) && (q.budget ?? null) === (budget === undefined ? null : Number(budget)));
   if (!r) throw new Error(`--test ${values.test}: no such rule`);
   out.test = { kind, tolerance: r.tolerance, ...apply(TEST, r.kind, r.param) };
   out.test_auroc = { mean: avg(meanAuroc(test, () => "main", alpha)), per_model: meanAuroc(test, () => "main", alpha) };

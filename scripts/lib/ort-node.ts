@@ -45,6 +45,21 @@ export async function loadSession(pathOrBytes: string | Uint8Array, opts: LoadOp
   return ort.InferenceSession.create(pathOrBytes, options);
 }
 
+/**
+ * Writes `onnxPath` re-saved in ORT's own flatbuffer format (what
+ * bench/ort-format.ts compares against .onnx for session start-up), at the
+ * given graph optimisation level, single-threaded.
+ */
+export async function saveOrtFormat(onnxPath: string, outPath: string, level: "disabled" | "basic" | "extended" | "all"): Promise<void> {
+  const s = await ort.InferenceSession.create(onnxPath, {
+    graphOptimizationLevel: level,
+    intraOpNumThreads: 1,
+    optimizedModelFilePath: outPath,
+    extra: { session: { save_model_format: "ORT" } },
+  });
+  await s.release();
+}
+
 /** Input and output names, element types and declared shapes. */
 export function sessionIO(session: Session): { inputs: ValueInfo[]; outputs: ValueInfo[] } {
   const info = (names: readonly string[], meta: readonly ort.InferenceSession.ValueMetadata[]): ValueInfo[] =>

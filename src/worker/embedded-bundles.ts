@@ -5,12 +5,12 @@
  * pinned at generation (checked at load). The first is the default.
  */
 import type { EmbeddedBundle } from "../infer/bundle-loader.js";
-import manifest0 from "../../artifacts/llmrouter-v3/manifest.json";
-import onnx0 from "../../artifacts/llmrouter-v3/student.onnx";
+import manifest0 from "../../artifacts/llmrouter-v4/manifest.json";
+import onnx0 from "../../artifacts/llmrouter-v4/student.onnx";
 import manifest1 from "../../artifacts/routellm-v1/manifest.json";
 import onnx1 from "../../artifacts/routellm-v1/student.onnx";
 
 export const EMBEDDED_BUNDLES: EmbeddedBundle[] = [
-  { manifestText: manifest0 as unknown as string, manifestSha256: "9a2eda13880611c997967e222cea64660ddb54963077a3603da9a40f32ad86a3", files: { "student.onnx": onnx0 } },
+  { manifestText: manifest0 as unknown as string, manifestSha256: "c93b36c02fb407412034e73c991f4429821e695db8188fcad40b2f3d67486edd", files: { "student.onnx": onnx0 } },
   { manifestText: manifest1 as unknown as string, manifestSha256: "d2de5081de8762086f53f33053f71e6208f3b2edb993a8b2638a1b50a33f1192", files: { "student.onnx": onnx1 } },
 ];

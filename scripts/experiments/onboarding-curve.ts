@@ -9,8 +9,8 @@
  *   tfidf   TF-IDF logistic on the same N (vocabulary from the N texts, C by the same 5-fold CV)
  * and the full-data head: same frozen trunk, every train row of m, parts and C
  * chosen on m's val split. Nothing is chosen on test. Runs in phases so a
- * short budget still yields the headline: every model at N = 100 first, then
- * the other Ns, then more seeds; JSON and markdown are rewritten after every
+ * short budget still yields the headline: every model at N = 100 with every
+ * seed first, then the other Ns; JSON and markdown are rewritten after every
  * cell. Trunks are cached under .cache/onboarding/. An experiment: no bundle.
  *
  * Usage: tsx scripts/experiments/onboarding-curve.ts --config configs/llmrouter-v2.json
@@ -36,7 +36,7 @@ import { auroc } from "../lib/stats/metrics.js";
 import { TfidfVectorizer } from "../lib/tfidf.js";
 import { exportStudent } from "../onnx/export-student.js";
 import { cvPath, stratifiedFolds } from "../stages/head-blocks.js";
-import { fitNewHead, HEAD_COMBINE, HEAD_CS, HEAD_FOLDS, HEAD_PARTS, HEAD_SELECT, headLogit, hiddenOf, type HeadCombine, type HeadExample, type HeadOptions, type HeadParts, type HeadSelect } from "../stages/new-head.js";
+import { fitNewHead, HEAD_COMBINE, HEAD_CS, HEAD_FOLDS, HEAD_HEADS_SCALE, HEAD_PARTS, HEAD_SELECT, headLogit, hiddenOf, type HeadCombine, type HeadExample, type HeadOptions, type HeadParts, type HeadSelect } from "../stages/new-head.js";
 import { onboardingMarkdown, type Cell, type CurveReport } from "./onboarding-table.js";
 
 const { values } = parseArgs({
@@ -76,7 +76,7 @@ const headOpts: HeadOptions = {
   combine: (values.combine ?? HEAD_COMBINE) as HeadCombine,
   selectBy: (values["select-by"] ?? HEAD_SELECT) as HeadSelect,
   repeats: values.repeats ? Number(values.repeats) : undefined,
-  headsScale: values["heads-scale"] ? Number(values["heads-scale"]) : undefined,
+  headsScale: values["heads-scale"] ? Number(values["heads-scale"]) : HEAD_HEADS_SCALE,
   Cs: values.cs ? values.cs.split(",").map(Number) : undefined,
   blockNorm: values["block-norm"] as HeadOptions["blockNorm"],
 };
@@ -120,7 +120,7 @@ function scratchAuroc(m: string, sample: number[], test: number[]): number | nul
   return testAuroc(m, test, (i) => forward(res.weights, feats[i].ids, feats[i].dense).logits[0]);
 }
 
-const report: CurveReport = { config: values.config!, eval: onVal ? "val" : "test", parts: parts ?? HEAD_PARTS, combine: headOpts.combine!, select_by: headOpts.selectBy!, repeats: headOpts.repeats ?? 1, ns, seeds, folds: HEAD_FOLDS, Cs: headOpts.Cs ?? HEAD_CS, models: {} };
+const report: CurveReport = { config: values.config!, eval: onVal ? "val" : "test", parts: parts ?? HEAD_PARTS, combine: headOpts.combine!, select_by: headOpts.selectBy!, repeats: headOpts.repeats ?? 1, heads_scale: headOpts.headsScale!, ns, seeds, folds: HEAD_FOLDS, Cs: headOpts.Cs ?? HEAD_CS, models: {} };
 const save = () => {
   writeFileSync(`${values.out}.json`, JSON.stringify(report, null, 2) + "\n");
   writeFileSync(`${values.out}.md`, onboardingMarkdown(report));
@@ -159,7 +159,7 @@ for (const m of models) {
   console.error(`${m}: trunk + full head ${fullA?.toFixed(3)} (${full?.parts}, C ${full?.C}) (${Math.round((Date.now() - t0) / 1000)} s)`);
   cell(m, first, seeds[0]);
 }
-// Phase 2: the other Ns; phase 3: more seeds.
-for (const n of ns.filter((x) => x !== first)) for (const m of models) cell(m, n, seeds[0]);
-for (const seed of seeds.slice(1)) for (const n of ns) for (const m of models) cell(m, n, seed);
+// Phase 2: the headline N with the other seeds; phase 3: the other Ns, seed by seed.
+for (const seed of seeds.slice(1)) for (const m of models) cell(m, first, seed);
+for (const seed of seeds) for (const n of ns.filter((x) => x !== first)) for (const m of models) cell(m, n, seed);
 console.log(onboardingMarkdown(report));

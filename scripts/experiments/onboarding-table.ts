@@ -26,6 +26,7 @@ export interface CurveReport {
   combine?: string;
   select_by?: string;
   repeats?: number;
+  heads_scale?: number;
   ns: number[];
   seeds: number[];
   folds: number;

@@ -37,6 +37,8 @@ export const HEAD_FOLDS = 5;
 /** Defaults of the choice (docs/student.md, "Onboarding a new model": compared on validation). */
 export const HEAD_COMBINE: HeadCombine = "best";
 export const HEAD_SELECT: HeadSelect = "loss";
+/** Scale of the "heads" block: its L2 prior 16× weaker than deep's and wide's, so the fit leans on the existing heads' span. */
+export const HEAD_HEADS_SCALE = 4;
 
 /** One labelled prompt for the new model: featurizer output and its success rate in [0, 1]. */
 export interface HeadExample {
@@ -101,7 +103,7 @@ export interface HeadOptions {
   parts?: HeadParts[];
   combine?: HeadCombine;
   selectBy?: HeadSelect;
-  /** Scale of the "heads" block (default 1): s > 1 makes its L2 prior s² times weaker, so the fit leans on the existing heads' combination. */
+  /** Scale of the "heads" block (default HEAD_HEADS_SCALE; 1 = row norm ≈ 1 like the other blocks): s > 1 makes its L2 prior s² times weaker. */
   headsScale?: number;
   /** Column scaling of the deep and heads blocks (head-blocks.ts fitBlock); default "dim". */
   blockNorm?: "dim" | "block";
@@ -133,7 +135,7 @@ export function fitNewHead(weights: StudentWeights, train: HeadExample[], opts: 
   const hasWide = weights.wide !== undefined && weights.wideNorm !== undefined;
   const g = hasWide ? Float64Array.from(weights.wideNorm!, (x) => Math.sqrt(x)) : null;
   const aTr = activations(weights, train);
-  const blocks: Blocks = { h: fitBlock(aTr.h, train.length, H, opts.blockNorm), z: scaled(fitBlock(aTr.z, train.length, M, opts.blockNorm), opts.headsScale ?? 1), mean: { ...fitBlock(meanOf(aTr.z, M), train.length, 1), scale: MEAN_SCALE } };
+  const blocks: Blocks = { h: fitBlock(aTr.h, train.length, H, opts.blockNorm), z: scaled(fitBlock(aTr.z, train.length, M, opts.blockNorm), opts.headsScale ?? HEAD_HEADS_SCALE), mean: { ...fitBlock(meanOf(aTr.z, M), train.length, 1), scale: MEAN_SCALE } };
   const n = train.length;
   const y = Float64Array.from(train, (x) => x.y);
   const candidates = (opts.parts ?? HEAD_PARTS).filter((p) => hasWide || !p.includes("wide"));

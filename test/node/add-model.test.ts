@@ -144,6 +144,12 @@ describe("fitNewHead combines candidate sets into one output column", () => {
     expect(err).toBeLessThan(1e-4);
   });
 
+  it.each([1, 4, 16])("heads block scaled by %s: the column still reproduces the fitted margins", (headsScale) => {
+    const head = fitNewHead(w, ex, { val: ex, parts: ["deep+wide+heads"], headsScale });
+    const err = Math.max(...served(head).map((z, i) => Math.abs(z - head.heldOut[i])));
+    expect(err).toBeLessThan(1e-4);
+  });
+
   it("repeated K-fold CV by AUROC: out-of-fold scores for every row, each set's C the best held-out AUROC", () => {
     const head = fitNewHead(w, ex, { combine: "mean", selectBy: "auroc", repeats: 2, parts: ["deep", "deep+wide+heads"] });
     expect(head.selection.by).toBe("cv-5x2");

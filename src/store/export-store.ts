@@ -45,7 +45,9 @@ interface FeedbackRow extends Omit<ExportFeedback, "success"> {
 }
 
 // rowid is the table's own b-tree key, so `rowid > ?` ORDER BY rowid LIMIT n reads n rows past the cursor
-// (plus those the key and since filters skip), never an OFFSET scan from the start.
+// (plus those the since filter skips), never an OFFSET scan from the start. With a key, the
+// decisions_key index (migration 0006: key_id, then rowid implicitly) gives the same walk over that
+// key's rows only, so one tenant's export does not read every other tenant's decisions.
 function where(f: ExportFilter, upTo: number | null, alias = ""): { sql: string; args: unknown[] } {
   const sql = [`${alias}rowid > ?`, `${alias}ts >= ?`];
   const args: unknown[] = [f.afterRowid, f.since];
@@ -61,16 +63,25 @@ function where(f: ExportFilter, upTo: number | null, alias = ""): { sql: string;
 }
 
 /**
+ * The statement pageEnd runs (exported so a test can read its query plan: a
+ * per-key export must walk the key's index, migration 0006, not the table).
+ */
+export function pageEndQuery(f: ExportFilter, limit: number): { sql: string; args: unknown[] } {
+  const w = where(f, null);
+  return { sql: `SELECT rowid AS seq FROM decisions WHERE ${w.sql} ORDER BY rowid LIMIT 2 OFFSET ?`, args: [...w.args, limit - 1] };
+}
+
+/**
  * Where a page of `limit` decisions ends: the rowid of its last decision when
  * the page is full (null when fewer than `limit` match now), and whether any
  * matching decision follows it. Read before streaming so the next cursor can
  * go in a response header.
  */
 export async function pageEnd(db: D1Database, f: ExportFilter, limit: number): Promise<{ last: number | null; more: boolean }> {
-  const w = where(f, null);
+  const q = pageEndQuery(f, limit);
   const res = await db
-    .prepare(`SELECT rowid AS seq FROM decisions WHERE ${w.sql} ORDER BY rowid LIMIT 2 OFFSET ?`)
-    .bind(...w.args, limit - 1)
+    .prepare(q.sql)
+    .bind(...q.args)
     .all<{ seq: number }>();
   return { last: res.results[0]?.seq ?? null, more: res.results.length > 1 };
 }

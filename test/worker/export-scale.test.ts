@@ -3,13 +3,15 @@
  * seeded decisions (9 candidates each, 10% with feedback) walked page by page
  * at the largest limit return every decision and feedback row exactly once,
  * and a full 5,000-decision page leaves the isolate's committed JS heap
- * within a bound (the body streams in chunks; it is never built whole).
+ * within a bound (the body streams in chunks; it is never built whole). A
+ * per-key page reads that key's index (migration 0006), not the whole table.
  */
 import { createHash } from "node:crypto";
 import type { Miniflare } from "miniflare";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EXPORT_MAX_LIMIT } from "../../src/core/export-row.js";
 import { exportPages, type FetchLike } from "../../scripts/stages/pull.js";
+import { pageEndQuery } from "../../src/store/export-store.js";
 import { call } from "./harness.js";
 import { startMeasuredWorker, type IsolateProbe, type IsolateSample } from "./isolate-memory.js";
 import { seedExperiment } from "./report-fixtures.js";
@@ -67,4 +69,17 @@ describe(`export over ${N.toLocaleString("en")} decisions`, () => {
     const none = await call(mf, "GET", "/v1/export?limit=10", { headers: { authorization: "Bearer k-other" } });
     expect(none.text.trim().split("\n")).toEqual([JSON.stringify({ type: "end", rows: 0, next_cursor: null, resume_cursor: null })]);
   }, 180_000);
+
+  it("a per-key page walks that key's index (migration 0006), an admin page the table's rowid order", async () => {
+    const db = await mf.getD1Database("DB");
+    const plan = async (keyId: string | null) => {
+      const q = pageEndQuery({ since: 0, afterRowid: 0, keyId }, EXPORT_MAX_LIMIT);
+      const rows = (await db.prepare(`EXPLAIN QUERY PLAN ${q.sql}`).bind(...q.args).all<{ detail: string }>()).results;
+      return rows.map((r) => r.detail).join(" | ");
+    };
+    // Without the index the per-key plan is a rowid range scan of every tenant's rows.
+    expect(await plan("other")).toMatch(/USING (COVERING )?INDEX decisions_key \(key_id=\? AND rowid>\?\)/);
+    expect(await plan("other")).not.toMatch(/TEMP B-TREE/);
+    expect(await plan(null)).toMatch(/USING INTEGER PRIMARY KEY \(rowid>\?\)/);
+  });
 });

@@ -55,6 +55,11 @@ function argBest(points: OperatingPoint[], cmp: (a: OperatingPoint, b: Operating
   return best;
 }
 
+/** Rule 1's test: at most `tolerance` less accurate than the best single model `b`, at no more than its cost. */
+function passesNoHarm(q: OperatingPoint, b: OperatingPoint, tolerance: number): boolean {
+  return q.accuracy >= b.accuracy - tolerance - EPS && q.cost <= b.cost + EPS;
+}
+
 /** Applies the rules above to already-swept validation points (each with `param`); `budget` is f. */
 export function selectParam(valPoints: OperatingPoint[], valSingles: OperatingPoint[], budget?: number, tolerance = NO_HARM_TOLERANCE): Selected {
   const pts = valPoints.filter((q) => q.param !== undefined && Number.isFinite(q.accuracy) && Number.isFinite(q.cost));
@@ -66,7 +71,7 @@ export function selectParam(valPoints: OperatingPoint[], valSingles: OperatingPo
     const point = argBest(affordable, byAcc);
     return { param: point.param as number, rule: "max-accuracy-within-budget", point };
   }
-  const noHarm = pts.filter((q) => q.accuracy >= b.accuracy - tolerance - EPS && q.cost <= b.cost + EPS);
+  const noHarm = pts.filter((q) => passesNoHarm(q, b, tolerance));
   if (noHarm.length > 0) {
     const point = argBest(noHarm, (a, c) => a.cost - c.cost || c.accuracy - a.accuracy);
     return { param: point.param as number, rule: "no-harm", point };
@@ -91,12 +96,11 @@ export function selectParam(valPoints: OperatingPoint[], valSingles: OperatingPo
  * chosen on (docs/default-bundle-tuning.md, v4).
  */
 export function selectNoHarmWithinBudget(points: OperatingPoint[], singles: OperatingPoint[], tolerance: number, budget?: number): Selected {
-  const noHarm = selectParam(points, singles, undefined, tolerance);
-  if (budget === undefined) return noHarm;
-  const capped = selectParam(points, singles, budget, tolerance);
-  const b = bestSingle(singles);
-  const passes = capped.rule === "max-accuracy-within-budget" && capped.point.accuracy >= b.accuracy - tolerance - EPS && capped.point.cost <= b.cost + EPS;
-  return passes ? { ...capped, rule: "no-harm-within-budget" } : noHarm;
+  if (budget !== undefined) {
+    const capped = selectParam(points, singles, budget, tolerance);
+    if (capped.rule === "max-accuracy-within-budget" && passesNoHarm(capped.point, bestSingle(singles), tolerance)) return { ...capped, rule: "no-harm-within-budget" };
+  }
+  return selectParam(points, singles, undefined, tolerance);
 }
 
 export interface SplitSummary {

@@ -25,6 +25,7 @@ import { saveOrtFormat } from "../scripts/lib/ort-node.js";
 import * as ort from "onnxruntime-web/wasm";
 import { scorePrompts, type RunModel } from "../src/core/scoring.js";
 import { median, numFlag, parseFlags } from "./cli.js";
+import { ortFeeds } from "./score-node.js";
 
 const args = parseFlags();
 const BUNDLE = "artifacts/llmrouter-v4";
@@ -89,8 +90,7 @@ async function goldenLogits(file: string): Promise<Float32Array> {
   ort.env.wasm.numThreads = 1;
   ort.env.wasm.proxy = false;
   const s = await ort.InferenceSession.create(new Uint8Array(readFileSync(file)), { executionProviders: ["wasm"], graphOptimizationLevel: LEVEL });
-  const run: RunModel = async (b) =>
-    (await s.run({ [io.ids]: new ort.Tensor("int64", b.ids, [b.batch, b.length]), [io.mask]: new ort.Tensor("float32", b.mask, [b.batch, b.length]), [io.dense]: new ort.Tensor("float32", b.dense, [b.batch, b.denseWidth]) }))[m.onnx.output].data as Float32Array;
+  const run: RunModel = async (b) => (await s.run(ortFeeds(io, b)))[m.onnx.output].data as Float32Array;
   const prompts = readFileSync(`${BUNDLE}/golden.jsonl`, "utf8").trim().split("\n").map((l) => JSON.parse(l).prompt as string);
   const out: number[] = [];
   for (const p of prompts) for (const r of await scorePrompts(run, m.featurizer, [p])) out.push(...r.logits);

@@ -32,6 +32,15 @@ interface ManifestBits {
   onnx: { file: string; inputs: { ids: string; mask: string; dense: string }; output: string };
 }
 
+/** onnxruntime-web feeds for one packed batch under the manifest's input names (as src/infer/ort-engine.ts builds them). */
+export function ortFeeds(inputs: ManifestBits["onnx"]["inputs"], b: PackedBatch): Record<string, ort.Tensor> {
+  return {
+    [inputs.ids]: new ort.Tensor("int64", b.ids, [b.batch, b.length]),
+    [inputs.mask]: new ort.Tensor("float32", b.mask, [b.batch, b.length]),
+    [inputs.dense]: new ort.Tensor("float32", b.dense, [b.batch, b.denseWidth]),
+  };
+}
+
 
 /** Scores each prompt `warmup` + up to `iterations` times (at most `maxSeconds` of measuring per prompt). */
 export async function scoreInNode(bundleDir: string, prompts: { tokens: number; text: string }[], iterations: number, warmup: number, maxSeconds: number): Promise<ScoreStats[]> {
@@ -46,11 +55,7 @@ export async function scoreInNode(bundleDir: string, prompts: { tokens: number; 
   let runNs = 0n;
   const run: RunModel = async (b) => {
     const s = process.hrtime.bigint();
-    const res = await session.run({
-      [m.onnx.inputs.ids]: new ort.Tensor("int64", b.ids, [b.batch, b.length]),
-      [m.onnx.inputs.mask]: new ort.Tensor("float32", b.mask, [b.batch, b.length]),
-      [m.onnx.inputs.dense]: new ort.Tensor("float32", b.dense, [b.batch, b.denseWidth]),
-    });
+    const res = await session.run(ortFeeds(m.onnx.inputs, b));
     const data = res[m.onnx.output].data as Float32Array;
     runNs = process.hrtime.bigint() - s;
     return data;
@@ -110,12 +115,7 @@ export async function nodeRunCpuUs(bundleDir: string, text: string, level: "disa
   // The tensors come from the one scoring path (src/core/scoring.ts): capture the batch it packs.
   let packed: PackedBatch | undefined;
   await scorePrompts(async (batch) => ((packed = batch), new Float32Array(batch.batch)), m.featurizer, [text]);
-  const b = packed!;
-  const feeds = {
-    [m.onnx.inputs.ids]: new ort.Tensor("int64", b.ids, [b.batch, b.length]),
-    [m.onnx.inputs.mask]: new ort.Tensor("float32", b.mask, [b.batch, b.length]),
-    [m.onnx.inputs.dense]: new ort.Tensor("float32", b.dense, [b.batch, b.denseWidth]),
-  };
+  const feeds = ortFeeds(m.onnx.inputs, packed!);
   for (let i = 0; i < warmup; i++) await session.run(feeds);
   let c = { user: 0, system: 0 };
   await around(async () => {

@@ -24,6 +24,7 @@ export const DistillRow = z
       .record(z.string(), z.number().finite().nullable())
       .optional()
       .meta({ description: "per-model teacher logit; null or absent = missing" }),
+    task: z.string().min(1).optional().meta({ description: "the row's task (benchmark, category); with train.taskPrior the student learns each task's success rates and a classifier for it" }),
     weight: z
       .number()
       .positive()
@@ -44,7 +45,7 @@ export function toDistillRow(r: DistillInputRow): DistillRow {
   const labels: Record<string, number> = {};
   for (const [m, o] of Object.entries(r.outcomes)) labels[m] = successRate(o);
   const text = r.prompt ?? formatMessages(r.messages ?? []);
-  return { id: r.id, text, split: r.split, labels };
+  return { id: r.id, text, split: r.split, labels, ...(r.task ? { task: r.task } : {}) };
 }
 
 /** The bundle featurizer used when no spec is given (see docs/student.md for the sweep). */
@@ -106,7 +107,7 @@ export function featuriseRows(rows: DistillRow[], models: string[], spec: Featur
         anyTeacher = true;
       }
     }
-    examples.push({ ids: f.ids, dense: f.dense, label, teacher: anyTeacher ? teacher : undefined, ...(r.weight !== undefined ? { weight: r.weight } : {}) });
+    examples.push({ ids: f.ids, dense: f.dense, label, teacher: anyTeacher ? teacher : undefined, ...(r.weight !== undefined ? { weight: r.weight } : {}), ...(r.task ? { task: r.task } : {}) });
     splits.push(assignSplit(r));
     ids.push(r.id ?? `row-${i}`);
   }

@@ -25,6 +25,8 @@ export interface Example {
   offset?: Float64Array;
   /** Sample weight of both loss terms (default 1); > 0 and finite (the trainer checks). */
   weight?: number;
+  /** The row's task, when the data names one (only the task prior reads it: scripts/distill/task-prior.ts). */
+  task?: string;
 }
 
 /** Master parameters in float64, same layouts as StudentWeights. */

@@ -13,6 +13,7 @@ import { Adam } from "./adam.js";
 import { type Example, Workspace, clearGrads, lossAndGrad, newGrads } from "./network.js";
 import { cloneParams, copyParams, fitStandardizer, foldToWeights, initParams, mergeMembers } from "./params.js";
 import { type BlendChoice, type WidePart, chooseBlend, fitWide, wideLogits } from "./wide.js";
+import { TASK_BLEND, type TaskPriorFit, fitTaskPrior } from "./task-prior.js";
 import { type ProgressOptions, createProgress } from "./progress.js";
 
 export type { Example } from "./network.js";
@@ -42,6 +43,12 @@ export const TrainConfig = z.object({
     .min(1)
     .optional()
     .meta({ description: "with wide and deep: train the deep part on its own (not on top of the wide part) and ship α·wide + (1 − α)·deep, α from this grid chosen on mean validation AUROC" }),
+  taskPrior: z.boolean().optional().meta({ description: "with wide and rows that name their task: add the task prior (a task classifier over the wide features times each task's smoothed success logits, scripts/distill/task-prior.ts) and weigh the student by b from taskBlend" }),
+  taskBlend: z
+    .array(z.number().min(0).max(4))
+    .min(1)
+    .optional()
+    .meta({ description: "taskPrior only: the grid of the student's weight b in b·student + prior, chosen on mean validation AUROC (default 0.1, 0.25, 0.5, 0.75, 1)" }),
   ensemble: z.number().int().min(1).max(8).default(1).meta({ description: "deep parts trained with seeds seed, seed+1, …, averaged into one wider deep part (dim and hidden × ensemble); same graph" }),
   deep: z.boolean().default(true).meta({ description: "train the embedding-bag MLP; false (only with wide) ships the wide part alone" }),
 });
@@ -82,6 +89,8 @@ export interface TrainResult {
   blend?: BlendChoice;
   /** Wide part's per-model chosen C and validation log-loss (absent when off). */
   wide?: WidePart["chosen"];
+  /** taskPrior only: the fit without its tables (tasks, rows, C, val accuracy, the student's weight), or why it was skipped. */
+  task?: Omit<TaskPriorFit, "table" | "bias" | "prior"> | { skipped: string };
 }
 
 function validate(data: TrainData, F: number, alpha: number): void {
@@ -133,6 +142,21 @@ export function trainStudent(data: TrainData, configInput: TrainConfigInput = {}
     if (blend) for (const k of ["w2", "b2"] as const) weights[k] = weights[k].map((x) => (1 - a) * x);
     for (let m = 0; m < data.outputs; m++) weights.b2[m] += a * wide.bias[m];
   }
+  let task: TrainResult["task"];
+  if (cfg.taskPrior) {
+    if (!wide) throw new Error("taskPrior needs wide: true (the task classifier shares the wide part's idf and norm)");
+    const student = { ...weights };
+    const fit = fitTaskPrior(plain.train, plain.val, data.buckets, data.outputs, { Cs: cfg.wideCs, tfidf: wide.tfidf, grid: cfg.taskBlend ?? TASK_BLEND, student: (ex) => forward(student, ex.ids, ex.dense).logits });
+    if ("skipped" in fit) task = fit;
+    else {
+      const { table, bias, prior, ...summary } = fit;
+      task = summary;
+      // b·student folded into its own output weights (linear in w2, b2 and the wide table): the graph only adds the prior.
+      const b = fit.studentWeight;
+      for (const k of ["w2", "b2", "wide"] as const) weights[k] = weights[k]!.map((x) => b * x);
+      weights.task = { table: Float32Array.from(table), bias: Float32Array.from(bias), prior: Float32Array.from(prior) };
+    }
+  }
   return {
     ...first,
     weights,
@@ -142,6 +166,7 @@ export function trainStudent(data: TrainData, configInput: TrainConfigInput = {}
     ...(members.length > 1 ? { members: members.map((m) => ({ seed: m.config.seed, bestEpoch: m.bestEpoch, bestValLoss: m.bestValLoss })) } : {}),
     ...(wide ? { wide: wide.chosen } : {}),
     ...(blend ? { blend } : {}),
+    ...(task ? { task } : {}),
   };
 }
 

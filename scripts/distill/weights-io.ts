@@ -42,6 +42,7 @@ export function weightsFromOnnx(bytes: Uint8Array): StudentWeights {
   // The graph counts ids (ScatterElements) only for a TF-IDF-weighted wide part (export-student.ts).
   const tfidf = (model.graph?.node ?? []).some((n) => n.opType === "ScatterElements");
   const wide = init.has("wide") ? { wide: get("wide").data, wideNorm: get("wide_norm").data, ...(tfidf ? { wideTfidf: true } : {}) } : {};
+  const task = init.has("task") ? { task: { table: get("task").data, bias: get("task_bias").data, prior: get("task_prior").data } } : {};
   return {
     shape: { buckets: V, dim: D, dense: DF - D, hidden: H, outputs: M },
     emb: emb.data,
@@ -50,5 +51,6 @@ export function weightsFromOnnx(bytes: Uint8Array): StudentWeights {
     w2: w2.data,
     b2: get("b2").data,
     ...wide,
+    ...task,
   };
 }

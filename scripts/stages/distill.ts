@@ -91,7 +91,15 @@ export function trainingSummary(res: DistillResult): Record<string, string | num
     train_rows: res.counts.train,
     val_rows: res.counts.val,
     unlabelled_used: res.counts.unlabelled_used,
+    ...taskSummary(res.training.task),
   };
+}
+
+/** The task prior's provenance: its tasks, the student's weight b and the classifier's validation accuracy, or why it was skipped. */
+function taskSummary(task: DistillResult["training"]["task"]): Record<string, string | number> {
+  if (!task) return {};
+  if ("skipped" in task) return { task_prior: `skipped: ${task.skipped}` };
+  return { task_prior: task.tasks.join(","), task_student_weight: task.studentWeight, ...(task.valAccuracy !== null ? { task_val_accuracy: Number(task.valAccuracy.toFixed(4)) } : {}) };
 }
 
 /** Writes <out>/student.onnx and <out>/distill.json (the standalone `distill` command's outputs); returns the ONNX size. */

@@ -4,17 +4,19 @@
  * scaled to row norm ≈ 1: the trunk's hidden activations h ("deep"), a new
  * wide column over the same idf-weighted id features (scripts/distill/wide.ts,
  * with the bundle's own idf g = sqrt(wide_norm)) when the bundle has a wide
- * part, and the existing models' logits ("heads": linear in the student's own
- * columns, so they fold into the new column at no graph cost). C is chosen per
+ * part, the existing models' logits ("heads": linear in the student's own
+ * columns, so they fold into the new column at no graph cost) and, when the
+ * bundle has a task prior, its task probabilities ("task": their weights are
+ * the new column of the prior's table). C is chosen per
  * candidate set on a held-out score (log-loss or AUROC): on a validation set
  * when one is given, else by stratified K-fold cross-validation (optionally
  * repeated) within the N labelled prompts, since small N has no separate
  * validation split. The served head is the best set, or an average of the
  * sets' fits; either way it folds into one more output column (w2, b2,
- * wide) and every existing weight is copied unchanged. Pure maths; no I/O,
+ * wide, task prior) and every existing weight is copied unchanged. Pure maths; no I/O,
  * never sees test rows.
  */
-import { forward, type StudentWeights } from "../../src/core/student.js";
+import { forward, taskProbs, type StudentWeights } from "../../src/core/student.js";
 import { fitLogistic, type LinearFit } from "../lib/linear/logistic.js";
 import type { CsrMatrix } from "../lib/linear/sparse.js";
 import { auroc } from "../lib/stats/metrics.js";
@@ -26,10 +28,10 @@ import { BlockRows, cvPath, denseDesign, fitBlock, meanLoss, stratifiedFolds, ty
  * models' logits ("heads"), and their mean ("mean": one shared-difficulty
  * feature, scaled by MEAN_SCALE so its L2 prior is MEAN_SCALE² times weaker).
  */
-export const ALL_HEAD_PARTS = ["deep", "wide", "deep+wide", "deep+heads", "deep+wide+heads", "heads", "wide+heads", "mean", "mean+deep", "mean+deep+wide", "mean+deep+heads", "mean+deep+wide+heads"] as const;
+export const ALL_HEAD_PARTS = ["deep", "wide", "deep+wide", "deep+heads", "deep+wide+heads", "heads", "wide+heads", "mean", "mean+deep", "mean+deep+wide", "mean+deep+heads", "mean+deep+wide+heads", "task+heads", "task+deep+heads", "task+deep+wide+heads"] as const;
 export type HeadParts = (typeof ALL_HEAD_PARTS)[number];
 /** The candidates add-model tries by default (chosen on validation: docs/student.md, "Onboarding a new model"). */
-export const HEAD_PARTS: HeadParts[] = ["deep", "wide", "deep+wide", "deep+heads", "deep+wide+heads"];
+export const HEAD_PARTS: HeadParts[] = ["deep", "wide", "deep+wide", "deep+heads", "deep+wide+heads", "task+heads", "task+deep+heads", "task+deep+wide+heads"];
 export const MEAN_SCALE = 4;
 /** Inverse L2 strengths tried (C·Σloss + ½‖w‖², the TF-IDF baseline's convention). */
 export const HEAD_CS = [0.03, 0.1, 0.3, 1, 3, 10, 30, 100];
@@ -37,6 +39,8 @@ export const HEAD_FOLDS = 5;
 /** Defaults of the choice (docs/student.md, "Onboarding a new model": compared on validation). */
 export const HEAD_COMBINE: HeadCombine = "best";
 export const HEAD_SELECT: HeadSelect = "loss";
+/** Scale of the "task" block (the bundle's task probabilities; sets with it are tried only when the bundle has a task prior). */
+export const HEAD_TASK_SCALE = 1;
 /** Scale of the "heads" block: its L2 prior 16× weaker than deep's and wide's, so the fit leans on the existing heads' span. */
 export const HEAD_HEADS_SCALE = 4;
 
@@ -72,6 +76,8 @@ export interface NewHead {
   b2: number;
   /** V; null when the bundle has no wide part (or the chosen parts leave it out: then zeros). */
   wide: Float64Array | null;
+  /** T: the new column of the task prior's logit table; null when the bundle has none. */
+  prior: Float64Array | null;
   /** The chosen set, or "mean(a,b,…)" / "weighted(…)" for an average of sets. */
   parts: string;
   /** C of the chosen set, or of the highest-weight member of an average. */
@@ -105,22 +111,35 @@ export interface HeadOptions {
   selectBy?: HeadSelect;
   /** Scale of the "heads" block (default HEAD_HEADS_SCALE; 1 = row norm ≈ 1 like the other blocks): s > 1 makes its L2 prior s² times weaker. */
   headsScale?: number;
+  /** Scale of the "task" block (default HEAD_TASK_SCALE). */
+  taskScale?: number;
   /** Column scaling of the deep and heads blocks (head-blocks.ts fitBlock); default "dim". */
   blockNorm?: "dim" | "block";
 }
 
-/** Trunk activations h and existing logits z of each example (float32 forward of the frozen student), row-major. */
-function activations(weights: StudentWeights, xs: Array<{ ids: Int32Array; dense: Float32Array }>): { h: Float64Array; z: Float64Array } {
+/** Trunk activations h, existing logits z and task probabilities p (empty without a task prior) of each example, row-major. */
+function activations(weights: StudentWeights, xs: Array<{ ids: Int32Array; dense: Float32Array }>): Acts {
   const { hidden: H, outputs: M } = weights.shape;
+  const T = taskCount(weights);
   const h = new Float64Array(xs.length * H);
   const z = new Float64Array(xs.length * M);
+  const p = new Float64Array(xs.length * T);
   xs.forEach((x, i) => {
     const a = forward(weights, x.ids, x.dense);
     h.set(a.h, i * H);
     z.set(a.logits, i * M);
+    if (T > 0) p.set(taskProbs(weights.task!, weights.wideNorm!, x.ids, weights.wideTfidf), i * T);
   });
-  return { h, z };
+  return { h, z, p };
 }
+
+interface Acts {
+  h: Float64Array;
+  z: Float64Array;
+  p: Float64Array;
+}
+
+const taskCount = (w: StudentWeights) => (w.task && w.wideNorm ? w.task.bias.length : 0);
 
 const scaled = (b: Block, s: number): Block => ({ ...b, scale: b.scale * s });
 const binary = (y: ArrayLike<number>) => Array.from(y, (v) => (v > 0.5 ? 1 : 0));
@@ -135,10 +154,16 @@ export function fitNewHead(weights: StudentWeights, train: HeadExample[], opts: 
   const hasWide = weights.wide !== undefined && weights.wideNorm !== undefined;
   const g = hasWide ? Float64Array.from(weights.wideNorm!, (x) => Math.sqrt(x)) : null;
   const aTr = activations(weights, train);
-  const blocks: Blocks = { h: fitBlock(aTr.h, train.length, H, opts.blockNorm), z: scaled(fitBlock(aTr.z, train.length, M, opts.blockNorm), opts.headsScale ?? HEAD_HEADS_SCALE), mean: { ...fitBlock(meanOf(aTr.z, M), train.length, 1), scale: MEAN_SCALE } };
+  const T = taskCount(weights);
+  const blocks: Blocks = {
+    h: fitBlock(aTr.h, train.length, H, opts.blockNorm),
+    z: scaled(fitBlock(aTr.z, train.length, M, opts.blockNorm), opts.headsScale ?? HEAD_HEADS_SCALE),
+    mean: { ...fitBlock(meanOf(aTr.z, M), train.length, 1), scale: MEAN_SCALE },
+    p: scaled(fitBlock(aTr.p, train.length, T), opts.taskScale ?? HEAD_TASK_SCALE),
+  };
   const n = train.length;
   const y = Float64Array.from(train, (x) => x.y);
-  const candidates = (opts.parts ?? HEAD_PARTS).filter((p) => hasWide || !p.includes("wide"));
+  const candidates = (opts.parts ?? HEAD_PARTS).filter((p) => (hasWide || !p.includes("wide")) && (T > 0 || !p.includes("task")));
   if (candidates.length === 0) throw new Error("add-model: no candidate head parts for a bundle without a wide part");
   const wideTr = g ? wideMatrix(train.map((x) => ({ ids: x.ids, dense: x.dense })), g, weights.wideTfidf) : null;
   const op = (p: HeadParts, d: { data: Float64Array; width: number }, wide: CsrMatrix | null, rows: Int32Array) => new BlockRows(d.width > 0 ? d.data : null, d.width, p.includes("wide") ? wide : null, rows);
@@ -186,6 +211,7 @@ export function fitNewHead(weights: StudentWeights, train: HeadExample[], opts: 
   // The served head: the members' fits on all rows, each folded into the student's layout, averaged.
   const w2 = new Float64Array(H);
   const wide = g ? new Float64Array(weights.shape.buckets) : null;
+  const prior = T > 0 ? new Float64Array(T) : null;
   let b2 = 0;
   const heldOut = new Float64Array(yHeld.length);
   for (const mem of members) {
@@ -193,6 +219,7 @@ export function fitNewHead(weights: StudentWeights, train: HeadExample[], opts: 
     const col = foldColumn(weights, fit, mem.parts, blocks, g);
     for (let j = 0; j < H; j++) w2[j] += mem.weight * col.w2[j];
     if (wide && col.wide) for (let v = 0; v < wide.length; v++) wide[v] += mem.weight * col.wide[v];
+    if (prior && col.prior) for (let t = 0; t < T; t++) prior[t] += mem.weight * col.prior[t];
     b2 += mem.weight * col.b2;
     for (let i = 0; i < heldOut.length; i++) heldOut[i] += mem.weight * mem.held[i];
   }
@@ -203,6 +230,7 @@ export function fitNewHead(weights: StudentWeights, train: HeadExample[], opts: 
     w2,
     b2,
     wide,
+    prior,
     parts,
     C: top.C,
     members: members.map((m) => ({ parts: m.parts, C: m.C, loss: m.loss, weight: m.weight })),
@@ -215,20 +243,28 @@ interface Blocks {
   h: Block;
   z: Block;
   mean: Block;
+  p: Block;
 }
 
 const meanOf = (z: Float64Array, M: number) => Float64Array.from({ length: z.length / M }, (_, i) => z.subarray(i * M, (i + 1) * M).reduce((a, b) => a + b, 0) / M);
 
-/** The dense blocks a feature set uses, in design order: deep, heads, mean. */
-function blocksOf(p: HeadParts, a: { h: Float64Array; z: Float64Array }, b: Blocks, M: number): Array<{ x: Float64Array; b: Block }> {
-  return [...(p.includes("deep") ? [{ x: a.h, b: b.h }] : []), ...(p.includes("heads") ? [{ x: a.z, b: b.z }] : []), ...(p.includes("mean") ? [{ x: meanOf(a.z, M), b: b.mean }] : [])];
+/** The dense blocks a feature set uses, in design order: deep, heads, mean, task. */
+function blocksOf(p: HeadParts, a: Acts, b: Blocks, M: number): Array<{ x: Float64Array; b: Block }> {
+  return [
+    ...(p.includes("deep") ? [{ x: a.h, b: b.h }] : []),
+    ...(p.includes("heads") ? [{ x: a.z, b: b.z }] : []),
+    ...(p.includes("mean") ? [{ x: meanOf(a.z, M), b: b.mean }] : []),
+    ...(p.includes("task") ? [{ x: a.p, b: b.p }] : []),
+  ];
 }
 
 /** One fit's coefficients folded into the student's layout: standardisation and scales undone, existing logits expanded into their own columns. */
-function foldColumn(weights: StudentWeights, fit: LinearFit, parts: HeadParts, blocks: Blocks, g: Float64Array | null): { w2: Float64Array; b2: number; wide: Float64Array | null } {
+function foldColumn(weights: StudentWeights, fit: LinearFit, parts: HeadParts, blocks: Blocks, g: Float64Array | null): { w2: Float64Array; b2: number; wide: Float64Array | null; prior: Float64Array | null } {
   const { hidden: H, buckets: V, outputs: M } = weights.shape;
+  const T = taskCount(weights);
   const w2 = new Float64Array(H);
   const wide = g ? new Float64Array(V) : null;
+  const prior = T > 0 ? new Float64Array(T) : null;
   let b2 = fit.b;
   let at = 0;
   const raw = (b: Block) => {
@@ -252,18 +288,34 @@ function foldColumn(weights: StudentWeights, fit: LinearFit, parts: HeadParts, b
       b2 += beta[m] * weights.b2[m];
       for (let j = 0; j < H; j++) w2[j] += beta[m] * weights.w2[j * M + m];
       if (wide && weights.wide) for (let v = 0; v < V; v++) wide[v] += beta[m] * weights.wide[v * M + m];
+      if (prior) for (let t = 0; t < T; t++) prior[t] += beta[m] * weights.task!.prior[t * M + m];
     }
   }
+  // Σ_t γ_t·p_t is the new column of the task prior's table itself.
+  if (parts.includes("task")) raw(blocks.p).forEach((c, t) => (prior![t] += c));
   if (wide && parts.includes("wide")) for (let v = 0; v < V; v++) wide[v] += g![v] * fit.w[at + v];
-  return { w2, b2, wide };
+  return { w2, b2, wide, prior };
 }
 
-/** The head's logit for one prompt from its trunk activations h, in float64 (the reference the exported column is checked against). */
-export function headLogit(head: NewHead, h: ArrayLike<number>, ids: ArrayLike<number>, wideNorm?: ArrayLike<number>, wideTfidf?: boolean): number {
+/**
+ * The head's logit for one prompt from its trunk activations h and (with a
+ * task prior) the bundle's task probabilities p, in float64 (the reference
+ * the exported column is checked against).
+ */
+export function headLogit(head: NewHead, h: ArrayLike<number>, ids: ArrayLike<number>, wideNorm?: ArrayLike<number>, wideTfidf?: boolean, p?: ArrayLike<number>): number {
   let z = head.b2;
   for (let j = 0; j < head.w2.length; j++) z += head.w2[j] * h[j];
   if (head.wide && wideNorm) z += wideLogits({ table: head.wide, norm: wideNorm, tfidf: wideTfidf }, ids, 1)[0];
+  if (head.prior) {
+    if (!p) throw new Error("headLogit: the head has a task-prior column; pass the bundle's task probabilities");
+    for (let t = 0; t < head.prior.length; t++) z += head.prior[t] * p[t];
+  }
   return z;
+}
+
+/** The bundle's task probabilities for one prompt (empty without a task prior): headLogit's p. */
+export function taskProbsOf(weights: StudentWeights, ids: ArrayLike<number>): Float64Array {
+  return taskCount(weights) > 0 ? taskProbs(weights.task!, weights.wideNorm!, ids, weights.wideTfidf) : new Float64Array(0);
 }
 
 /** The student with one more output column: every existing weight copied bit for bit, the new head appended last. */
@@ -287,6 +339,15 @@ export function appendHead(w: StudentWeights, head: NewHead): StudentWeights {
     }
     out.wide = wide;
     out.wideNorm = w.wideNorm;
+  }
+  if (w.task) {
+    const T = w.task.bias.length;
+    const prior = new Float32Array(T * M1);
+    for (let t = 0; t < T; t++) {
+      prior.set(w.task.prior.subarray(t * M, (t + 1) * M), t * M1);
+      prior[t * M1 + M] = head.prior ? head.prior[t] : 0;
+    }
+    out.task = { ...w.task, prior };
   }
   return out;
 }

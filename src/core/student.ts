@@ -2,7 +2,11 @@
  * The student network: mean-pooled hashed n-gram embeddings concatenated with
  * dense surface features, one ReLU layer, one logit per pool model ("deep"),
  * plus an optional "wide" part: per-model sparse linear weights over the same
- * ids, TF-IDF-like (see wideTerm), added to the deep logits.
+ * ids, TF-IDF-like (see wideTerm), added to the deep logits, and an optional
+ * "task prior": a softmax over the training data's tasks, scored by a second
+ * wide table over the same ids and norm, times a per-task, per-model logit
+ * table, added to the logits (a prompt's task carries most of a model's
+ * success rate, which the text parts alone rank less well: docs/student.md).
  * This TypeScript forward pass is the reference the ONNX export is checked
  * against (round-trip test) and what the trainer differentiates. Pure math.
  */
@@ -27,6 +31,15 @@ export interface StudentWeights {
   wideNorm?: Float32Array;
   /** Wide part weighted exactly as TF-IDF: 1 + ln(count) per distinct id, L2 norm over distinct ids (see wideTerm). */
   wideTfidf?: boolean;
+  /** Optional task prior (needs the wide part: it shares wideNorm and wideTfidf). */
+  task?: TaskPrior;
+}
+
+/** p = softmax(wideTerm(table) + bias) over T tasks; logits[m] += Σ_t p_t · prior[t, m]. */
+export interface TaskPrior {
+  table: Float32Array; // V×T, idf folded in as the wide table
+  bias: Float32Array; // T
+  prior: Float32Array; // T×M
 }
 
 export interface Activations {
@@ -91,6 +104,7 @@ export function forward(w: StudentWeights, ids: ArrayLike<number>, dense: ArrayL
   const logits = new Float32Array(M);
   if (w.wide && w.wideNorm) wideTerm(w.wide, w.wideNorm, ids, M, logits, w.wideTfidf);
   for (let m = 0; m < M; m++) logits[m] += w.b2[m];
+  if (w.task && w.wideNorm) addTaskPrior(w.task, w.wideNorm, ids, M, logits, w.wideTfidf);
   for (let j = 0; j < H; j++) {
     const hj = h[j];
     if (hj === 0) continue;
@@ -98,4 +112,25 @@ export function forward(w: StudentWeights, ids: ArrayLike<number>, dense: ArrayL
     for (let m = 0; m < M; m++) logits[m] += hj * w.w2[row + m];
   }
   return { x, h, logits };
+}
+
+/** The task probabilities of one id list: softmax over the task table's wide term plus its bias. */
+export function taskProbs(task: { table: ArrayLike<number>; bias: ArrayLike<number> }, norm: ArrayLike<number>, ids: ArrayLike<number>, tfidf = false): Float64Array {
+  const T = task.bias.length;
+  const p = new Float64Array(T);
+  wideTerm(task.table, norm, ids, T, p, tfidf);
+  let max = -Infinity;
+  for (let t = 0; t < T; t++) max = Math.max(max, (p[t] += task.bias[t]));
+  let sum = 0;
+  for (let t = 0; t < T; t++) sum += p[t] = Math.exp(p[t] - max);
+  for (let t = 0; t < T; t++) p[t] /= sum;
+  return p;
+}
+
+function addTaskPrior(task: TaskPrior, norm: ArrayLike<number>, ids: ArrayLike<number>, M: number, logits: Float32Array, tfidf = false): void {
+  const p = taskProbs(task, norm, ids, tfidf);
+  for (let t = 0; t < p.length; t++) {
+    const row = t * M;
+    for (let m = 0; m < M; m++) logits[m] += p[t] * task.prior[row + m];
+  }
 }

@@ -21,7 +21,7 @@ import { weightsFromOnnx } from "../../scripts/distill/weights-io.js";
 import type { OutcomeRow } from "../../scripts/formats/outcomes.js";
 import { IO, type WeightDtype } from "../../scripts/onnx/export-student.js";
 import { addModel } from "../../scripts/stages/add-model.js";
-import { ALL_HEAD_PARTS, fitNewHead, headLogit } from "../../scripts/stages/new-head.js";
+import { ALL_HEAD_PARTS, fitNewHead, headLogit, taskProbsOf } from "../../scripts/stages/new-head.js";
 import { verifyBundle } from "../../scripts/stages/promote.js";
 
 const spec: FeaturizerSpec = { kind: "hashed-ngram-v1", buckets: 1024, word_ngrams: [1, 2], char_ngrams: [3], max_features: 128, lowercase: true, seed: 5 };
@@ -29,7 +29,15 @@ const models = ["m-small", "m-large"];
 const root = mkdtempSync(join(tmpdir(), "add-model-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-const weights = (seed: number): StudentWeights => randomStudent(seed, { buckets: spec.buckets, dim: 8, hidden: 16, outputs: models.length, wide: true });
+/** A small wide-and-deep student; with `task`, plus a random task prior over 3 tasks (the new head then gets a column of it). */
+function weights(seed: number, task = false): StudentWeights {
+  const w = randomStudent(seed, { buckets: spec.buckets, dim: 8, hidden: 16, outputs: models.length, wide: true });
+  if (!task) return w;
+  const rng = mulberry32(seed + 100);
+  const T = 3;
+  const r = (n: number, s: number) => Float32Array.from({ length: n }, () => (rng() - 0.5) * 2 * s);
+  return { ...w, task: { table: r(spec.buckets * T, 4), bias: r(T, 1), prior: r(T * models.length, 2) } };
+}
 
 const WORDS = ["prove", "integral", "poem", "translate", "sum", "story", "matrix", "haiku", "derive", "letter", "graph", "joke"];
 /** Outcomes for the new model: it succeeds on "creative" words, fails on maths (learnable signal). */
@@ -43,15 +51,15 @@ function outcomes(n: number): OutcomeRow[] {
   });
 }
 
-async function sourceBundle(dtype: WeightDtype) {
+async function sourceBundle(dtype: WeightDtype, task: boolean) {
   return writeBundle({
     root,
-    id: `src-${dtype}`,
+    id: `src-${dtype}${task ? "-task" : ""}`,
     kind: "fixture",
     description: "add-model test source",
     pool: models.map((id, i) => ({ id, provider: "test", input_per_mtok: 1 + i, output_per_mtok: 2 + i, default_output_tokens: 100, output_tokens_source: "estimate" as const, price_source: "test" })),
     featurizer: spec,
-    weights: weights(3),
+    weights: weights(3, task),
     dtype,
     outputModels: models,
     calibration: { "m-small": { kind: "platt", a: 1, b: 0 }, "m-large": { kind: "isotonic", x: [-2, 0, 2], y: [0.1, 0.5, 0.9] } },
@@ -63,16 +71,21 @@ async function sourceBundle(dtype: WeightDtype) {
   });
 }
 
-describe.each(["float32", "float16"] as const)("add-model on a %s wide-and-deep bundle", (dtype) => {
+describe.each([
+  ["float32", false],
+  ["float16", false],
+  ["float32", true],
+  ["float16", true],
+] as const)("add-model on a %s wide-and-deep bundle (task prior: %s)", (dtype, task) => {
   it("keeps existing logits bit-identical, serves the fitted head, writes a verifiable bundle", async () => {
-    const src = await sourceBundle(dtype);
+    const src = await sourceBundle(dtype, task);
     const rows = outcomes(120);
     const res = await addModel({
       bundleDir: src.dir,
       rows,
       model: { id: "m-new", provider: "test", input_per_mtok: 0.5, output_per_mtok: 0.5, default_output_tokens: 80, output_tokens_source: "estimate", price_source: "test" },
       out: root,
-      id: `added-${dtype}`,
+      id: `added-${dtype}${task ? "-task" : ""}`,
       createdAt: "2026-01-02T00:00:00.000Z",
     });
     expect(res.n).toBe(108); // test rows are never used
@@ -102,19 +115,22 @@ describe.each(["float32", "float16"] as const)("add-model on a %s wide-and-deep 
       for (let j = 0; j < models.length; j++) expect(Object.is(after[i].logits[j], before[i].logits[j])).toBe(true);
       const f = featurize(t, spec);
       maxRefDiff = Math.max(maxRefDiff, Math.abs(after[i].logits[2] - forward(ref, f.ids, f.dense).logits[2]));
-      maxHeadDiff = Math.max(maxHeadDiff, Math.abs(after[i].logits[2] - headLogit(res.head, forward(frozen, f.ids, f.dense).h, f.ids, frozen.wideNorm)));
+      maxHeadDiff = Math.max(maxHeadDiff, Math.abs(after[i].logits[2] - headLogit(res.head, forward(frozen, f.ids, f.dense).h, f.ids, frozen.wideNorm, frozen.wideTfidf, taskProbsOf(frozen, f.ids))));
     });
     expect(maxRefDiff).toBeLessThan(1e-4); // ORT vs the reference forward of the shipped weights
     // vs the float64 head before export: float32 exact up to rounding, float16 up to weight rounding.
     expect(maxHeadDiff).toBeLessThan(dtype === "float32" ? 1e-4 : 2e-2);
+    expect(res.head.prior !== null).toBe(task); // a task prior gets a new column of its table
+    expect(ref.task?.prior.length ?? 0).toBe(task ? 3 * 3 : 0);
     // The head learnt the planted signal (out-of-fold AUROC).
     expect(res.stats.val_auroc).toBeGreaterThan(0.7);
   });
 });
 
 describe("fitNewHead folds every feature set into one output column", () => {
+  // With a task prior, so the heads fold also carries the existing prior columns and "task" sets can be fitted.
   it.each(ALL_HEAD_PARTS)("%s: the column reproduces the fitted margins", (parts) => {
-    const w = weights(4);
+    const w = weights(4, true);
     const ex = outcomes(60).map((r) => {
       const f = featurize(r.prompt!, spec);
       return { ids: f.ids, dense: f.dense, y: r.outcomes["m-new"].k };
@@ -122,7 +138,7 @@ describe("fitNewHead folds every feature set into one output column", () => {
     // Selecting on the training rows themselves makes heldOut the chosen fit's own margins on them.
     const head = fitNewHead(w, ex, { val: ex, parts: [parts] });
     expect(head.parts).toBe(parts);
-    const err = Math.max(...ex.map((x, i) => Math.abs(headLogit(head, forward(w, x.ids, x.dense).h, x.ids, w.wideNorm) - head.heldOut[i])));
+    const err = Math.max(...ex.map((x, i) => Math.abs(headLogit(head, forward(w, x.ids, x.dense).h, x.ids, w.wideNorm, w.wideTfidf, taskProbsOf(w, x.ids)) - head.heldOut[i])));
     expect(err).toBeLessThan(1e-4);
   });
 });

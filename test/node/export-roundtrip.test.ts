@@ -6,7 +6,7 @@
  * that weightsFromOnnx reads back exactly what was written. The wide part
  * (per-model idf-weighted linear terms over the same ids) is covered by the
  * "wide + deep" cases, random and trained, with counts and an occurrence norm
- * or TF-IDF's weighting.
+ * or TF-IDF's weighting, and the task prior by the "task prior" cases.
  */
 import { afterAll, describe, expect, it } from "vitest";
 import { featurize, type FeaturizerSpec } from "../../src/core/featurizer.js";
@@ -61,6 +61,15 @@ function trainedWeights(extra: TrainConfigInput = {}): StudentWeights {
 
 const trainedWideWeights = () => trainedWeights({ wide: true });
 
+/** Wide weights plus a random task prior over 4 tasks (a softmax over a second table, times a T×M logit table). */
+function withRandomTask(w: StudentWeights, seed: number): StudentWeights {
+  const rng = mulberry32(seed);
+  const T = 4;
+  const { buckets: V, outputs: M } = w.shape;
+  const r = (n: number, s: number) => Float32Array.from({ length: n }, () => gaussian(rng) * s);
+  return { ...w, task: { table: r(V * T, 3), bias: r(T, 1), prior: r(T * M, 2) } };
+}
+
 const sessions: Session[] = [];
 afterAll(async () => {
   for (const s of sessions) await closeSession(s);
@@ -103,12 +112,19 @@ describe.each([
   // TF-IDF-weighted wide part: the graph counts ids per prompt ("a a a a a a" repeats, padding reads count 0).
   ["random wide (TF-IDF) + deep", () => ({ ...randomWideWeights(23), wideTfidf: true })],
   ["trained wide (TF-IDF) + deep", () => trainedWeights({ wide: true, wideTfidf: true })],
+  // Task prior: a second table over the same ids and norm, softmax over tasks, times the per-task logits.
+  ["random wide + deep + task prior", () => withRandomTask(randomWideWeights(25), 26)],
+  ["random wide (TF-IDF) + deep + task prior", () => withRandomTask({ ...randomWideWeights(27), wideTfidf: true }, 28)],
 ])("%s weights", (_name, make) => {
   const w = make();
   const ps = prompts();
 
   it("carries a wide part exactly when the case says so", () => {
     expect(w.wide !== undefined && w.wideNorm !== undefined).toBe(_name.includes("wide"));
+  });
+
+  it("carries a task prior exactly when the case says so", () => {
+    expect(w.task !== undefined).toBe(_name.includes("task prior"));
   });
 
   it("batch includes padding and an empty prompt", () => {
@@ -124,7 +140,7 @@ describe.each([
     expect(d.logit).toBeLessThan(1e-5);
     const back = weightsFromOnnx(bytes);
     expect(back.shape).toEqual(w.shape);
-    for (const k of ["emb", "w1", "b1", "w2", "b2", "wide", "wideNorm", "wideTfidf"] as const) expect(back[k]).toEqual(w[k]);
+    for (const k of ["emb", "w1", "b1", "w2", "b2", "wide", "wideNorm", "wideTfidf", "task"] as const) expect(back[k]).toEqual(w[k]);
   });
 
   it("float16 export stays within a small bound of float32 forward() (fidelity loss)", async () => {

@@ -1,0 +1,126 @@
+/**
+ * The student's task prior (src/core/student.ts TaskPrior): when the training
+ * rows name their task (benchmark, category), a model's success rate on that
+ * task ranks prompts better than the text parts do alone (docs/student.md,
+ * "Task prior"). Fitted here after the student:
+ *   - a task classifier: one-vs-rest L2 logistic per task over the wide
+ *     part's features (same ids, idf and norm: fitWide with one-hot labels),
+ *     C chosen per task on validation log-loss; served as a softmax;
+ *   - per task t and model m, the logit of the smoothed training success rate
+ *     (TASK_SHRINK pseudo-outcomes at the model's overall rate);
+ *   - the weight b of the student in b·student + Σ_t p_t·prior[t], chosen on
+ *     mean validation AUROC from a grid (folded into the student's own
+ *     weights by the trainer, so the graph only adds the prior).
+ * Owns that fit only; never sees test rows; no I/O.
+ */
+import { auroc } from "../lib/stats/metrics.js";
+import { taskProbs } from "../../src/core/student.js";
+import type { Example } from "./network.js";
+import { fitWide } from "./wide.js";
+
+/** Pseudo-outcomes at the model's overall rate added to each task's count (a rate from 5 outcomes moves half way). */
+export const TASK_SHRINK = 5;
+/** A task needs this many training rows to get a class of its own; rarer tasks' rows are negatives for every class. */
+export const MIN_TASK_ROWS = 20;
+/** Default grid of the student's weight b. */
+export const TASK_BLEND = [0.1, 0.25, 0.5, 0.75, 1];
+
+export interface TaskPriorFit {
+  tasks: string[];
+  /** V×T with idf folded in (as WidePart.table), T, T×M. */
+  table: Float64Array;
+  bias: Float64Array;
+  prior: Float64Array;
+  /** Training rows per task, and the classifier's per-task C and validation log-loss. */
+  rows: number[];
+  chosen: Array<{ C: number; valLoss: number } | null>;
+  /** Share of validation rows (with a known task) whose most probable task is theirs; null without any. */
+  valAccuracy: number | null;
+  /** The student's weight and the mean validation AUROC of each weight tried. */
+  studentWeight: number;
+  tried: Array<{ weight: number; valMeanAuroc: number }>;
+}
+
+export interface TaskPriorOptions {
+  Cs: number[];
+  tfidf: boolean;
+  grid: number[];
+  /** The student's logits (bias and wide part included) for an example. */
+  student: (ex: Example) => ArrayLike<number>;
+}
+
+const logit = (p: number) => Math.log(p / (1 - p));
+
+/** Null (with the reason) when fewer than two tasks have MIN_TASK_ROWS training rows. */
+export function fitTaskPrior(train: Example[], val: Example[], buckets: number, outputs: number, opts: TaskPriorOptions): TaskPriorFit | { skipped: string } {
+  const counts = new Map<string, number>();
+  for (const ex of train) if (ex.task) counts.set(ex.task, (counts.get(ex.task) ?? 0) + 1);
+  const tasks = [...counts].filter(([, n]) => n >= MIN_TASK_ROWS).map(([t]) => t).sort();
+  if (tasks.length < 2) return { skipped: `${tasks.length} task(s) with ≥ ${MIN_TASK_ROWS} training rows (${counts.size} named); a task prior needs 2` };
+  const T = tasks.length;
+  const M = outputs;
+  const index = new Map(tasks.map((t, k) => [t, k]));
+  // One-hot task labels; a row without a task stays unlabelled (NaN), a rare task's row is a negative everywhere.
+  const oneHot = (ex: Example): Example => {
+    const label = new Float32Array(T).fill(ex.task ? 0 : NaN);
+    const k = ex.task ? index.get(ex.task) : undefined;
+    if (k !== undefined) label[k] = 1;
+    return { ids: ex.ids, dense: ex.dense, label };
+  };
+  // Every training example goes in, so the idf (and with it the norm) is exactly the wide part's.
+  const clf = fitWide(train.map(oneHot), val.map(oneHot), buckets, T, { Cs: opts.Cs, tfidf: opts.tfidf });
+  const prior = new Float64Array(T * M);
+  for (let m = 0; m < M; m++) {
+    const s = new Float64Array(T);
+    const n = new Float64Array(T);
+    let sAll = 0;
+    let nAll = 0;
+    for (const ex of train) {
+      const y = ex.label ? ex.label[m] : NaN;
+      if (Number.isNaN(y)) continue;
+      sAll += y;
+      nAll++;
+      const k = ex.task ? index.get(ex.task) : undefined;
+      if (k !== undefined) (s[k] += y), n[k]++;
+    }
+    const overall = (sAll + 1) / (nAll + 2);
+    for (let k = 0; k < T; k++) prior[k * M + m] = logit((s[k] + TASK_SHRINK * overall) / (n[k] + TASK_SHRINK));
+  }
+  const fit = { tasks, table: clf.table, bias: clf.bias, prior, rows: tasks.map((t) => counts.get(t)!), chosen: clf.chosen };
+  const served = { table: clf.table, bias: clf.bias, prior };
+  const p = val.map((ex) => taskProbs(served, clf.norm, ex.ids, opts.tfidf));
+  const known = val.flatMap((ex, i) => (ex.task && index.has(ex.task) ? [i] : []));
+  const valAccuracy = known.length ? known.filter((i) => argmax(p[i]) === index.get(val[i].task!)).length / known.length : null;
+  const { weight, tried } = chooseStudentWeight(val, p, prior, T, M, opts);
+  return { ...fit, valAccuracy, studentWeight: weight, tried };
+}
+
+function argmax(a: ArrayLike<number>): number {
+  let k = 0;
+  for (let i = 1; i < a.length; i++) if (a[i] > a[k]) k = i;
+  return k;
+}
+
+/** The b with the highest mean validation AUROC (majority label; ties: the earlier b); b = 1 without validation rows. */
+function chooseStudentWeight(val: Example[], p: Float64Array[], prior: Float64Array, T: number, M: number, opts: TaskPriorOptions): { weight: number; tried: TaskPriorFit["tried"] } {
+  if (val.length === 0) return { weight: 1, tried: [] };
+  const z = val.map(opts.student);
+  const pz = p.map((pi) => {
+    const out = new Float64Array(M);
+    for (let t = 0; t < T; t++) for (let m = 0; m < M; m++) out[m] += pi[t] * prior[t * M + m];
+    return out;
+  });
+  const tried = opts.grid.map((weight) => {
+    let sum = 0;
+    let k = 0;
+    for (let m = 0; m < M; m++) {
+      const rows = val.flatMap((ex, i) => (ex.label && !Number.isNaN(ex.label[m]) ? [i] : []));
+      const a = auroc(rows.map((i) => weight * z[i][m] + pz[i][m]), rows.map((i) => (val[i].label![m] > 0.5 ? 1 : 0)));
+      if (a !== null && Number.isFinite(a)) (sum += a), k++;
+    }
+    return { weight, valMeanAuroc: k > 0 ? sum / k : NaN };
+  });
+  let best = tried[0];
+  for (const t of tried) if (t.valMeanAuroc > best.valMeanAuroc) best = t;
+  return { weight: best.weight, tried };
+}

@@ -1,5 +1,5 @@
 /**
- * Bench workers that embed n bundles: llmrouter-v4 (the default) plus n − 1
+ * Bench workers that embed n bundles: llmrouter-v5 (the default) plus n − 1
  * copies under other bundle ids (test/worker/harness.ts renamedBundle: the
  * manifest renamed, the same student), each with its own registry
  * (scripts/bundle/registry.ts writeRegistry) behind the bench entry
@@ -12,11 +12,11 @@ import { relative } from "node:path";
 import { writeRegistry } from "../scripts/bundle/registry.js";
 import { renamedBundle } from "../test/worker/harness.js";
 
-export const BASE_BUNDLE = "artifacts/llmrouter-v4";
+export const BASE_BUNDLE = "artifacts/llmrouter-v5";
 
 /** The bundle ids a worker of `n` bundles embeds, the default first. */
 export function bundleIds(n: number): string[] {
-  return ["llmrouter-v4", ...Array.from({ length: n - 1 }, (_, k) => `llmrouter-v4-copy${k + 1}`)];
+  return ["llmrouter-v5", ...Array.from({ length: n - 1 }, (_, k) => `llmrouter-v5-copy${k + 1}`)];
 }
 
 /** Writes `<work>/b<n>/{registry.ts, entry.ts, wrangler.toml}` and returns that dir. */

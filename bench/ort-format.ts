@@ -28,7 +28,7 @@ import { median, numFlag, parseFlags } from "./cli.js";
 import { ortFeeds } from "./score-node.js";
 
 const args = parseFlags();
-const BUNDLE = "artifacts/llmrouter-v4";
+const BUNDLE = "artifacts/llmrouter-v5";
 const WORK = ".cache/bench-ort-format";
 const ONNX = `${BUNDLE}/student.onnx`;
 const ORT = `${WORK}/student.ort`;

@@ -37,7 +37,7 @@ const OUT = args.out ?? "bench/results";
 const LABEL = args.label ?? "route-profile";
 const V8_FLAGS = args["v8-flags"] ? args["v8-flags"].split(",") : [];
 const BUILD = args.build ?? ".cache/bench-route-profile";
-const BUNDLE = "artifacts/llmrouter-v4"; // the production default, embedded first by bench/entry.ts
+const BUNDLE = "artifacts/llmrouter-v5"; // the production default, embedded first by bench/entry.ts
 
 async function main() {
   const load_before = loadavg();

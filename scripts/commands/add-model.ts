@@ -23,7 +23,7 @@ function measuredTokens(rows: OutcomeRow[], id: string): number | null {
 export default defineCommand({
   meta: { name: "add-model", description: "Onboard a new model onto an existing bundle: fit only its head on the frozen student, write a new bundle" },
   args: {
-    bundle: { type: "string", required: true, description: "source bundle directory (e.g. artifacts/llmrouter-v4)" },
+    bundle: { type: "string", required: true, description: "source bundle directory (e.g. artifacts/llmrouter-v5)" },
     data: { type: "string", required: true, description: "outcomes JSONL with the new model's labelled prompts (rows split \"test\" are not used)" },
     model: { type: "string", required: true, description: "the new model's id" },
     out: { type: "string", default: "artifacts", description: "root directory for the new bundle" },

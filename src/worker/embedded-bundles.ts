@@ -5,12 +5,12 @@
  * pinned at generation (checked at load). The first is the default.
  */
 import type { EmbeddedBundle } from "../infer/bundle-loader.js";
-import manifest0 from "../../artifacts/llmrouter-v4/manifest.json";
-import onnx0 from "../../artifacts/llmrouter-v4/student.onnx";
+import manifest0 from "../../artifacts/llmrouter-v5/manifest.json";
+import onnx0 from "../../artifacts/llmrouter-v5/student.onnx";
 import manifest1 from "../../artifacts/routellm-v1/manifest.json";
 import onnx1 from "../../artifacts/routellm-v1/student.onnx";
 
 export const EMBEDDED_BUNDLES: EmbeddedBundle[] = [
-  { manifestText: manifest0 as unknown as string, manifestSha256: "c93b36c02fb407412034e73c991f4429821e695db8188fcad40b2f3d67486edd", files: { "student.onnx": onnx0 } },
+  { manifestText: manifest0 as unknown as string, manifestSha256: "9ce1f57acd1fb014bbb2205e6b7e3ebb24293cb60dd423fa1b3c2019604e7b0e", files: { "student.onnx": onnx0 } },
   { manifestText: manifest1 as unknown as string, manifestSha256: "d2de5081de8762086f53f33053f71e6208f3b2edb993a8b2638a1b50a33f1192", files: { "student.onnx": onnx1 } },
 ];

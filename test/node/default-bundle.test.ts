@@ -1,5 +1,5 @@
 /**
- * The default bundle artifacts/llmrouter-v4: its manifest validates, says
+ * The default bundle artifacts/llmrouter-v5: its manifest validates, says
  * what it is (label-supervised, teacher "none"), carries the pool figures of
  * data/pools/llmrouter.json, and its metrics are reproduced exactly by the
  * evaluate stage from the committed data (the build's code path:
@@ -14,11 +14,11 @@ import { loadBundle, readOutcomes } from "../../scripts/stages/evaluate.js";
 import { evaluateBundle } from "../../scripts/evaluate/evaluate-bundle.js";
 import { BuildConfig } from "../../scripts/stages/build-config.js";
 
-const DIR = "artifacts/llmrouter-v4";
+const DIR = "artifacts/llmrouter-v5";
 const raw = JSON.parse(readFileSync(`${DIR}/manifest.json`, "utf8"));
 const pool = PoolConfig.parse(JSON.parse(readFileSync("data/pools/llmrouter.json", "utf8")));
 
-describe("default bundle llmrouter-v4", () => {
+describe("default bundle llmrouter-v5", () => {
   it("validates and records a label-supervised student with no teacher", () => {
     const m = Manifest.parse(raw);
     expect(m.kind).toBe("release");
@@ -26,7 +26,7 @@ describe("default bundle llmrouter-v4", () => {
     expect(m.provenance.teacher).toBe("none");
     expect(m.metrics.split).toBe("test");
     // The manifest's recorded build config is the committed config (so `build` re-creates it).
-    const cfg = BuildConfig.parse(JSON.parse(readFileSync("configs/llmrouter-v4.json", "utf8")));
+    const cfg = BuildConfig.parse(JSON.parse(readFileSync("configs/llmrouter-v5.json", "utf8")));
     expect(JSON.parse(String(m.provenance.trainer.config))).toMatchObject({ bundle_id: cfg.bundle_id, featurizer: cfg.featurizer, teacher: null });
     expect(m.featurizer).toEqual(cfg.featurizer);
   });
@@ -51,7 +51,7 @@ describe("default bundle llmrouter-v4", () => {
   it(
     "reproduces metrics.headline and metrics.per_model exactly from the committed data",
     async () => {
-      const { manifest, onnx } = await loadBundle("artifacts", "llmrouter-v4");
+      const { manifest, onnx } = await loadBundle("artifacts", "llmrouter-v5");
       const data = manifest.provenance.data[0];
       expect(data.name).toBe("data/derived/llmrouter.jsonl");
       const rows = await readOutcomes(data.name);

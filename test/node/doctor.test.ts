@@ -23,7 +23,7 @@ const problemsOf = (over: Partial<DoctorInput>) => diagnose({ ...good, ...over }
 
 describe("diagnose", () => {
   it("passes a complete production configuration", () => {
-    expect(good.bundles.map((b) => b.id)).toContain("llmrouter-v4");
+    expect(good.bundles.map((b) => b.id)).toContain("llmrouter-v5");
     expect(diagnose(good).problems).toEqual([]);
   });
   it("names each missing or invalid secret", () => {
@@ -55,7 +55,7 @@ describe("diagnose", () => {
       },
     });
     expect(rest).toEqual([
-      "DEFAULT_BUNDLE: unknown bundle missing-bundle; built in: llmrouter-v4, routellm-v1",
+      "DEFAULT_BUNDLE: unknown bundle missing-bundle; built in: llmrouter-v5, routellm-v1",
       "PRICE_OVERRIDES.gpt-9: not a model of any built-in bundle",
       "EXPERIMENTS.x.a: unknown bundle no_such.bundle (neither built in nor an alias name)",
     ]);

@@ -14,7 +14,7 @@ import { MAX_BODY_LIMIT } from "../../src/core/config.js";
 import { call, startWorker, untilLoaded } from "./harness.js";
 import { startMeasuredWorker, type IsolateProbe } from "./isolate-memory.js";
 
-const EXPERIMENTS = [{ name: "canary", variants: [{ name: "a", weight: 1, bundle: "llmrouter-v4" }] }];
+const EXPERIMENTS = [{ name: "canary", variants: [{ name: "a", weight: 1, bundle: "llmrouter-v5" }] }];
 let mf: Miniflare;
 beforeAll(async () => {
   mf = await startWorker({ AUTH: "disabled", MAX_BODY_BYTES: String(MAX_BODY_LIMIT), EXPERIMENTS: JSON.stringify(EXPERIMENTS) });
@@ -114,7 +114,7 @@ describe("an unknown experiment is a 422 wherever the header is read", () => {
     const v = await call(mf, "GET", "/v1/models", { headers: { "x-preflight-experiment": "canary", "x-preflight-variant": "zz" } });
     expect(v.status).toBe(422);
     const known = await call(mf, "GET", "/v1/artifact", { headers: { "x-preflight-experiment": "canary" } });
-    expect(known.body.id).toBe("llmrouter-v4");
+    expect(known.body.id).toBe("llmrouter-v5");
   });
 });
 
@@ -122,8 +122,8 @@ describe("isolate memory under the worst-case body the configuration allows", ()
   let measured: { mf: Miniflare; probe: IsolateProbe };
   beforeAll(async () => {
     measured = await startMeasuredWorker({ AUTH: "disabled", MAX_BODY_BYTES: String(MAX_BODY_LIMIT) });
-    // llmrouter-v4 is not this worker's default: its session is created after first use.
-    await untilLoaded(measured.mf, { "x-preflight-bundle": "llmrouter-v4" });
+    // llmrouter-v5 is not this worker's default: its session is created after first use.
+    await untilLoaded(measured.mf, { "x-preflight-bundle": "llmrouter-v5" });
   });
   afterAll(async () => {
     measured?.probe.close();
@@ -163,7 +163,7 @@ describe("isolate memory under the worst-case body the configuration allows", ()
       await over.dispose();
     }
     const { mf: m, probe } = measured;
-    const headers = { "content-type": "application/json", "x-preflight-bundle": "llmrouter-v4" }; // the production default's featurizer
+    const headers = { "content-type": "application/json", "x-preflight-bundle": "llmrouter-v5" }; // the production default's featurizer
     for (const [name, path, body] of cases) {
       const raw = body();
       let status = 0;

@@ -45,7 +45,7 @@ describe("a manifest that differs from its pin", () => {
     expect(h.body.bundles.find((b: { id: string }) => b.id === "fixture-tampered")?.state).toBe("failed");
     // Every correctly pinned bundle, the committed production ones included, loads as workerd hands it the text.
     const ready = h.body.bundles.filter((b: { state: string }) => b.state === "ready").map((b: { id: string }) => b.id);
-    expect(ready).toEqual(expect.arrayContaining(["fixture-tiny", "llmrouter-v4", "routellm-v1"]));
+    expect(ready).toEqual(expect.arrayContaining(["fixture-tiny", "llmrouter-v5", "routellm-v1"]));
     const ok = await call(mf, "POST", "/v1/route", { body: { prompt: "hi" } });
     expect(ok.status).toBe(200);
   });

@@ -3,9 +3,11 @@
  * rows name their task (benchmark, category), a model's success rate on that
  * task ranks prompts better than the text parts do alone (docs/student.md,
  * "Task prior"). Fitted here after the student:
- *   - a task classifier: one-vs-rest L2 logistic per task over the wide
- *     part's features (same ids, idf and norm: fitWide with one-hot labels),
- *     C chosen per task on validation log-loss; served as a softmax;
+ *   - a task classifier: one-vs-rest L2 logistic per task, C chosen per task
+ *     on validation log-loss, served as a softmax; over the student's hidden
+ *     layer h (input "hidden": an H×T table, no per-id weights, so the
+ *     bundle barely grows) or over the wide part's features (input "ids":
+ *     same ids, idf and norm, fitWide with one-hot labels; a V×T table);
  *   - per task t and model m, the logit of the smoothed training success rate
  *     (TASK_SHRINK pseudo-outcomes at the model's overall rate);
  *   - the weight b of the student in b·student + Σ_t p_t·prior[t], chosen on
@@ -13,10 +15,12 @@
  *     weights by the trainer, so the graph only adds the prior).
  * Owns that fit only; never sees test rows; no I/O.
  */
+import { fitPath } from "../lib/linear/path.js";
+import { SmallDenseOperator } from "../lib/linear/operator.js";
 import { auroc } from "../lib/stats/metrics.js";
-import { taskProbs } from "../../src/core/student.js";
+import { taskProbs, type TaskInput } from "../../src/core/student.js";
 import type { Example } from "./network.js";
-import { fitWide } from "./wide.js";
+import { bucketIdf, fitWide } from "./wide.js";
 
 /** Pseudo-outcomes at the model's overall rate added to each task's count (a rate from 5 outcomes moves half way). */
 export const TASK_SHRINK = 5;
@@ -27,7 +31,8 @@ export const TASK_BLEND = [0.1, 0.25, 0.5, 0.75, 1];
 
 export interface TaskPriorFit {
   tasks: string[];
-  /** V×T with idf folded in (as WidePart.table), T, T×M. */
+  input: TaskInput;
+  /** H×T ("hidden", standardisation folded in) or V×T with idf folded in ("ids", as WidePart.table); T; T×M. */
   table: Float64Array;
   bias: Float64Array;
   prior: Float64Array;
@@ -42,11 +47,14 @@ export interface TaskPriorFit {
 }
 
 export interface TaskPriorOptions {
+  input: TaskInput;
+  /** Input "ids": only ids in at least this many training prompts get a weight (smaller gzipped bundles). */
+  minDf?: number;
   Cs: number[];
   tfidf: boolean;
   grid: number[];
-  /** The student's logits (bias and wide part included) for an example. */
-  student: (ex: Example) => ArrayLike<number>;
+  /** The student's logits (bias and wide part included) and hidden activations for an example. */
+  student: (ex: Example) => { logits: ArrayLike<number>; h: ArrayLike<number> };
 }
 
 const logit = (p: number) => Math.log(p / (1 - p));
@@ -68,7 +76,8 @@ export function fitTaskPrior(train: Example[], val: Example[], buckets: number, 
     return { ids: ex.ids, dense: ex.dense, label };
   };
   // Every training example goes in, so the idf (and with it the norm) is exactly the wide part's.
-  const clf = fitWide(train.map(oneHot), val.map(oneHot), buckets, T, { Cs: opts.Cs, tfidf: opts.tfidf });
+  const clf = opts.input === "ids" ? fitWide(train.map(oneHot), val.map(oneHot), buckets, T, { Cs: opts.Cs, tfidf: opts.tfidf, minDf: opts.minDf }) : fitHidden(train.map(oneHot), val.map(oneHot), T, opts);
+  const norm = Float64Array.from(bucketIdf(train, buckets), (g) => g * g);
   const prior = new Float64Array(T * M);
   for (let m = 0; m < M; m++) {
     const s = new Float64Array(T);
@@ -86,9 +95,9 @@ export function fitTaskPrior(train: Example[], val: Example[], buckets: number, 
     const overall = (sAll + 1) / (nAll + 2);
     for (let k = 0; k < T; k++) prior[k * M + m] = logit((s[k] + TASK_SHRINK * overall) / (n[k] + TASK_SHRINK));
   }
-  const fit = { tasks, table: clf.table, bias: clf.bias, prior, rows: tasks.map((t) => counts.get(t)!), chosen: clf.chosen };
-  const served = { table: clf.table, bias: clf.bias, prior };
-  const p = val.map((ex) => taskProbs(served, clf.norm, ex.ids, opts.tfidf));
+  const fit = { tasks, input: opts.input, table: clf.table, bias: clf.bias, prior, rows: tasks.map((t) => counts.get(t)!), chosen: clf.chosen };
+  const served = { input: opts.input, table: clf.table, bias: clf.bias };
+  const p = val.map((ex) => taskProbs(served, { ids: ex.ids, h: opts.student(ex).h, norm, tfidf: opts.tfidf }));
   const known = val.flatMap((ex, i) => (ex.task && index.has(ex.task) ? [i] : []));
   const valAccuracy = known.length ? known.filter((i) => argmax(p[i]) === index.get(val[i].task!)).length / known.length : null;
   const { weight, tried } = chooseStudentWeight(val, p, prior, T, M, opts);
@@ -104,7 +113,7 @@ function argmax(a: ArrayLike<number>): number {
 /** The b with the highest mean validation AUROC (majority label; ties: the earlier b); b = 1 without validation rows. */
 function chooseStudentWeight(val: Example[], p: Float64Array[], prior: Float64Array, T: number, M: number, opts: TaskPriorOptions): { weight: number; tried: TaskPriorFit["tried"] } {
   if (val.length === 0) return { weight: 1, tried: [] };
-  const z = val.map(opts.student);
+  const z = val.map((ex) => opts.student(ex).logits);
   const pz = p.map((pi) => {
     const out = new Float64Array(M);
     for (let t = 0; t < T; t++) for (let m = 0; m < M; m++) out[m] += pi[t] * prior[t * M + m];
@@ -123,4 +132,51 @@ function chooseStudentWeight(val: Example[], p: Float64Array[], prior: Float64Ar
   let best = tried[0];
   for (const t of tried) if (t.valMeanAuroc > best.valMeanAuroc) best = t;
   return { weight: best.weight, tried };
+}
+
+/**
+ * One-vs-rest L2 logistic per task over the student's standardised hidden
+ * activations, C per task on validation log-loss (the wide fit's path); the
+ * standardisation is folded into the H×T table and the bias.
+ */
+function fitHidden(train: Example[], val: Example[], T: number, opts: TaskPriorOptions): { table: Float64Array; bias: Float64Array; chosen: TaskPriorFit["chosen"] } {
+  const hOf = (set: Example[]) => set.map((ex) => opts.student(ex).h);
+  const hTr = hOf(train);
+  const hVa = hOf(val);
+  const H = hTr[0]?.length ?? 0;
+  const mu = new Float64Array(H);
+  const sd = new Float64Array(H);
+  for (const h of hTr) for (let j = 0; j < H; j++) mu[j] += h[j] / hTr.length;
+  for (const h of hTr) for (let j = 0; j < H; j++) sd[j] += (h[j] - mu[j]) ** 2 / hTr.length;
+  for (let j = 0; j < H; j++) sd[j] = Math.sqrt(sd[j]) || 1; // a dead unit: any scale, its weight stays 0
+  const design = (hs: ArrayLike<number>[], rows: number[]) => new SmallDenseOperator(Float64Array.from(rows.flatMap((i) => Array.from({ length: H }, (_, j) => (hs[i][j] - mu[j]) / sd[j]))), rows.length, H);
+  const table = new Float64Array(H * T);
+  const bias = new Float64Array(T);
+  const chosen: TaskPriorFit["chosen"] = [];
+  for (let t = 0; t < T; t++) {
+    const tr = labelledRows(train, t);
+    const va = val.length > 0 ? labelledRows(val, t) : tr;
+    const n = tr.rows.length;
+    const path = fitPath("logistic", design(hTr, tr.rows), tr.y, design(val.length > 0 ? hVa : hTr, va.rows), va.y, opts.Cs.map((C) => 1 / (C * n)), { rtol: 1e-4, maxIter: 300, patience: 1 });
+    const { w, b, lambda, val: valLoss } = path.best;
+    let b0 = b;
+    for (let j = 0; j < H; j++) {
+      table[j * T + t] = w[j] / sd[j];
+      b0 -= (w[j] * mu[j]) / sd[j];
+    }
+    bias[t] = b0;
+    chosen.push({ C: 1 / (lambda * n), valLoss });
+  }
+  return { table, bias, chosen };
+}
+
+/** Rows of `set` with a one-hot label for task t (rows without a task are NaN and skipped), and those labels. */
+function labelledRows(set: Example[], t: number): { rows: number[]; y: number[] } {
+  const rows: number[] = [];
+  const y: number[] = [];
+  set.forEach((ex, i) => {
+    const v = ex.label ? ex.label[t] : NaN;
+    if (!Number.isNaN(v)) rows.push(i), y.push(v);
+  });
+  return { rows, y };
 }

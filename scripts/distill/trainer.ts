@@ -43,7 +43,9 @@ export const TrainConfig = z.object({
     .min(1)
     .optional()
     .meta({ description: "with wide and deep: train the deep part on its own (not on top of the wide part) and ship α·wide + (1 − α)·deep, α from this grid chosen on mean validation AUROC" }),
-  taskPrior: z.boolean().optional().meta({ description: "with wide and rows that name their task: add the task prior (a task classifier over the wide features times each task's smoothed success logits, scripts/distill/task-prior.ts) and weigh the student by b from taskBlend" }),
+  taskPrior: z.boolean().optional().meta({ description: "with rows that name their task: add the task prior (a task classifier times each task's smoothed success logits, scripts/distill/task-prior.ts) and weigh the student by b from taskBlend" }),
+  taskMinDf: z.number().int().min(1).optional().meta({ description: "taskInput ids only: only ids in at least this many training prompts get a classifier weight; the other rows of the V×T table are exactly 0 (gzip removes them)" }),
+  taskInput: z.enum(["hidden", "ids"]).optional().meta({ description: "taskPrior only: the classifier reads the hidden layer h (default; an H×T table) or the ids like the wide part (needs wide; a V×T table)" }),
   taskBlend: z
     .array(z.number().min(0).max(4))
     .min(1)
@@ -144,17 +146,18 @@ export function trainStudent(data: TrainData, configInput: TrainConfigInput = {}
   }
   let task: TrainResult["task"];
   if (cfg.taskPrior) {
-    if (!wide) throw new Error("taskPrior needs wide: true (the task classifier shares the wide part's idf and norm)");
+    const input = cfg.taskInput ?? "hidden";
+    if (input === "ids" && !wide) throw new Error("taskInput ids needs wide: true (the task classifier shares the wide part's idf and norm)");
     const student = { ...weights };
-    const fit = fitTaskPrior(plain.train, plain.val, data.buckets, data.outputs, { Cs: cfg.wideCs, tfidf: wide.tfidf, grid: cfg.taskBlend ?? TASK_BLEND, student: (ex) => forward(student, ex.ids, ex.dense).logits });
+    const fit = fitTaskPrior(plain.train, plain.val, data.buckets, data.outputs, { input, minDf: cfg.taskMinDf, Cs: cfg.wideCs, tfidf: wide?.tfidf ?? false, grid: cfg.taskBlend ?? TASK_BLEND, student: (ex) => forward(student, ex.ids, ex.dense) });
     if ("skipped" in fit) task = fit;
     else {
       const { table, bias, prior, ...summary } = fit;
       task = summary;
       // b·student folded into its own output weights (linear in w2, b2 and the wide table): the graph only adds the prior.
       const b = fit.studentWeight;
-      for (const k of ["w2", "b2", "wide"] as const) weights[k] = weights[k]!.map((x) => b * x);
-      weights.task = { table: Float32Array.from(table), bias: Float32Array.from(bias), prior: Float32Array.from(prior) };
+      for (const k of ["w2", "b2", "wide"] as const) if (weights[k]) weights[k] = weights[k]!.map((x) => b * x);
+      weights.task = { input: fit.input, table: Float32Array.from(table), bias: Float32Array.from(bias), prior: Float32Array.from(prior) };
     }
   }
   return {

@@ -42,7 +42,9 @@ export function weightsFromOnnx(bytes: Uint8Array): StudentWeights {
   // The graph counts ids (ScatterElements) only for a TF-IDF-weighted wide part (export-student.ts).
   const tfidf = (model.graph?.node ?? []).some((n) => n.opType === "ScatterElements");
   const wide = init.has("wide") ? { wide: get("wide").data, wideNorm: get("wide_norm").data, ...(tfidf ? { wideTfidf: true } : {}) } : {};
-  const task = init.has("task") ? { task: { table: get("task").data, bias: get("task_bias").data, prior: get("task_prior").data } } : {};
+  // The task prior's classifier table names its input: task (over the ids) or task_h (over the hidden layer).
+  const taskTable = init.has("task") ? { input: "ids" as const, table: get("task").data } : init.has("task_h") ? { input: "hidden" as const, table: get("task_h").data } : null;
+  const task = taskTable ? { task: { ...taskTable, bias: get("task_bias").data, prior: get("task_prior").data } } : {};
   return {
     shape: { buckets: V, dim: D, dense: DF - D, hidden: H, outputs: M },
     emb: emb.data,

@@ -38,6 +38,8 @@ export interface WideOptions {
   /** Inverse L2 strengths tried (C·Σloss + ½‖w‖², as the TF-IDF baseline). */
   Cs: number[];
   tfidf?: boolean;
+  /** Only ids in at least this many training prompts get a weight (the rest stay exactly 0, which gzip removes); default 1. */
+  minDf?: number;
 }
 
 /** Smoothed idf per bucket from document frequencies over the training prompts. */
@@ -90,6 +92,13 @@ export function fitWide(train: Example[], val: Example[], buckets: number, outpu
   const tfidf = opts.tfidf ?? false;
   const trainM = wideMatrix(train, g, tfidf);
   const valM = wideMatrix(val, g, tfidf);
+  if ((opts.minDf ?? 1) > 1) {
+    // df from the idf itself: g = ln((1+N)/(1+df)) + 1. Dropped ids keep their place in the norm (the graph's norm is
+    // over every id); only their weight is held at 0, by zeroing their feature values.
+    const N = train.length;
+    const rare = (j: number) => (1 + N) / Math.exp(g[j] - 1) - 1 < opts.minDf! - 1e-6;
+    for (const m of [trainM, valM]) for (let p = 0; p < m.indices.length; p++) if (rare(m.indices[p])) m.values[p] = 0;
+  }
   const table = new Float64Array(buckets * outputs);
   const bias = new Float64Array(outputs);
   const chosen: WidePart["chosen"] = [];

@@ -36,7 +36,7 @@ import { auroc } from "../lib/stats/metrics.js";
 import { TfidfVectorizer } from "../lib/tfidf.js";
 import { exportStudent } from "../onnx/export-student.js";
 import { cvPath, stratifiedFolds } from "../stages/head-blocks.js";
-import { fitNewHead, HEAD_COMBINE, HEAD_CS, HEAD_FOLDS, HEAD_HEADS_SCALE, HEAD_PARTS, HEAD_SELECT, headLogit, hiddenOf, taskProbsOf, type HeadCombine, type HeadExample, type HeadOptions, type HeadParts, type HeadSelect } from "../stages/new-head.js";
+import { fitNewHead, HEAD_COMBINE, HEAD_CS, HEAD_FOLDS, HEAD_HEADS_SCALE, HEAD_PARTS, HEAD_PARTS_TASK, HEAD_SELECT, headLogit, hiddenOf, taskProbsOf, type HeadCombine, type HeadExample, type HeadOptions, type HeadParts, type HeadSelect } from "../stages/new-head.js";
 import { onboardingMarkdown, type Cell, type CurveReport } from "./onboarding-table.js";
 
 const { values } = parseArgs({
@@ -123,7 +123,7 @@ function scratchAuroc(m: string, sample: number[], test: number[]): number | nul
   return testAuroc(m, test, (i) => forward(res.weights, feats[i].ids, feats[i].dense).logits[0]);
 }
 
-const report: CurveReport = { config: values.config!, eval: onVal ? "val" : "test", parts: parts ?? HEAD_PARTS, combine: headOpts.combine!, select_by: headOpts.selectBy!, repeats: headOpts.repeats ?? 1, heads_scale: headOpts.headsScale!, ns, seeds, folds: HEAD_FOLDS, Cs: headOpts.Cs ?? HEAD_CS, models: {} };
+const report: CurveReport = { config: values.config!, eval: onVal ? "val" : "test", parts: parts ?? (cfg.train.taskPrior ? HEAD_PARTS_TASK : HEAD_PARTS), combine: headOpts.combine!, select_by: headOpts.selectBy!, repeats: headOpts.repeats ?? 1, heads_scale: headOpts.headsScale!, ns, seeds, folds: HEAD_FOLDS, Cs: headOpts.Cs ?? HEAD_CS, models: {} };
 const save = () => {
   writeFileSync(`${values.out}.json`, JSON.stringify(report, null, 2) + "\n");
   writeFileSync(`${values.out}.md`, onboardingMarkdown(report));
@@ -138,7 +138,7 @@ function cell(m: string, n: number, seed: number): void {
   const t0 = Date.now();
   const head = fitNewHead(t.w, sample.map(example(m)), { ...headOpts, seed });
   const H = t.w.shape.hidden;
-  const a = testAuroc(m, t.test, (i, k) => headLogit(head, t.h.subarray(k * H, (k + 1) * H), feats[i].ids, t.w.wideNorm, t.w.wideTfidf, taskProbsOf(t.w, feats[i].ids)));
+  const a = testAuroc(m, t.test, (i, k) => headLogit(head, t.h.subarray(k * H, (k + 1) * H), feats[i].ids, t.w.wideNorm, t.w.wideTfidf, taskProbsOf(t.w, feats[i].ids, t.h.subarray(k * H, (k + 1) * H))));
   const c: Cell = { n, seed, head: a, head_parts: head.parts, head_C: head.C, tfidf: tfidfAuroc(m, sample, t.test, seed), scratch: onVal ? null : scratchAuroc(m, sample, t.test), positives: sample.filter((i) => rowSuccess(rows[i], m) === 1).length };
   report.models[m].cells.push(c);
   save();
@@ -159,7 +159,7 @@ for (const m of models) {
   // optimistic by that choice, so the share it gives the N-row head is, if anything, low).
   const full = onVal && !values["full-on-val"] ? null : fitNewHead(w, trainPool.map(example(m)), { ...headOpts, val: val.map(example(m)) });
   const H = w.shape.hidden;
-  const fullA = !full ? null : testAuroc(m, test, (i, k) => headLogit(full, h.subarray(k * H, (k + 1) * H), feats[i].ids, w.wideNorm, w.wideTfidf, taskProbsOf(w, feats[i].ids)));
+  const fullA = !full ? null : testAuroc(m, test, (i, k) => headLogit(full, h.subarray(k * H, (k + 1) * H), feats[i].ids, w.wideNorm, w.wideTfidf, taskProbsOf(w, feats[i].ids, h.subarray(k * H, (k + 1) * H))));
   report.models[m] = { train_rows: trainPool.length, val_rows: val.length, test_rows: test.length, full_head: fullA, full_parts: full?.parts ?? "", full_C: full?.C ?? NaN, cells: [] };
   console.error(`${m}: trunk + full head ${fullA?.toFixed(3)} (${full?.parts}, C ${full?.C}) (${Math.round((Date.now() - t0) / 1000)} s)`);
   cell(m, first, seeds[0]);

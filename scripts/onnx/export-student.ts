@@ -8,8 +8,9 @@
  * its prompt (ScatterElements add into [B,V], read back per occurrence) and
  * weighs occurrence t by (1 + ln c_t)/c_t in the sum and (1 + ln c_t)²/c_t in
  * the norm, which is wideTerm's sum over distinct ids. A task prior
- * (weights.task) is a second table read the same way (same weights and norm),
- * plus task_bias, Softmax over tasks, MatMul task_prior [T,M], added too.
+ * (weights.task) scores tasks by MatMul(h, task_h) (input "hidden") or by a
+ * second table read like the wide one (input "ids": same weights and norm),
+ * then task_bias, Softmax over tasks, MatMul task_prior [T,M], added too.
  * Inputs: ids int64 [B,L], mask float [B,L] (1 = real id), dense float [B,F].
  * Output: logits float [B,M]; calibration stays in the manifest (not the graph).
  */
@@ -71,9 +72,10 @@ function node(op: string, inputs: string[], outputs: string[], attrs: Record<str
   });
 }
 
-function taskTensors(task: TaskPrior, V: number, M: number, dtype: WeightDtype) {
+function taskTensors(task: TaskPrior, V: number, H: number, M: number, dtype: WeightDtype) {
   const T = task.bias.length;
-  return [tensor("task", [V, T], task.table, dtype), tensor("task_bias", [T], task.bias, dtype), tensor("task_prior", [T, M], task.prior, dtype)];
+  const table = task.input === "ids" ? tensor("task", [V, T], task.table, dtype) : tensor("task_h", [H, T], task.table, dtype);
+  return [table, tensor("task_bias", [T], task.bias, dtype), tensor("task_prior", [T, M], task.prior, dtype)];
 }
 
 /** Serialises the weights to ONNX bytes. float16 stores weights as fp16 and casts on load. */
@@ -145,20 +147,26 @@ export function exportStudent(w: StudentWeights, dtype: WeightDtype = "float32",
       node("Add", ["hw2", "wide_logits"], ["hw2_wide"]),
     );
   }
-  const hasTask = hasWide && w.task !== undefined;
+  const byIds = w.task?.input === "ids";
+  if (byIds && !hasWide) throw new Error("export: a task prior over ids needs the wide part (it shares its norm)");
+  const hasTask = w.task !== undefined;
   if (hasTask) {
-    if (dtype === "float16") for (const n of ["task_bias", "task_prior"]) nodes.push(node("Cast", [n], [`${n}_f32`], { to: FLOAT }));
+    if (dtype === "float16") for (const n of ["task_bias", "task_prior", ...(byIds ? [] : ["task_h"])]) nodes.push(node("Cast", [n], [`${n}_f32`], { to: FLOAT }));
+    if (byIds)
+      nodes.push(
+        ...(dtype === "float16"
+          ? [node("Gather", ["task", IO.ids], ["task_rows_f16"], { axis: 0 }), node("Cast", ["task_rows_f16"], ["task_rows"], { to: FLOAT })]
+          : [node("Gather", ["task", IO.ids], ["task_rows"], { axis: 0 })]), // [B,L,T]
+        node("Mul", ["task_rows", w.wideTfidf ? "occ_w3" : "mask3"], ["task_masked"]),
+        node("ReduceSum", ["task_masked", "axis1"], ["task_sum"], { keepdims: 0 }), // [B,T]
+        node("Div", ["task_sum", "norm"], ["task_score"]),
+      );
+    else nodes.push(node("MatMul", ["h", weight("task_h")], ["task_score"])); // [B,T] from the hidden layer
     nodes.push(
-      ...(dtype === "float16"
-        ? [node("Gather", ["task", IO.ids], ["task_rows_f16"], { axis: 0 }), node("Cast", ["task_rows_f16"], ["task_rows"], { to: FLOAT })]
-        : [node("Gather", ["task", IO.ids], ["task_rows"], { axis: 0 })]), // [B,L,T]
-      node("Mul", ["task_rows", w.wideTfidf ? "occ_w3" : "mask3"], ["task_masked"]),
-      node("ReduceSum", ["task_masked", "axis1"], ["task_sum"], { keepdims: 0 }), // [B,T]
-      node("Div", ["task_sum", "norm"], ["task_score"]),
       node("Add", ["task_score", weight("task_bias")], ["task_logits"]),
       node("Softmax", ["task_logits"], ["task_p"], { axis: 1 }),
       node("MatMul", ["task_p", weight("task_prior")], ["task_add"]), // [B,M]
-      node("Add", ["hw2_wide", "task_add"], ["hw2_task"]),
+      node("Add", [hasWide ? "hw2_wide" : "hw2", "task_add"], ["hw2_task"]),
     );
   }
   nodes.push(node("Add", [hasTask ? "hw2_task" : hasWide ? "hw2_wide" : "hw2", weight("b2")], [IO.output]));
@@ -172,7 +180,7 @@ export function exportStudent(w: StudentWeights, dtype: WeightDtype = "float32",
       tensor("w2", [H, M], w.w2, dtype),
       tensor("b2", [M], w.b2, dtype),
       ...(hasWide ? [tensor("wide", [V, M], w.wide!, dtype), tensor("wide_norm", [V], w.wideNorm!, dtype)] : []),
-      ...(hasTask ? taskTensors(w.task!, V, M, dtype) : []),
+      ...(hasTask ? taskTensors(w.task!, V, H, M, dtype) : []),
       int64s("axis1", [1]),
       int64s("axis2", [2]),
       ...(hasWide && w.wideTfidf ? [int64s("index0", [0]), int64s("vocab", [V])] : []),

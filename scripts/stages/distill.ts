@@ -99,7 +99,7 @@ export function trainingSummary(res: DistillResult): Record<string, string | num
 function taskSummary(task: DistillResult["training"]["task"]): Record<string, string | number> {
   if (!task) return {};
   if ("skipped" in task) return { task_prior: `skipped: ${task.skipped}` };
-  return { task_prior: task.tasks.join(","), task_student_weight: task.studentWeight, ...(task.valAccuracy !== null ? { task_val_accuracy: Number(task.valAccuracy.toFixed(4)) } : {}) };
+  return { task_prior: task.tasks.join(","), task_input: task.input, task_student_weight: task.studentWeight, ...(task.valAccuracy !== null ? { task_val_accuracy: Number(task.valAccuracy.toFixed(4)) } : {}) };
 }
 
 /** Writes <out>/student.onnx and <out>/distill.json (the standalone `distill` command's outputs); returns the ONNX size. */

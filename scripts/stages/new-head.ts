@@ -28,10 +28,20 @@ import { BlockRows, cvPath, denseDesign, fitBlock, meanLoss, stratifiedFolds, ty
  * models' logits ("heads"), and their mean ("mean": one shared-difficulty
  * feature, scaled by MEAN_SCALE so its L2 prior is MEAN_SCALE² times weaker).
  */
-export const ALL_HEAD_PARTS = ["deep", "wide", "deep+wide", "deep+heads", "deep+wide+heads", "heads", "wide+heads", "mean", "mean+deep", "mean+deep+wide", "mean+deep+heads", "mean+deep+wide+heads", "task+heads", "task+deep+heads", "task+deep+wide+heads"] as const;
+export const ALL_HEAD_PARTS = ["deep", "wide", "deep+wide", "deep+heads", "deep+wide+heads", "heads", "wide+heads", "mean", "mean+deep", "mean+deep+wide", "mean+deep+heads", "mean+deep+wide+heads", "task+heads", "task+deep+heads", "task+deep+wide+heads", "task+mean", "task+mean+deep"] as const;
 export type HeadParts = (typeof ALL_HEAD_PARTS)[number];
 /** The candidates add-model tries by default (chosen on validation: docs/student.md, "Onboarding a new model"). */
-export const HEAD_PARTS: HeadParts[] = ["deep", "wide", "deep+wide", "deep+heads", "deep+wide+heads", "task+heads", "task+deep+heads", "task+deep+wide+heads"];
+export const HEAD_PARTS: HeadParts[] = ["deep", "wide", "deep+wide", "deep+heads", "deep+wide+heads"];
+/**
+ * The one set tried on a bundle with a task prior: per-task offsets plus the existing heads' span. Choosing among
+ * several sets by cross-validation at N = 100 cost more than any set gained (docs/student.md, "Onboarding on the v5 trunk").
+ */
+export const HEAD_PARTS_TASK: HeadParts[] = ["task+heads"];
+
+/** The candidate sets add-model tries on these weights when none are given. */
+export function defaultHeadParts(weights: StudentWeights): HeadParts[] {
+  return taskCount(weights) > 0 ? HEAD_PARTS_TASK : HEAD_PARTS;
+}
 export const MEAN_SCALE = 4;
 /** Inverse L2 strengths tried (C·Σloss + ½‖w‖², the TF-IDF baseline's convention). */
 export const HEAD_CS = [0.03, 0.1, 0.3, 1, 3, 10, 30, 100];
@@ -105,7 +115,7 @@ export interface HeadOptions {
   seed?: number;
   /** Select on these rows (e.g. a validation split) instead of cross-validating within the training rows. */
   val?: HeadExample[];
-  /** Candidate feature sets (default HEAD_PARTS; those needing a wide part are dropped without one). */
+  /** Candidate feature sets (default defaultHeadParts(weights); those needing a wide part or a task prior are dropped without one). */
   parts?: HeadParts[];
   combine?: HeadCombine;
   selectBy?: HeadSelect;
@@ -128,7 +138,7 @@ function activations(weights: StudentWeights, xs: Array<{ ids: Int32Array; dense
     const a = forward(weights, x.ids, x.dense);
     h.set(a.h, i * H);
     z.set(a.logits, i * M);
-    if (T > 0) p.set(taskProbs(weights.task!, weights.wideNorm!, x.ids, weights.wideTfidf), i * T);
+    if (T > 0) p.set(taskProbs(weights.task!, { ids: x.ids, h: a.h, norm: weights.wideNorm, tfidf: weights.wideTfidf }), i * T);
   });
   return { h, z, p };
 }
@@ -139,7 +149,7 @@ interface Acts {
   p: Float64Array;
 }
 
-const taskCount = (w: StudentWeights) => (w.task && w.wideNorm ? w.task.bias.length : 0);
+const taskCount = (w: StudentWeights) => (w.task ? w.task.bias.length : 0);
 
 const scaled = (b: Block, s: number): Block => ({ ...b, scale: b.scale * s });
 const binary = (y: ArrayLike<number>) => Array.from(y, (v) => (v > 0.5 ? 1 : 0));
@@ -163,7 +173,7 @@ export function fitNewHead(weights: StudentWeights, train: HeadExample[], opts: 
   };
   const n = train.length;
   const y = Float64Array.from(train, (x) => x.y);
-  const candidates = (opts.parts ?? HEAD_PARTS).filter((p) => (hasWide || !p.includes("wide")) && (T > 0 || !p.includes("task")));
+  const candidates = (opts.parts ?? defaultHeadParts(weights)).filter((p) => (hasWide || !p.includes("wide")) && (T > 0 || !p.includes("task")));
   if (candidates.length === 0) throw new Error("add-model: no candidate head parts for a bundle without a wide part");
   const wideTr = g ? wideMatrix(train.map((x) => ({ ids: x.ids, dense: x.dense })), g, weights.wideTfidf) : null;
   const op = (p: HeadParts, d: { data: Float64Array; width: number }, wide: CsrMatrix | null, rows: Int32Array) => new BlockRows(d.width > 0 ? d.data : null, d.width, p.includes("wide") ? wide : null, rows);
@@ -313,9 +323,9 @@ export function headLogit(head: NewHead, h: ArrayLike<number>, ids: ArrayLike<nu
   return z;
 }
 
-/** The bundle's task probabilities for one prompt (empty without a task prior): headLogit's p. */
-export function taskProbsOf(weights: StudentWeights, ids: ArrayLike<number>): Float64Array {
-  return taskCount(weights) > 0 ? taskProbs(weights.task!, weights.wideNorm!, ids, weights.wideTfidf) : new Float64Array(0);
+/** The bundle's task probabilities for one prompt from its ids and trunk activations h (empty without a task prior): headLogit's p. */
+export function taskProbsOf(weights: StudentWeights, ids: ArrayLike<number>, h: ArrayLike<number>): Float64Array {
+  return taskCount(weights) > 0 ? taskProbs(weights.task!, { ids, h, norm: weights.wideNorm, tfidf: weights.wideTfidf }) : new Float64Array(0);
 }
 
 /** The student with one more output column: every existing weight copied bit for bit, the new head appended last. */

@@ -3,9 +3,9 @@
  * dense surface features, one ReLU layer, one logit per pool model ("deep"),
  * plus an optional "wide" part: per-model sparse linear weights over the same
  * ids, TF-IDF-like (see wideTerm), added to the deep logits, and an optional
- * "task prior": a softmax over the training data's tasks, scored by a second
- * wide table over the same ids and norm, times a per-task, per-model logit
- * table, added to the logits (a prompt's task carries most of a model's
+ * "task prior": a softmax over the training data's tasks, scored from the
+ * hidden layer h (or by a second wide table over the same ids and norm), times
+ * a per-task, per-model logit table, added to the logits (a prompt's task carries most of a model's
  * success rate, which the text parts alone rank less well: docs/student.md).
  * This TypeScript forward pass is the reference the ONNX export is checked
  * against (round-trip test) and what the trainer differentiates. Pure math.
@@ -31,15 +31,29 @@ export interface StudentWeights {
   wideNorm?: Float32Array;
   /** Wide part weighted exactly as TF-IDF: 1 + ln(count) per distinct id, L2 norm over distinct ids (see wideTerm). */
   wideTfidf?: boolean;
-  /** Optional task prior (needs the wide part: it shares wideNorm and wideTfidf). */
+  /** Optional task prior (input "ids" needs the wide part: it shares wideNorm and wideTfidf). */
   task?: TaskPrior;
 }
 
-/** p = softmax(wideTerm(table) + bias) over T tasks; logits[m] += Σ_t p_t · prior[t, m]. */
+/**
+ * p = softmax(score + bias) over T tasks; logits[m] += Σ_t p_t · prior[t, m].
+ * score: h·table (input "hidden", table H×T) or the wide formula over the ids
+ * with this table (input "ids", table V×T, idf folded in as the wide table).
+ */
 export interface TaskPrior {
-  table: Float32Array; // V×T, idf folded in as the wide table
+  input: TaskInput;
+  table: Float32Array;
   bias: Float32Array; // T
   prior: Float32Array; // T×M
+}
+export type TaskInput = "hidden" | "ids";
+
+/** What a task classifier reads: the prompt's ids (with the wide part's norm) and its hidden activations. */
+export interface TaskSource {
+  ids: ArrayLike<number>;
+  h: ArrayLike<number>;
+  norm?: ArrayLike<number>;
+  tfidf?: boolean;
 }
 
 export interface Activations {
@@ -104,7 +118,7 @@ export function forward(w: StudentWeights, ids: ArrayLike<number>, dense: ArrayL
   const logits = new Float32Array(M);
   if (w.wide && w.wideNorm) wideTerm(w.wide, w.wideNorm, ids, M, logits, w.wideTfidf);
   for (let m = 0; m < M; m++) logits[m] += w.b2[m];
-  if (w.task && w.wideNorm) addTaskPrior(w.task, w.wideNorm, ids, M, logits, w.wideTfidf);
+  if (w.task) addTaskPrior(w.task, { ids, h, norm: w.wideNorm, tfidf: w.wideTfidf }, M, logits);
   for (let j = 0; j < H; j++) {
     const hj = h[j];
     if (hj === 0) continue;
@@ -114,11 +128,20 @@ export function forward(w: StudentWeights, ids: ArrayLike<number>, dense: ArrayL
   return { x, h, logits };
 }
 
-/** The task probabilities of one id list: softmax over the task table's wide term plus its bias. */
-export function taskProbs(task: { table: ArrayLike<number>; bias: ArrayLike<number> }, norm: ArrayLike<number>, ids: ArrayLike<number>, tfidf = false): Float64Array {
+/** The task probabilities of one prompt: softmax over the classifier's scores plus its bias. */
+export function taskProbs(task: { input: TaskInput; table: ArrayLike<number>; bias: ArrayLike<number> }, x: TaskSource): Float64Array {
   const T = task.bias.length;
   const p = new Float64Array(T);
-  wideTerm(task.table, norm, ids, T, p, tfidf);
+  if (task.input === "ids") {
+    if (!x.norm) throw new Error("task prior over ids needs the wide part's norm");
+    wideTerm(task.table, x.norm, x.ids, T, p, x.tfidf);
+  } else {
+    for (let j = 0; j < x.h.length; j++) {
+      const hj = x.h[j];
+      if (hj === 0) continue;
+      for (let t = 0; t < T; t++) p[t] += hj * task.table[j * T + t];
+    }
+  }
   let max = -Infinity;
   for (let t = 0; t < T; t++) max = Math.max(max, (p[t] += task.bias[t]));
   let sum = 0;
@@ -127,8 +150,8 @@ export function taskProbs(task: { table: ArrayLike<number>; bias: ArrayLike<numb
   return p;
 }
 
-function addTaskPrior(task: TaskPrior, norm: ArrayLike<number>, ids: ArrayLike<number>, M: number, logits: Float32Array, tfidf = false): void {
-  const p = taskProbs(task, norm, ids, tfidf);
+function addTaskPrior(task: TaskPrior, x: TaskSource, M: number, logits: Float32Array): void {
+  const p = taskProbs(task, x);
   for (let t = 0; t < p.length; t++) {
     const row = t * M;
     for (let m = 0; m < M; m++) logits[m] += p[t] * task.prior[row + m];

@@ -11,6 +11,6 @@ import manifest1 from "../../artifacts/routellm-v1/manifest.json";
 import onnx1 from "../../artifacts/routellm-v1/student.onnx";
 
 export const EMBEDDED_BUNDLES: EmbeddedBundle[] = [
-  { manifestText: manifest0 as unknown as string, manifestSha256: "9ce1f57acd1fb014bbb2205e6b7e3ebb24293cb60dd423fa1b3c2019604e7b0e", files: { "student.onnx": onnx0 } },
+  { manifestText: manifest0 as unknown as string, manifestSha256: "dfa31de26bfe7a599121376c9366644af2b44cda6009ed95b3e2811a884f1627", files: { "student.onnx": onnx0 } },
   { manifestText: manifest1 as unknown as string, manifestSha256: "d2de5081de8762086f53f33053f71e6208f3b2edb993a8b2638a1b50a33f1192", files: { "student.onnx": onnx1 } },
 ];

@@ -61,13 +61,13 @@ function trainedWeights(extra: TrainConfigInput = {}): StudentWeights {
 
 const trainedWideWeights = () => trainedWeights({ wide: true });
 
-/** Wide weights plus a random task prior over 4 tasks (a softmax over a second table, times a T×M logit table). */
-function withRandomTask(w: StudentWeights, seed: number): StudentWeights {
+/** Weights plus a random task prior over 4 tasks (a softmax over a table on the ids or on h, times a T×M logit table). */
+function withRandomTask(w: StudentWeights, seed: number, input: "ids" | "hidden"): StudentWeights {
   const rng = mulberry32(seed);
   const T = 4;
-  const { buckets: V, outputs: M } = w.shape;
+  const { buckets: V, hidden: H, outputs: M } = w.shape;
   const r = (n: number, s: number) => Float32Array.from({ length: n }, () => gaussian(rng) * s);
-  return { ...w, task: { table: r(V * T, 3), bias: r(T, 1), prior: r(T * M, 2) } };
+  return { ...w, task: { input, table: r((input === "ids" ? V : H) * T, input === "ids" ? 3 : 0.5), bias: r(T, 1), prior: r(T * M, 2) } };
 }
 
 const sessions: Session[] = [];
@@ -113,14 +113,17 @@ describe.each([
   ["random wide (TF-IDF) + deep", () => ({ ...randomWideWeights(23), wideTfidf: true })],
   ["trained wide (TF-IDF) + deep", () => trainedWeights({ wide: true, wideTfidf: true })],
   // Task prior: a second table over the same ids and norm, softmax over tasks, times the per-task logits.
-  ["random wide + deep + task prior", () => withRandomTask(randomWideWeights(25), 26)],
-  ["random wide (TF-IDF) + deep + task prior", () => withRandomTask({ ...randomWideWeights(27), wideTfidf: true }, 28)],
+  ["random wide + deep + task prior (ids)", () => withRandomTask(randomWideWeights(25), 26, "ids")],
+  ["random wide (TF-IDF) + deep + task prior (ids)", () => withRandomTask({ ...randomWideWeights(27), wideTfidf: true }, 28, "ids")],
+  ["random wide + deep + task prior (hidden)", () => withRandomTask(randomWideWeights(29), 30, "hidden")],
+  ["random deep + task prior (hidden)", () => withRandomTask(randomWeights(31), 32, "hidden")],
 ])("%s weights", (_name, make) => {
   const w = make();
   const ps = prompts();
 
   it("carries a wide part exactly when the case says so", () => {
     expect(w.wide !== undefined && w.wideNorm !== undefined).toBe(_name.includes("wide"));
+    expect(w.task?.input).toBe(_name.includes("task prior (ids)") ? "ids" : _name.includes("task prior (hidden)") ? "hidden" : undefined);
   });
 
   it("carries a task prior exactly when the case says so", () => {

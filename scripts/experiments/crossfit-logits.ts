@@ -8,7 +8,9 @@
  * out-of-fold rows) and the cal rows are scored. The "main" model (train →
  * val, as the build trains it) scores val, cal and test. Wide and deep logits
  * are kept apart so any blend can be formed afterwards
- * (scripts/experiments/crossfit-router.ts). An experiment: writes one JSON
+ * (scripts/experiments/crossfit-router.ts); with --whole, the config's
+ * trainer end to end (task prior included) and its final logits as both
+ * parts. An experiment: writes one JSON
  * cache, never a bundle; test rows are scored only by the main model.
  *
  * Usage: tsx scripts/experiments/crossfit-logits.ts --config configs/llmrouter-v2.json
@@ -29,7 +31,7 @@ import { rowCost, rowSuccess, rowText } from "../evaluate/score.js";
 import { OutcomeRow, PoolConfig } from "../formats/outcomes.js";
 import { readJsonFile, readJsonl } from "../lib/jsonl.js";
 
-const { values } = parseArgs({ options: { config: { type: "string" }, out: { type: "string" }, folds: { type: "string", default: "5" } } });
+const { values } = parseArgs({ options: { config: { type: "string" }, out: { type: "string" }, folds: { type: "string", default: "5" }, whole: { type: "boolean", default: false } } });
 const cfg = await readJsonFile(values.config!, BuildConfig);
 const pool = await readJsonFile(cfg.pool, PoolConfig);
 const models = pool.models.map((m) => m.id);
@@ -55,6 +57,7 @@ function fitPart(trainIdx: number[], valIdx: number[], scoreIdx: number[]): Part
   const ex = (idx: number[]): Example[] => idx.map((i) => f.examples[i]);
   const train = ex(trainIdx);
   const val = ex(valIdx);
+  if (values.whole) return wholePart(train, val, scoreIdx);
   // The wide part is fitted here directly, so it gets the trainer's label target and weighting by hand.
   const target = (set: Example[]) => (cfg.train.labelTarget === "majority" ? set.map(majorityTarget) : set);
   const wide = fitWide(target(train), target(val), B, M, { Cs: cfg.train.wideCs ?? [0.1, 1, 10, 100], tfidf: cfg.train.wideTfidf });
@@ -66,6 +69,17 @@ function fitPart(trainIdx: number[], valIdx: number[], scoreIdx: number[]): Part
     part.wide[i] = Array.from(z, (v, m) => v + wide.bias[m]);
     part.deep[i] = Array.from(forward(deep.weights, e.ids, e.dense).logits);
   }
+  return part;
+}
+
+/**
+ * --whole: the config's own trainer end to end (wide, deep, blend and task prior, as the build's crossfit stage
+ * trains it); its final logits are stored as both parts, so every blend α reads the shipped student.
+ */
+function wholePart(train: Example[], val: Example[], scoreIdx: number[]): Part {
+  const res = trainStudent({ train, val, buckets: B, outputs: M }, { ...cfg.train, seed: cfg.train.seed ?? cfg.seed, alpha: 0 }, { mode: "none" });
+  const part: Part = { wide: {}, deep: {}, bestEpoch: res.bestEpoch, wideC: (res.wide ?? []).map((c) => (c ? c.C : null)) };
+  for (const i of scoreIdx) part.wide[i] = part.deep[i] = Array.from(forward(res.weights, f.examples[i].ids, f.examples[i].dense).logits);
   return part;
 }
 

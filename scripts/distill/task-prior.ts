@@ -20,7 +20,7 @@ import { SmallDenseOperator } from "../lib/linear/operator.js";
 import { auroc } from "../lib/stats/metrics.js";
 import { taskProbs, type TaskInput } from "../../src/core/student.js";
 import type { Example } from "./network.js";
-import { bucketIdf, fitWide } from "./wide.js";
+import { bucketIdf, fitWide, labelled } from "./wide.js";
 
 /** Pseudo-outcomes at the model's overall rate added to each task's count (a rate from 5 outcomes moves half way). */
 export const TASK_SHRINK = 5;
@@ -154,8 +154,8 @@ function fitHidden(train: Example[], val: Example[], T: number, opts: TaskPriorO
   const bias = new Float64Array(T);
   const chosen: TaskPriorFit["chosen"] = [];
   for (let t = 0; t < T; t++) {
-    const tr = labelledRows(train, t);
-    const va = val.length > 0 ? labelledRows(val, t) : tr;
+    const tr = labelled(train, t);
+    const va = val.length > 0 ? labelled(val, t) : tr;
     const n = tr.rows.length;
     const path = fitPath("logistic", design(hTr, tr.rows), tr.y, design(val.length > 0 ? hVa : hTr, va.rows), va.y, opts.Cs.map((C) => 1 / (C * n)), { rtol: 1e-4, maxIter: 300, patience: 1 });
     const { w, b, lambda, val: valLoss } = path.best;
@@ -168,15 +168,4 @@ function fitHidden(train: Example[], val: Example[], T: number, opts: TaskPriorO
     chosen.push({ C: 1 / (lambda * n), valLoss });
   }
   return { table, bias, chosen };
-}
-
-/** Rows of `set` with a one-hot label for task t (rows without a task are NaN and skipped), and those labels. */
-function labelledRows(set: Example[], t: number): { rows: number[]; y: number[] } {
-  const rows: number[] = [];
-  const y: number[] = [];
-  set.forEach((ex, i) => {
-    const v = ex.label ? ex.label[t] : NaN;
-    if (!Number.isNaN(v)) rows.push(i), y.push(v);
-  });
-  return { rows, y };
 }

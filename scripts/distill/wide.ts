@@ -76,8 +76,8 @@ export function wideMatrix(examples: Example[], g: Float64Array, tfidf = false):
   return { rows: examples.length, cols: g.length, indptr, indices: Int32Array.from(idx), values: Float32Array.from(val) };
 }
 
-/** Rows of `set` with a label for model m, and those labels. */
-function labelled(set: Example[], m: number): { rows: number[]; y: number[] } {
+/** Rows of `set` with a label for output m (not NaN), and those labels. */
+export function labelled(set: Example[], m: number): { rows: number[]; y: number[] } {
   const rows: number[] = [];
   const y: number[] = [];
   set.forEach((ex, i) => {

@@ -44,8 +44,9 @@ export type ApiKeyEntry = z.infer<typeof ApiKeyEntry>;
 /** Largest MAX_BODY_BYTES: a body this size peaks well under 64 MB of isolate memory (test/worker/trust-input.test.ts). */
 export const MAX_BODY_LIMIT = 1_048_576;
 /**
- * Most MAX_LIVE_SESSIONS: 8 sessions of today's largest student (≈ 2.4 MiB of WASM each over ORT's 16 MiB
- * base) are ≈ 33 MiB of WASM, and with the worst-case request's JS heap (≈ 21 MiB) stay within 64 MB.
+ * Most MAX_LIVE_SESSIONS: 8 sessions of today's largest student (llmrouter-v5: ≈ 2.8 MiB of WASM each over
+ * ORT's ≈ 19 MiB with the first) are ≈ 39 MiB of WASM, and with the worst-case request's JS heap (≈ 21 MiB)
+ * ≈ 60 MiB: within 64 MB, with little room (artifacts/README.md, "Sessions and memory").
  */
 export const MAX_LIVE_SESSIONS_LIMIT = 8;
 /** Shortest PROMPT_HMAC_KEY under AUTH=required: 32 characters, 128 bits when hex (`openssl rand -hex 32` gives 64). */

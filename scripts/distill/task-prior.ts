@@ -17,10 +17,9 @@
  */
 import { fitPath } from "../lib/linear/path.js";
 import { SmallDenseOperator } from "../lib/linear/operator.js";
-import { auroc } from "../lib/stats/metrics.js";
 import { taskProbs, type TaskInput } from "../../src/core/student.js";
 import type { Example } from "./network.js";
-import { bucketIdf, fitWide, labelled } from "./wide.js";
+import { fitWide, labelled, meanValAuroc } from "./wide.js";
 
 /** Pseudo-outcomes at the model's overall rate added to each task's count (a rate from 5 outcomes moves half way). */
 export const TASK_SHRINK = 5;
@@ -76,8 +75,8 @@ export function fitTaskPrior(train: Example[], val: Example[], buckets: number, 
     return { ids: ex.ids, dense: ex.dense, label };
   };
   // Every training example goes in, so the idf (and with it the norm) is exactly the wide part's.
-  const clf = opts.input === "ids" ? fitWide(train.map(oneHot), val.map(oneHot), buckets, T, { Cs: opts.Cs, tfidf: opts.tfidf, minDf: opts.minDf }) : fitHidden(train.map(oneHot), val.map(oneHot), T, opts);
-  const norm = Float64Array.from(bucketIdf(train, buckets), (g) => g * g);
+  // The norm is the wide fit's (g² of the same idf); the hidden-layer classifier needs none.
+  const clf: { table: Float64Array; bias: Float64Array; chosen: TaskPriorFit["chosen"]; norm?: Float64Array } = opts.input === "ids" ? fitWide(train.map(oneHot), val.map(oneHot), buckets, T, { Cs: opts.Cs, tfidf: opts.tfidf, minDf: opts.minDf }) : fitHidden(train.map(oneHot), val.map(oneHot), T, opts);
   const prior = new Float64Array(T * M);
   for (let m = 0; m < M; m++) {
     const s = new Float64Array(T);
@@ -97,7 +96,7 @@ export function fitTaskPrior(train: Example[], val: Example[], buckets: number, 
   }
   const fit = { tasks, input: opts.input, table: clf.table, bias: clf.bias, prior, rows: tasks.map((t) => counts.get(t)!), chosen: clf.chosen };
   const served = { input: opts.input, table: clf.table, bias: clf.bias };
-  const p = val.map((ex) => taskProbs(served, { ids: ex.ids, h: opts.student(ex).h, norm, tfidf: opts.tfidf }));
+  const p = val.map((ex) => taskProbs(served, { ids: ex.ids, h: opts.student(ex).h, norm: clf.norm, tfidf: opts.tfidf }));
   const known = val.flatMap((ex, i) => (ex.task && index.has(ex.task) ? [i] : []));
   const valAccuracy = known.length ? known.filter((i) => argmax(p[i]) === index.get(val[i].task!)).length / known.length : null;
   const { weight, tried } = chooseStudentWeight(val, p, prior, T, M, opts);
@@ -119,16 +118,7 @@ function chooseStudentWeight(val: Example[], p: Float64Array[], prior: Float64Ar
     for (let t = 0; t < T; t++) for (let m = 0; m < M; m++) out[m] += pi[t] * prior[t * M + m];
     return out;
   });
-  const tried = opts.grid.map((weight) => {
-    let sum = 0;
-    let k = 0;
-    for (let m = 0; m < M; m++) {
-      const rows = val.flatMap((ex, i) => (ex.label && !Number.isNaN(ex.label[m]) ? [i] : []));
-      const a = auroc(rows.map((i) => weight * z[i][m] + pz[i][m]), rows.map((i) => (val[i].label![m] > 0.5 ? 1 : 0)));
-      if (a !== null && Number.isFinite(a)) (sum += a), k++;
-    }
-    return { weight, valMeanAuroc: k > 0 ? sum / k : NaN };
-  });
+  const tried = opts.grid.map((weight) => ({ weight, valMeanAuroc: meanValAuroc(val, M, (i, m) => weight * z[i][m] + pz[i][m]) }));
   let best = tried[0];
   for (const t of tried) if (t.valMeanAuroc > best.valMeanAuroc) best = t;
   return { weight: best.weight, tried };

@@ -151,17 +151,24 @@ export function chooseBlend(wide: WidePart, deep: (ex: Example) => ArrayLike<num
     return z;
   });
   const dz = val.map(deep);
-  const tried = grid.map((alpha) => {
-    let sum = 0;
-    let k = 0;
-    for (let m = 0; m < M; m++) {
-      const rows = val.flatMap((ex, i) => (ex.label && !Number.isNaN(ex.label[m]) ? [i] : []));
-      const a = auroc(rows.map((i) => alpha * wz[i][m] + (1 - alpha) * dz[i][m]), rows.map((i) => (val[i].label![m] > 0.5 ? 1 : 0)));
-      if (a !== null && Number.isFinite(a)) (sum += a), k++;
-    }
-    return { alpha, valMeanAuroc: k > 0 ? sum / k : NaN };
-  });
+  const tried = grid.map((alpha) => ({ alpha, valMeanAuroc: meanValAuroc(val, M, (i, m) => alpha * wz[i][m] + (1 - alpha) * dz[i][m]) }));
   let best = tried[0];
   for (const t of tried) if (t.valMeanAuroc > best.valMeanAuroc) best = t;
   return { alpha: best.alpha, tried };
+}
+
+/**
+ * Mean over the M outputs of the AUROC of score(i, m) against the majority
+ * label (> 0.5) on the rows of `set` labelled for m; NaN when no output has
+ * one. What the trainer's grid choices (wide blend, task prior weight) rank by.
+ */
+export function meanValAuroc(set: Example[], M: number, score: (i: number, m: number) => number): number {
+  let sum = 0;
+  let k = 0;
+  for (let m = 0; m < M; m++) {
+    const { rows, y } = labelled(set, m);
+    const a = auroc(rows.map((i) => score(i, m)), y.map((v) => (v > 0.5 ? 1 : 0)));
+    if (a !== null && Number.isFinite(a)) (sum += a), k++;
+  }
+  return k > 0 ? sum / k : NaN;
 }

@@ -138,7 +138,7 @@ function activations(weights: StudentWeights, xs: Array<{ ids: Int32Array; dense
     const a = forward(weights, x.ids, x.dense);
     h.set(a.h, i * H);
     z.set(a.logits, i * M);
-    if (T > 0) p.set(taskProbs(weights.task!, { ids: x.ids, h: a.h, norm: weights.wideNorm, tfidf: weights.wideTfidf }), i * T);
+    if (T > 0) p.set(taskProbsOf(weights, x.ids, a.h), i * T);
   });
   return { h, z, p };
 }

@@ -25,6 +25,7 @@ const main = defineCommand({
     pull: lazy(() => import("./commands/pull.js")),
     gate: lazy(() => import("./commands/gate.js")),
     "make-fixture": lazy(() => import("./commands/make-fixture.js")),
+    "label-plan": lazy(() => import("./commands/label-plan.js")),
     "add-model": lazy(() => import("./commands/add-model.js")),
     "make-e2e-fixture": lazy(() => import("./commands/make-e2e-fixture.js")),
     "make-many-model-pool": lazy(() => import("./commands/make-many-model-pool.js")),

@@ -2,7 +2,8 @@
  * Onboarding learning curve (issue 17 item 4). For each pool model m held out
  * in turn: train the student (the build config's trainer, every other model's
  * labels, train/val splits) WITHOUT m's labels; then, for N prompts sampled
- * from m's train-split outcomes (nested prefixes of one seeded permutation),
+ * from m's train-split outcomes (nested prefixes of one seeded order: by
+ * default label-plan's task-balanced order, --sample random for a uniform shuffle),
  * compare on m's test split (AUROC of the raw score):
  *   head    the new head on the frozen trunk (scripts/stages/new-head.ts, parts and C by 5-fold CV within N)
  *   scratch a student trained from scratch on the same N (same trainer config, every 5th sampled prompt as its val split)
@@ -37,6 +38,7 @@ import { TfidfVectorizer } from "../lib/tfidf.js";
 import { exportStudent } from "../onnx/export-student.js";
 import { cvPath, stratifiedFolds } from "../stages/head-blocks.js";
 import { fitNewHead, HEAD_COMBINE, HEAD_CS, HEAD_FOLDS, HEAD_HEADS_SCALE, HEAD_PARTS, HEAD_PARTS_TASK, HEAD_SELECT, headLogit, hiddenOf, taskProbsOf, type HeadCombine, type HeadExample, type HeadOptions, type HeadParts, type HeadSelect } from "../stages/new-head.js";
+import { taskBalancedOrder } from "../stages/label-plan.js";
 import { onboardingMarkdown, type Cell, type CurveReport } from "./onboarding-table.js";
 
 const { values } = parseArgs({
@@ -57,6 +59,8 @@ const { values } = parseArgs({
     "block-norm": { type: "string" },
     "task-scale": { type: "string" },
     "full-on-val": { type: "boolean", default: false },
+    // How the N prompts are drawn: label-plan's task-balanced order (what add-model's users are told to label) or a uniform shuffle.
+    sample: { type: "string", default: "tasks" },
   },
 });
 const cfg = await readJsonFile(values.config!, BuildConfig);
@@ -83,6 +87,7 @@ const headOpts: HeadOptions = {
   blockNorm: values["block-norm"] as HeadOptions["blockNorm"],
   taskScale: values["task-scale"] ? Number(values["task-scale"]) : undefined,
 };
+if (values.sample !== "tasks" && values.sample !== "random") throw new Error(`--sample must be tasks or random, got ${values.sample}`);
 const trainConfig = { ...cfg.train, seed: cfg.train.seed ?? cfg.seed, alpha: 0 };
 
 /** The student trained without m's labels (cached by config and held-out model). */
@@ -123,7 +128,7 @@ function scratchAuroc(m: string, sample: number[], test: number[]): number | nul
   return testAuroc(m, test, (i) => forward(res.weights, feats[i].ids, feats[i].dense).logits[0]);
 }
 
-const report: CurveReport = { config: values.config!, eval: onVal ? "val" : "test", parts: parts ?? (cfg.train.taskPrior ? HEAD_PARTS_TASK : HEAD_PARTS), combine: headOpts.combine!, select_by: headOpts.selectBy!, repeats: headOpts.repeats ?? 1, heads_scale: headOpts.headsScale!, ns, seeds, folds: HEAD_FOLDS, Cs: headOpts.Cs ?? HEAD_CS, models: {} };
+const report: CurveReport = { config: values.config!, eval: onVal ? "val" : "test", parts: parts ?? (cfg.train.taskPrior ? HEAD_PARTS_TASK : HEAD_PARTS), combine: headOpts.combine!, select_by: headOpts.selectBy!, repeats: headOpts.repeats ?? 1, heads_scale: headOpts.headsScale!, sample: values.sample!, ns, seeds, folds: HEAD_FOLDS, Cs: headOpts.Cs ?? HEAD_CS, models: {} };
 const save = () => {
   writeFileSync(`${values.out}.json`, JSON.stringify(report, null, 2) + "\n");
   writeFileSync(`${values.out}.md`, onboardingMarkdown(report));
@@ -132,9 +137,10 @@ const trunks = new Map<string, { w: StudentWeights; h: Float64Array; test: numbe
 
 function cell(m: string, n: number, seed: number): void {
   const t = trunks.get(m)!;
-  const order = permutation(t.pool.length, mulberry32(seed * 7919 + 17));
+  const rng = mulberry32(seed * 7919 + 17);
+  const order = values.sample === "tasks" ? taskBalancedOrder(t.pool.map((i) => rows[i].task), rng) : Array.from(permutation(t.pool.length, rng));
   if (n > t.pool.length) return;
-  const sample = Array.from(order.subarray(0, n), (k) => t.pool[k]);
+  const sample = order.slice(0, n).map((k) => t.pool[k]);
   const t0 = Date.now();
   const head = fitNewHead(t.w, sample.map(example(m)), { ...headOpts, seed });
   const H = t.w.shape.hidden;

@@ -27,6 +27,8 @@ export interface CurveReport {
   select_by?: string;
   repeats?: number;
   heads_scale?: number;
+  /** How the N prompts were drawn: "tasks" (label-plan's task-balanced order) or "random" (a uniform shuffle); absent = random. */
+  sample?: string;
   ns: number[];
   seeds: number[];
   folds: number;
@@ -40,6 +42,8 @@ const vals = (cells: Cell[], k: "head" | "tfidf" | "scratch") => cells.flatMap((
 
 /** Share of the full-data head's lift over 0.5 (NaN when the full head has none). */
 export const liftShare = (a: number, full: number) => (full > 0.5 ? (a - 0.5) / (full - 0.5) : NaN);
+
+const pct1 = (x: number) => (Number.isFinite(x) ? (100 * x).toFixed(1) + "%" : "—");
 
 export function onboardingMarkdown(r: CurveReport): string {
   const ms = Object.keys(r.models);
@@ -74,10 +78,19 @@ export function onboardingMarkdown(r: CurveReport): string {
       ns.map((n) => {
         const a = agg.get(n)!;
         const share = liftShare(mean(a.head), fullMean);
-        return `${f3(mean(a.head))} / ${f3(mean(a.scratch))} / ${f3(mean(a.tfidf))} (${Number.isFinite(share) ? Math.round(100 * share) + "%" : "—"})`;
+        return `${f3(mean(a.head))} / ${f3(mean(a.scratch))} / ${f3(mean(a.tfidf))} (${pct1(share)})`;
       }).join(" | ") + " |",
     `| head > TF-IDF (models) | | ` + ns.map((n) => `${agg.get(n)!.wins} of ${agg.get(n)!.k}`).join(" | ") + " |",
     `| target met (share ≥ 90% and > TF-IDF) | | ` + ns.map((n) => `${agg.get(n)!.met} of ${agg.get(n)!.k}`).join(" | ") + " |",
+    // The mean share over the models within one seed's draw: how far one draw of N prompts moves the headline.
+    `| mean share, one seed at a time (min – max) | | ` +
+      ns.map((n) => {
+        const seedShares = r.seeds.flatMap((sd) => {
+          const hs = ms.flatMap((m) => r.models[m].cells.filter((c) => c.n === n && c.seed === sd && c.head !== null).map((c) => c.head as number));
+          return hs.length === ms.length ? [liftShare(mean(hs), fullMean)] : [];
+        });
+        return seedShares.length < 2 ? "—" : `${pct1(Math.min(...seedShares))} – ${pct1(Math.max(...seedShares))} (${seedShares.length} seeds)`;
+      }).join(" | ") + " |",
   );
   return lines.join("\n") + "\n";
 }

@@ -42,6 +42,15 @@ export interface AddModelInput {
   seed?: number;
 }
 
+/** Fewer labelled outcomes than this on one of the bundle's tasks leaves that task's offset to the other models (add-model warns). */
+export const MIN_TASK_OUTCOMES = 3;
+
+/** The task names of a bundle's task prior (provenance.trainer.task_prior), or [] when it has none. */
+export function bundleTasks(m: Manifest): string[] {
+  const t = m.provenance.trainer.task_prior;
+  return typeof t === "string" && !t.startsWith("skipped") && t.length > 0 ? t.split(",") : [];
+}
+
 export interface AddModelResult {
   dir: string;
   manifest: Manifest;
@@ -49,6 +58,8 @@ export interface AddModelResult {
   n: number;
   positives: number;
   stats: CalibrationStats;
+  /** Labelled outcomes per task of the bundle's task prior (empty without one): a task with few leans on the other models. */
+  coverage: Record<string, number>;
 }
 
 /** The bundle's output models in column order. */
@@ -109,5 +120,6 @@ export async function addModel(input: AddModelInput): Promise<AddModelResult> {
     goldenPrompts: golden,
     createdAt: input.createdAt,
   });
-  return { dir: out.dir, manifest: out.manifest, head, n: s.length, positives, stats };
+  const coverage = Object.fromEntries(bundleTasks(manifest).map((t) => [t, labelled.filter((r) => r.task === t).length]));
+  return { dir: out.dir, manifest: out.manifest, head, n: s.length, positives, stats, coverage };
 }

@@ -47,7 +47,7 @@ function outcomes(n: number): OutcomeRow[] {
     const words = Array.from({ length: 3 + Math.floor(rng() * 5) }, () => WORDS[Math.floor(rng() * WORDS.length)]);
     const creative = words.filter((w) => ["poem", "story", "haiku", "letter", "joke", "translate"].includes(w)).length;
     const k = rng() < 1 / (1 + Math.exp(-4 * (creative - words.length / 2))) ? 1 : 0;
-    return { id: `r${i}`, prompt: words.join(" ") + ` #${i}`, split: i % 10 === 9 ? "test" : "train", outcomes: { "m-new": { n: 1, k } } };
+    return { id: `r${i}`, prompt: words.join(" ") + ` #${i}`, task: i % 4 === 0 ? "alpha" : "beta", split: i % 10 === 9 ? "test" : "train", outcomes: { "m-new": { n: 1, k } } };
   });
 }
 
@@ -64,7 +64,8 @@ async function sourceBundle(dtype: WeightDtype, task: false | "ids" | "hidden") 
     outputModels: models,
     calibration: { "m-small": { kind: "platt", a: 1, b: 0 }, "m-large": { kind: "isotonic", x: [-2, 0, 2], y: [0.1, 0.5, 0.9] } },
     defaultPolicy: { type: "threshold", min_p: 0.6 },
-    provenance: { mode: "fixture", teacher: "none", data: [], trainer: { kind: "random" } },
+    // A task prior records its task names, which add-model reports its outcomes' coverage of.
+    provenance: { mode: "fixture", teacher: "none", data: [], trainer: task ? { kind: "random", task_prior: "alpha,beta,gamma" } : { kind: "random" } },
     metrics: { split: "none", headline: {}, per_model: {} },
     goldenPrompts: goldenPrompts(["prove the integral", "write a haiku"]),
     createdAt: "2026-01-01T00:00:00.000Z",
@@ -89,6 +90,9 @@ describe.each([
       createdAt: "2026-01-02T00:00:00.000Z",
     });
     expect(res.n).toBe(108); // test rows are never used
+    const nonTest = rows.filter((r) => r.split !== "test");
+    // Outcomes per task of the prior (gamma has none, so the command would warn); none without a prior.
+    expect(res.coverage).toEqual(task ? { alpha: nonTest.filter((r) => r.task === "alpha").length, beta: nonTest.filter((r) => r.task === "beta").length, gamma: 0 } : {});
     const m = res.manifest;
     expect(m.outputs.map((o) => o.model)).toEqual([...models, "m-new"]);
     expect(m.pool.map((p) => p.id)).toEqual([...models, "m-new"]);

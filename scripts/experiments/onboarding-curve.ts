@@ -2,8 +2,8 @@
  * Onboarding learning curve (issue 17 item 4). For each pool model m held out
  * in turn: train the student (the build config's trainer, every other model's
  * labels, train/val splits) WITHOUT m's labels; then, for N prompts sampled
- * from m's train-split outcomes (nested prefixes of one seeded order: by
- * default label-plan's task-balanced order, --sample random for a uniform shuffle),
+ * from m's train-split outcomes (nested prefixes of one seeded order: a
+ * uniform shuffle by default, label-plan's task-balanced order with --sample tasks),
  * compare on m's test split (AUROC of the raw score):
  *   head    the new head on the frozen trunk (scripts/stages/new-head.ts, parts and C by 5-fold CV within N)
  *   scratch a student trained from scratch on the same N (same trainer config, every 5th sampled prompt as its val split)
@@ -59,8 +59,8 @@ const { values } = parseArgs({
     "block-norm": { type: "string" },
     "task-scale": { type: "string" },
     "full-on-val": { type: "boolean", default: false },
-    // How the N prompts are drawn: label-plan's task-balanced order (what add-model's users are told to label) or a uniform shuffle.
-    sample: { type: "string", default: "tasks" },
+    // How the N prompts are drawn: a uniform shuffle (the issue's protocol, and every run before this flag) or label-plan's task-balanced order.
+    sample: { type: "string", default: "random" },
   },
 });
 const cfg = await readJsonFile(values.config!, BuildConfig);

@@ -21,9 +21,11 @@ export default defineCommand({
   async run({ args }) {
     const n = Number(args.n);
     if (!Number.isInteger(n) || n < 1) throw new Error(`label-plan: --n must be a positive integer, got "${args.n}"`);
+    const seed = Number(args.seed);
+    if (!Number.isInteger(seed)) throw new Error(`label-plan: --seed must be an integer, got "${args.seed}"`);
     const rows: OutcomeRow[] = [];
     for await (const { value } of readJsonl(args.data, OutcomeRow)) rows.push(value);
-    const plan = labelPlan({ rows, n, seed: Number(args.seed) });
+    const plan = labelPlan({ rows, n, seed });
     await writeJsonl(args.out, plan.rows);
     if (plan.rows.length < n) console.error(`[label-plan] WARNING: only ${plan.eligible} rows are not marked "test"; planned all of them, not ${n}`);
     for (const [task, c] of Object.entries(plan.byTask).sort()) console.error(`  ${task.padEnd(28)} ${String(c.planned).padStart(4)} of ${c.eligible}`);

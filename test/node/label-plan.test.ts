@@ -6,7 +6,7 @@
  * add-model reads back.
  */
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -89,5 +89,22 @@ describe("label-plan CLI", () => {
     // Rounds of one per task: tiny runs out after the first, so 8 = 4 + 3 + 1 leaves the others at 2, 2 and 3.
     expect(count("tiny")).toBe(1);
     expect([count("big"), count("mid"), count("small")].sort()).toEqual([2, 2, 3]);
+  });
+
+  it("refuses a bad --n or --seed with the flag named, and writes nothing", () => {
+    const data = join(dir, "rows.jsonl");
+    writeFileSync(data, rowsOf(tasks).map((r) => JSON.stringify(r)).join("\n") + "\n");
+    for (const [flag, value] of [["--n", "0"], ["--seed", "x"]]) {
+      const out = join(dir, `bad${flag}.jsonl`);
+      const args = ["tsx", "scripts/cli.ts", "label-plan", "--data", data, "--out", out, flag, value];
+      let stderr = "";
+      try {
+        execFileSync("npx", args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+      } catch (e) {
+        stderr = String((e as { stderr?: string }).stderr);
+      }
+      expect(stderr).toContain(`${flag} must be`);
+      expect(existsSync(out)).toBe(false);
+    }
   });
 });

@@ -13,6 +13,7 @@ import { readJsonl, sha256File } from "../lib/jsonl.js";
 import { addModel, MIN_TASK_OUTCOMES } from "../stages/add-model.js";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { numberFlag } from "../lib/flags.js";
 
 /** Median measured output tokens of the model's outcomes, or null when none carries them. */
 function measuredTokens(rows: OutcomeRow[], id: string): number | null {
@@ -37,16 +38,21 @@ export default defineCommand({
     "created-at": { type: "string", description: "ISO time to record (default: now)" },
   },
   async run({ args }) {
+    // Flags first, so a typo fails before the outcomes and the bundle are read.
+    const priceIn = numberFlag("price-in", args["price-in"], { min: 0 });
+    const priceOut = numberFlag("price-out", args["price-out"], { min: 0 });
+    const tokensFlag = args["output-tokens"] !== undefined ? numberFlag("output-tokens", args["output-tokens"], { integer: true, min: 1 }) : null;
+    const seed = numberFlag("seed", args.seed, { integer: true });
     const rows: OutcomeRow[] = [];
     for await (const { value } of readJsonl(args.data, OutcomeRow)) rows.push(value);
     const src = JSON.parse(readFileSync(join(args.bundle, "manifest.json"), "utf8")) as { bundle_id: string; pool: PoolModel[] };
     const measured = measuredTokens(rows, args.model);
-    const fallback = args["output-tokens"] !== undefined ? Number(args["output-tokens"]) : Math.round(src.pool.reduce((a, p) => a + p.default_output_tokens, 0) / src.pool.length);
+    const fallback = tokensFlag ?? Math.round(src.pool.reduce((a, p) => a + p.default_output_tokens, 0) / src.pool.length);
     const model: PoolModel = {
       id: args.model,
       provider: args.provider,
-      input_per_mtok: Number(args["price-in"]),
-      output_per_mtok: Number(args["price-out"]),
+      input_per_mtok: priceIn,
+      output_per_mtok: priceOut,
       default_output_tokens: measured ?? fallback,
       output_tokens_source: measured !== null ? "measured" : "estimate",
       price_source: `pipeline add-model --price-in ${args["price-in"]} --price-out ${args["price-out"]}`,
@@ -60,7 +66,7 @@ export default defineCommand({
       createdAt: args["created-at"] ?? new Date().toISOString(),
       data: { name: basename(args.data), sha256: await sha256File(args.data), rows: rows.length },
       calibration: args.calibration as "platt" | "isotonic",
-      seed: Number(args.seed),
+      seed,
     });
     const st = res.stats;
     console.error(`[add-model] ${args.model}: ${res.n} outcomes (${res.positives} successes); head ${res.head.parts}, C ${res.head.C} (${res.head.selection.by}); out-of-fold AUROC ${st.val_auroc?.toFixed(3)} [lo ${st.val_auroc_lo?.toFixed(3)}], signal ${st.signal}${st.signal === "none" ? " — WARNING: served its constant base rate" : ""}`);

@@ -9,6 +9,7 @@ import { defineCommand } from "citty";
 import { OutcomeRow } from "../formats/outcomes.js";
 import { readJsonl, writeJsonl } from "../lib/jsonl.js";
 import { labelPlan } from "../stages/label-plan.js";
+import { numberFlag } from "../lib/flags.js";
 
 export default defineCommand({
   meta: { name: "label-plan", description: "Choose the N prompts to label for a new model before add-model (balanced over tasks; never test rows)" },
@@ -19,10 +20,8 @@ export default defineCommand({
     out: { type: "string", required: true, description: "plan JSONL to write (outcome rows, in plan order)" },
   },
   async run({ args }) {
-    const n = Number(args.n);
-    if (!Number.isInteger(n) || n < 1) throw new Error(`label-plan: --n must be a positive integer, got "${args.n}"`);
-    const seed = Number(args.seed);
-    if (!Number.isInteger(seed)) throw new Error(`label-plan: --seed must be an integer, got "${args.seed}"`);
+    const n = numberFlag("n", args.n, { integer: true, min: 1 });
+    const seed = numberFlag("seed", args.seed, { integer: true });
     const rows: OutcomeRow[] = [];
     for await (const { value } of readJsonl(args.data, OutcomeRow)) rows.push(value);
     const plan = labelPlan({ rows, n, seed });

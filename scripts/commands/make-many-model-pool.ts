@@ -9,6 +9,7 @@ import { dirname } from "node:path";
 import { manyModelPool } from "../convert/many-model-pool.js";
 import { OutcomeRow, PoolConfig } from "../formats/outcomes.js";
 import { readJsonFile, readJsonl, writeJsonl } from "../lib/jsonl.js";
+import { numberFlag } from "../lib/flags.js";
 
 export default defineCommand({
   meta: { name: "make-many-model-pool", description: "Subsample outcomes into a many-model pool (original, ~noisy, ~shuffled copy per model)" },
@@ -25,7 +26,7 @@ export default defineCommand({
     const rows: OutcomeRow[] = [];
     for await (const { value } of readJsonl(args.data, OutcomeRow)) rows.push(value);
     const pool = await readJsonFile(args.pool, PoolConfig);
-    const out = manyModelPool(rows, pool, { prompts: Number(args.prompts), flip: Number(args.flip), seed: Number(args.seed) });
+    const out = manyModelPool(rows, pool, { prompts: numberFlag("prompts", args.prompts, { integer: true, min: 1 }), flip: numberFlag("flip", args.flip, { min: 0, max: 1 }), seed: numberFlag("seed", args.seed, { integer: true }) });
     for (const f of [args["out-data"], args["out-pool"]]) mkdirSync(dirname(f), { recursive: true });
     await writeJsonl(args["out-data"], out.rows);
     writeFileSync(args["out-pool"], JSON.stringify(out.pool, null, 2) + "\n");

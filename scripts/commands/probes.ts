@@ -6,6 +6,7 @@
 import { defineCommand } from "citty";
 import { writeFile } from "node:fs/promises";
 import { loadProbesInput, runProbesParallel, type ProbesOptions } from "../stages/probes.js";
+import { numberFlag } from "../lib/flags.js";
 
 export default defineCommand({
   meta: { name: "probes", description: "Fit per-model linear probes on teacher activations; writes probes.json" },
@@ -25,11 +26,11 @@ export default defineCommand({
     if (layers.some((l) => !Number.isInteger(l))) throw new Error(`--layers: expected integers, got ${args.layers}`);
     const input = await loadProbesInput({ dataset: args.dataset, activations: args.activations, teacher: args.teacher, layers });
     const options: Partial<ProbesOptions> = {};
-    if (args.seed !== undefined) options.seed = Number(args.seed);
-    if (args.reps !== undefined) options.bootstrapReps = Number(args.reps);
+    if (args.seed !== undefined) options.seed = numberFlag("seed", args.seed, { integer: true });
+    if (args.reps !== undefined) options.bootstrapReps = numberFlag("reps", args.reps, { integer: true, min: 1 });
     if (args.stack) options.stackLayers = true;
     const t0 = performance.now();
-    const threads = args.threads === undefined ? 1 : Number(args.threads);
+    const threads = args.threads === undefined ? 1 : numberFlag("threads", args.threads, { integer: true, min: 1 });
     const result = await runProbesParallel({ ...input, options, onProgress: (m) => console.error(m), now: () => performance.now() }, threads);
     await writeFile(args.out, JSON.stringify(result));
     console.error(`probes: ${Object.keys(result.models).length} models in ${((performance.now() - t0) / 1000).toFixed(1)} s → ${args.out}`);

@@ -7,6 +7,7 @@
  */
 import { defineCommand } from "citty";
 import { exportFile, exportPages, pullRows, textsByHmac } from "../stages/pull.js";
+import { numberFlag } from "../lib/flags.js";
 
 export default defineCommand({
   meta: { name: "pull", description: "Export the worker's decision log with feedback into outcome rows for `build` (docs/loop.md)" },
@@ -32,7 +33,7 @@ export default defineCommand({
     if (args.url) {
       const key = process.env[args["key-env"]];
       if (!key) throw new Error(`no API key in $${args["key-env"]} (a key with the export scope)`);
-      decisions = exportPages(args.url, key, Number(args.since), fetch, 5000, { cursor: args.cursor, onEnd: (e) => (resume = e.resume_cursor ?? resume) });
+      decisions = exportPages(args.url, key, numberFlag("since", args.since, { integer: true, min: 0 }), fetch, 5000, { cursor: args.cursor, onEnd: (e) => (resume = e.resume_cursor ?? resume) });
     } else {
       const files = args.from!.split(",");
       decisions = (async function* () {

@@ -11,8 +11,7 @@ import type { TrainConfigInput } from "../distill/trainer.js";
 import { readJsonFile, readJsonl } from "../lib/jsonl.js";
 import type { WeightDtype } from "../onnx/export-student.js";
 import { runDistill, writeDistill } from "../stages/distill.js";
-
-const num = (v: string | undefined): number | undefined => (v === undefined || v === "" ? undefined : Number(v));
+import { optionalNumberFlag } from "../lib/flags.js";
 
 export default defineCommand({
   meta: { name: "distill", description: "Train the hashed n-gram student on labels (and optional teacher logits); write student.onnx + distill.json" },
@@ -38,15 +37,15 @@ export default defineCommand({
     for await (const { value } of readJsonl(args.data, DistillInputRow)) rows.push(value);
     const featurizer = args.featurizer ? await readJsonFile(args.featurizer, FeaturizerSpec) : undefined;
     const cfg: Record<string, number | undefined> = {
-      seed: num(args.seed),
-      dim: num(args.dim),
-      hidden: num(args.hidden),
-      alpha: num(args.alpha),
-      lr: num(args.lr),
-      batchSize: num(args.batch),
-      maxEpochs: num(args.epochs),
-      patience: num(args.patience),
-      weightDecay: num(args["weight-decay"]),
+      seed: optionalNumberFlag("seed", args.seed, { integer: true }),
+      dim: optionalNumberFlag("dim", args.dim, { integer: true, min: 1 }),
+      hidden: optionalNumberFlag("hidden", args.hidden, { integer: true, min: 1 }),
+      alpha: optionalNumberFlag("alpha", args.alpha, { min: 0, max: 1 }),
+      lr: optionalNumberFlag("lr", args.lr, { min: 0 }),
+      batchSize: optionalNumberFlag("batch", args.batch, { integer: true, min: 1 }),
+      maxEpochs: optionalNumberFlag("epochs", args.epochs, { integer: true, min: 1 }),
+      patience: optionalNumberFlag("patience", args.patience, { integer: true, min: 0 }),
+      weightDecay: optionalNumberFlag("weight-decay", args["weight-decay"], { min: 0 }),
     };
     const train = Object.fromEntries(Object.entries(cfg).filter(([, v]) => v !== undefined)) as TrainConfigInput;
     const res = runDistill({

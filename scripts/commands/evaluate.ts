@@ -6,8 +6,7 @@
 import { defineCommand } from "citty";
 import type { EvalSplit } from "../evaluate/evaluate-bundle.js";
 import { runEvaluate } from "../stages/evaluate.js";
-
-const num = (v: string | undefined): number | undefined => (v === undefined || v === "" ? undefined : Number(v));
+import { optionalNumberFlag } from "../lib/flags.js";
 
 export default defineCommand({
   meta: { name: "evaluate", description: "Evaluate a bundle on an outcomes JSONL: per-model AUROC/calibration vs baselines, routing accuracy–cost; writes report.md, metrics.json, SVGs" },
@@ -30,8 +29,8 @@ export default defineCommand({
       out: args.out,
       split: args.split as EvalSplit,
       trainData: args["train-data"],
-      seed: num(args.seed),
-      reps: num(args.reps),
+      seed: optionalNumberFlag("seed", args.seed, { integer: true }),
+      reps: optionalNumberFlag("reps", args.reps, { integer: true, min: 1 }),
       teacher: args.teacher,
     });
     const h = res.result.manifestMetrics.headline;

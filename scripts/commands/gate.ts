@@ -11,6 +11,7 @@ import { OutcomeRow } from "../formats/outcomes.js";
 import { readJsonl } from "../lib/jsonl.js";
 import { readBundleDir } from "../lib/ope/replay.js";
 import { formatGate, runGate } from "../stages/gate.js";
+import { optionalNumberFlag } from "../lib/flags.js";
 
 export default defineCommand({
   meta: { name: "gate", description: "Estimate a candidate bundle's value off-policy from the logged (ε-greedy) rows and say promote / don't promote (docs/loop.md)" },
@@ -27,15 +28,14 @@ export default defineCommand({
   async run({ args }) {
     const rows: OutcomeRow[] = [];
     for (const file of args.log.split(",")) for await (const { value } of readJsonl(file, OutcomeRow)) rows.push(value);
-    const num = (s: string | undefined) => (s === undefined ? undefined : Number(s));
     const report = await runGate({
       candidate: await readBundleDir(args.candidate),
       current: await readBundleDir(args.current),
       rows,
-      lambda: num(args.lambda),
+      lambda: optionalNumberFlag("lambda", args.lambda, { min: 0 }),
       policy: args.policy === "logged" ? "logged" : Policy.parse(JSON.parse(args.policy)),
-      successMargin: num(args["success-margin"]),
-      minRows: num(args["min-rows"]),
+      successMargin: optionalNumberFlag("success-margin", args["success-margin"], { min: 0, max: 1 }),
+      minRows: optionalNumberFlag("min-rows", args["min-rows"], { integer: true, min: 0 }),
     });
     console.log(formatGate(report));
     if (args.out) await writeFile(args.out, JSON.stringify(report, null, 2) + "\n");

@@ -18,3 +18,8 @@ export function numberFlag(flag: string, raw: string, rule: NumberFlagRule = {})
   if (!ok) throw new Error(`--${flag} must be ${kind}${range}, got "${raw}"`);
   return x;
 }
+
+/** An optional numeric flag: undefined (or empty) stays undefined, so the stage's default applies; anything else is checked. */
+export function optionalNumberFlag(flag: string, raw: string | undefined, rule: NumberFlagRule = {}): number | undefined {
+  return raw === undefined || raw === "" ? undefined : numberFlag(flag, raw, rule);
+}

@@ -5,7 +5,7 @@
  */
 import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import { numberFlag } from "../../scripts/lib/flags.js";
+import { numberFlag, optionalNumberFlag } from "../../scripts/lib/flags.js";
 
 describe("numberFlag", () => {
   it("parses numbers within the rule", () => {
@@ -24,6 +24,13 @@ describe("numberFlag", () => {
     ["since", "Infinity", { integer: true, min: 0 }, /--since must be an integer ≥ 0/],
   ] as const)("refuses --%s %j", (flag, raw, rule, message) => {
     expect(() => numberFlag(flag, raw, rule)).toThrow(message);
+  });
+
+  it("leaves an absent optional flag to the stage's default and checks a given one", () => {
+    expect(optionalNumberFlag("reps", undefined, { integer: true, min: 1 })).toBeUndefined();
+    expect(optionalNumberFlag("reps", "", { integer: true, min: 1 })).toBeUndefined();
+    expect(optionalNumberFlag("reps", "200", { integer: true, min: 1 })).toBe(200);
+    expect(() => optionalNumberFlag("alpha", "0.5x", { min: 0, max: 1 })).toThrow(/--alpha must be a number in \[0, 1\], got "0.5x"/);
   });
 
   it("add-model refuses a price that is not a number, naming the flag", () => {

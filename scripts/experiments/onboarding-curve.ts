@@ -8,8 +8,8 @@
  *   head    the new head on the frozen trunk (scripts/stages/new-head.ts, parts and C by 5-fold CV within N)
  *   scratch a student trained from scratch on the same N (same trainer config, every 5th sampled prompt as its val split)
  *   tfidf   TF-IDF logistic on the same N (vocabulary from the N texts, C by the same 5-fold CV)
- * and the full-data head: same frozen trunk, every train row of m, parts and C
- * chosen on m's val split. Nothing is chosen on test. Runs in phases so a
+ * and the full-data head: same frozen trunk, every train row of m, parts (the
+ * head's sets plus task+heads on a task-prior trunk) and C chosen on m's val split. Nothing is chosen on test. Runs in phases so a
  * short budget still yields the headline: every model at N = 100 with every
  * seed first, then the other Ns; JSON and markdown are rewritten after every
  * cell. Trunks are cached under .cache/onboarding/. An experiment: no bundle.
@@ -37,7 +37,8 @@ import { auroc } from "../lib/stats/metrics.js";
 import { TfidfVectorizer } from "../lib/tfidf.js";
 import { exportStudent } from "../onnx/export-student.js";
 import { cvPath, stratifiedFolds } from "../stages/head-blocks.js";
-import { fitNewHead, HEAD_COMBINE, HEAD_CS, HEAD_FOLDS, HEAD_HEADS_SCALE, HEAD_PARTS, HEAD_PARTS_TASK, HEAD_SELECT, headLogit, hiddenOf, taskProbsOf, type HeadCombine, type HeadExample, type HeadOptions, type HeadParts, type HeadSelect } from "../stages/new-head.js";
+import { defaultHeadParts, fitNewHead, HEAD_COMBINE, HEAD_CS, HEAD_FOLDS, HEAD_HEADS_SCALE, HEAD_PARTS, HEAD_PARTS_TASK, HEAD_SELECT, hiddenOf, type HeadCombine, type HeadExample, type HeadOptions, type HeadParts, type HeadSelect } from "../stages/new-head.js";
+import { headLogit, taskProbsOf } from "../stages/head-column.js";
 import { taskBalancedOrder } from "../stages/label-plan.js";
 import { onboardingMarkdown, type Cell, type CurveReport } from "./onboarding-table.js";
 
@@ -163,7 +164,10 @@ for (const m of models) {
   trunks.set(m, { w, h, test, pool: trainPool });
   // --eval val --full-on-val: the full-data head selected and scored on val (selection on the scored rows: its AUROC is
   // optimistic by that choice, so the share it gives the N-row head is, if anything, low).
-  const full = onVal && !values["full-on-val"] ? null : fitNewHead(w, trainPool.map(example(m)), { ...headOpts, val: val.map(example(m)) });
+  // The full-data head chooses on m's val split among the N-row head's sets and the strongest earlier default
+  // (task+heads on a task-prior trunk), so a set that is weaker with all rows cannot shrink the denominator of the share.
+  const fullParts = [...new Set([...(parts ?? defaultHeadParts(w)), ...(w.task ? (["task+heads"] as HeadParts[]) : [])])];
+  const full = onVal && !values["full-on-val"] ? null : fitNewHead(w, trainPool.map(example(m)), { ...headOpts, parts: fullParts, val: val.map(example(m)) });
   const H = w.shape.hidden;
   const fullA = !full ? null : testAuroc(m, test, (i, k) => headLogit(full, h.subarray(k * H, (k + 1) * H), feats[i].ids, w.wideNorm, w.wideTfidf, taskProbsOf(w, feats[i].ids, h.subarray(k * H, (k + 1) * H))));
   report.models[m] = { train_rows: trainPool.length, val_rows: val.length, test_rows: test.length, full_head: fullA, full_parts: full?.parts ?? "", full_C: full?.C ?? NaN, cells: [] };

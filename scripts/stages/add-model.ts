@@ -23,7 +23,8 @@ import { weightsFromOnnx } from "../distill/weights-io.js";
 import { rowText } from "../evaluate/score.js";
 import { majorityLabel, successRate, type OutcomeRow } from "../formats/outcomes.js";
 import { fitMonotoneCalibration } from "../lib/calibration-fit.js";
-import { appendHead, fitNewHead, type NewHead } from "./new-head.js";
+import { appendHead } from "./head-column.js";
+import { fitNewHead, type NewHead } from "./new-head.js";
 
 export interface AddModelInput {
   /** Directory of the source bundle (manifest.json, student.onnx, golden.jsonl). */

@@ -7,36 +7,43 @@
  * part, the existing models' logits ("heads": linear in the student's own
  * columns, so they fold into the new column at no graph cost) and, when the
  * bundle has a task prior, its task probabilities ("task": their weights are
- * the new column of the prior's table). C is chosen per
+ * the new column of the prior's table) or one feature Σ_t p_t·r̂_t of the new
+ * model's empirical-Bayes task logits r̂ ("rate", scripts/stages/task-rates.ts:
+ * fitted on labels, so refitted inside every CV fold; r̂ scaled is the new
+ * column of the prior's table). C is chosen per
  * candidate set on a held-out score (log-loss or AUROC): on a validation set
  * when one is given, else by stratified K-fold cross-validation (optionally
  * repeated) within the N labelled prompts, since small N has no separate
  * validation split. The served head is the best set, or an average of the
  * sets' fits; either way it folds into one more output column (w2, b2,
- * wide, task prior) and every existing weight is copied unchanged. Pure maths; no I/O,
- * never sees test rows.
+ * wide, task prior; head-column.ts appends it) and every existing weight is
+ * copied unchanged. Pure maths; no I/O, never sees test rows.
  */
-import { forward, taskProbs, type StudentWeights } from "../../src/core/student.js";
+import { forward, type StudentWeights } from "../../src/core/student.js";
 import { fitLogistic, type LinearFit } from "../lib/linear/logistic.js";
 import type { CsrMatrix } from "../lib/linear/sparse.js";
 import { auroc } from "../lib/stats/metrics.js";
-import { wideLogits, wideMatrix } from "../distill/wide.js";
+import { wideMatrix } from "../distill/wide.js";
 import { BlockRows, cvPath, denseDesign, fitBlock, meanLoss, stratifiedFolds, type Block } from "./head-blocks.js";
+import { meanTaskLogits, rateFeature, taskRates } from "./task-rates.js";
+import { taskProbsOf, type HeadColumn } from "./head-column.js";
 
 /**
  * Feature sets: trunk activations h ("deep"), a new wide column, the existing
  * models' logits ("heads"), and their mean ("mean": one shared-difficulty
  * feature, scaled by MEAN_SCALE so its L2 prior is MEAN_SCALE² times weaker).
  */
-export const ALL_HEAD_PARTS = ["deep", "wide", "deep+wide", "deep+heads", "deep+wide+heads", "heads", "wide+heads", "mean", "mean+deep", "mean+deep+wide", "mean+deep+heads", "mean+deep+wide+heads", "task+heads", "task+deep+heads", "task+deep+wide+heads", "task+mean", "task+mean+deep"] as const;
+export const ALL_HEAD_PARTS = ["deep", "wide", "deep+wide", "deep+heads", "deep+wide+heads", "heads", "wide+heads", "mean", "mean+deep", "mean+deep+wide", "mean+deep+heads", "mean+deep+wide+heads", "task+heads", "task+deep+heads", "task+deep+wide+heads", "task+mean", "task+mean+deep", "rate+heads", "rate+task+heads"] as const;
 export type HeadParts = (typeof ALL_HEAD_PARTS)[number];
 /** The candidates add-model tries by default (chosen on validation: docs/student.md, "Onboarding a new model"). */
 export const HEAD_PARTS: HeadParts[] = ["deep", "wide", "deep+wide", "deep+heads", "deep+wide+heads"];
 /**
- * The one set tried on a bundle with a task prior: per-task offsets plus the existing heads' span. Choosing among
- * several sets by cross-validation at N = 100 cost more than any set gained (docs/student.md, "Onboarding on the v5 trunk").
+ * The one set tried on a bundle with a task prior: the new model's per-task logits by empirical Bayes (one "rate"
+ * feature) plus the existing heads' span. On validation it beat task+heads (free per-task offsets) at every N tried:
+ * 74.8 / 84.9 / 88.1% of the full-data lift at N = 25 / 50 / 100 against 57.1 / 81.1 / 86.6% (docs/student.md,
+ * "The rate block"). Choosing among several sets by cross-validation at N = 100 cost more than any set gained.
  */
-export const HEAD_PARTS_TASK: HeadParts[] = ["task+heads"];
+export const HEAD_PARTS_TASK: HeadParts[] = ["rate+heads"];
 
 /** The candidate sets add-model tries on these weights when none are given. */
 export function defaultHeadParts(weights: StudentWeights): HeadParts[] {
@@ -51,6 +58,8 @@ export const HEAD_COMBINE: HeadCombine = "best";
 export const HEAD_SELECT: HeadSelect = "loss";
 /** Scale of the "task" block (the bundle's task probabilities; sets with it are tried only when the bundle has a task prior). */
 export const HEAD_TASK_SCALE = 1;
+/** Scale of the "rate" block (one feature: the empirical-Bayes task logits of scripts/stages/task-rates.ts under the bundle's task probabilities). */
+export const HEAD_RATE_SCALE = 1;
 /** Scale of the "heads" block: its L2 prior 16× weaker than deep's and wide's, so the fit leans on the existing heads' span. */
 export const HEAD_HEADS_SCALE = 4;
 
@@ -80,14 +89,8 @@ export interface HeadMember {
   weight: number;
 }
 
-/** The new output column in the student's own layout (raw h, wide table with idf folded in). */
-export interface NewHead {
-  w2: Float64Array; // H
-  b2: number;
-  /** V; null when the bundle has no wide part (or the chosen parts leave it out: then zeros). */
-  wide: Float64Array | null;
-  /** T: the new column of the task prior's logit table; null when the bundle has none. */
-  prior: Float64Array | null;
+/** The fitted head: its output column (head-column.ts) and how it was chosen. */
+export interface NewHead extends HeadColumn {
   /** The chosen set, or "mean(a,b,…)" / "weighted(…)" for an average of sets. */
   parts: string;
   /** C of the chosen set, or of the highest-weight member of an average. */
@@ -173,7 +176,7 @@ export function fitNewHead(weights: StudentWeights, train: HeadExample[], opts: 
   };
   const n = train.length;
   const y = Float64Array.from(train, (x) => x.y);
-  const candidates = (opts.parts ?? defaultHeadParts(weights)).filter((p) => (hasWide || !p.includes("wide")) && (T > 0 || !p.includes("task")));
+  const candidates = (opts.parts ?? defaultHeadParts(weights)).filter((p) => (hasWide || !p.includes("wide")) && (T > 0 || (!p.includes("task") && !p.includes("rate"))));
   if (candidates.length === 0) throw new Error("add-model: no candidate head parts for a bundle without a wide part");
   const wideTr = g ? wideMatrix(train.map((x) => ({ ids: x.ids, dense: x.dense })), g, weights.wideTfidf) : null;
   const op = (p: HeadParts, d: { data: Float64Array; width: number }, wide: CsrMatrix | null, rows: Int32Array) => new BlockRows(d.width > 0 ? d.data : null, d.width, p.includes("wide") ? wide : null, rows);
@@ -187,11 +190,21 @@ export function fitNewHead(weights: StudentWeights, train: HeadExample[], opts: 
   const foldSets = Array.from({ length: repeats }, (_, r) => stratifiedFolds(y, k, (opts.seed ?? 1) + 7919 * r));
   const tried: NewHead["selection"]["tried"] = [];
   // Per candidate set: every C's held-out logits (on val, or out-of-fold averaged over the repeats).
+  // The "rate" block is fitted on labels, so its task logits come only from rows the fit may see: all N, or a fold's training rows.
+  const rbar = T > 0 ? meanTaskLogits(weights.task!.prior, T, M) : new Float64Array(0);
+  const rateBlock = (rows: Int32Array | null): Rate => {
+    const rates = taskRates(aTr.p, y, rows, rbar);
+    const e = rateFeature(aTr.p, rates);
+    const seen = rows ? Float64Array.from(rows, (i) => e[i]) : e;
+    return { rates, e, b: { ...fitBlock(seen, seen.length, 1), scale: HEAD_RATE_SCALE } };
+  };
+  const design = (parts: HeadParts, a: Acts, count: number, rate: Rate | null, e?: Float64Array) => denseDesign([...blocksOf(parts, a, blocks, M), ...(rate ? [{ x: e ?? rate.e, b: rate.b }] : [])], count);
   const perSet = candidates.map((parts) => {
-    const dTr = denseDesign(blocksOf(parts, aTr, blocks, M), n);
+    const rate = parts.includes("rate") ? rateBlock(null) : null;
+    const dTr = design(parts, aTr, n, rate);
     let path: Array<{ C: number; held: Float64Array; fit?: LinearFit }>;
     if (aVa) {
-      const opVa = op(parts, denseDesign(blocksOf(parts, aVa, blocks, M), val.length), wideVa, Int32Array.from({ length: val.length }, (_, i) => i));
+      const opVa = op(parts, design(parts, aVa, val.length, rate, rate ? rateFeature(aVa.p, rate.rates) : undefined), wideVa, Int32Array.from({ length: val.length }, (_, i) => i));
       let prev: LinearFit | undefined;
       path = Cs.map((C) => {
         prev = fitLogistic(op(parts, dTr, wideTr, all), y, { lambda: 1 / (C * n), init: prev, gtol: 1e-5, maxIter: 300 });
@@ -201,7 +214,11 @@ export function fitNewHead(weights: StudentWeights, train: HeadExample[], opts: 
         return { C, held: z, fit: prev };
       });
     } else {
-      const runs = foldSets.map((folds) => cvPath((rows) => op(parts, dTr, wideTr, rows), y, Cs, folds, k));
+      const foldOps = (tr: Int32Array, te: Int32Array): [BlockRows, BlockRows] => {
+        const d = design(parts, aTr, n, rateBlock(tr));
+        return [op(parts, d, wideTr, tr), op(parts, d, wideTr, te)];
+      };
+      const runs = foldSets.map((folds) => cvPath((rows) => op(parts, dTr, wideTr, rows), y, Cs, folds, k, rate ? foldOps : undefined));
       path = Cs.map((C, c) => ({ C, held: Float64Array.from({ length: n }, (_, i) => runs.reduce((a, r) => a + r[c].oof[i], 0) / repeats) }));
     }
     const scored = path.map((p) => ({ ...p, loss: meanLoss(p.held, yHeld), auroc: auroc(Array.from(p.held), binary(yHeld)) }));
@@ -209,7 +226,7 @@ export function fitNewHead(weights: StudentWeights, train: HeadExample[], opts: 
     // Lower is better; AUROC ties (common on a small held-out set) fall back to log-loss.
     const score = (p: (typeof scored)[number]) => (selectBy === "auroc" ? -(p.auroc ?? 0.5) + 1e-9 * p.loss : p.loss);
     const best = scored.reduce((a, b) => (score(b) < score(a) ? b : a));
-    return { parts, dTr, ...best, score: score(best) };
+    return { parts, dTr, rate, ...best, score: score(best) };
   });
   const first = perSet.reduce((a, b) => (b.score < a.score ? b : a));
   const minLoss = Math.min(...perSet.map((p) => p.loss));
@@ -226,7 +243,7 @@ export function fitNewHead(weights: StudentWeights, train: HeadExample[], opts: 
   const heldOut = new Float64Array(yHeld.length);
   for (const mem of members) {
     const fit = mem.fit ?? fitLogistic(op(mem.parts, mem.dTr, wideTr, all), y, { lambda: 1 / (mem.C * n), gtol: 1e-6, maxIter: 500 });
-    const col = foldColumn(weights, fit, mem.parts, blocks, g);
+    const col = foldColumn(weights, fit, mem.parts, blocks, g, mem.rate);
     for (let j = 0; j < H; j++) w2[j] += mem.weight * col.w2[j];
     if (wide && col.wide) for (let v = 0; v < wide.length; v++) wide[v] += mem.weight * col.wide[v];
     if (prior && col.prior) for (let t = 0; t < T; t++) prior[t] += mem.weight * col.prior[t];
@@ -249,6 +266,13 @@ export function fitNewHead(weights: StudentWeights, train: HeadExample[], opts: 
   };
 }
 
+/** The "rate" block of one fit: the task logits it was built from, the feature on the training rows and its standardisation. */
+interface Rate {
+  rates: Float64Array;
+  e: Float64Array;
+  b: Block;
+}
+
 interface Blocks {
   h: Block;
   z: Block;
@@ -258,7 +282,7 @@ interface Blocks {
 
 const meanOf = (z: Float64Array, M: number) => Float64Array.from({ length: z.length / M }, (_, i) => z.subarray(i * M, (i + 1) * M).reduce((a, b) => a + b, 0) / M);
 
-/** The dense blocks a feature set uses, in design order: deep, heads, mean, task. */
+/** The dense blocks a feature set uses, in design order: deep, heads, mean, task (then "rate", added by the caller). */
 function blocksOf(p: HeadParts, a: Acts, b: Blocks, M: number): Array<{ x: Float64Array; b: Block }> {
   return [
     ...(p.includes("deep") ? [{ x: a.h, b: b.h }] : []),
@@ -269,7 +293,7 @@ function blocksOf(p: HeadParts, a: Acts, b: Blocks, M: number): Array<{ x: Float
 }
 
 /** One fit's coefficients folded into the student's layout: standardisation and scales undone, existing logits expanded into their own columns. */
-function foldColumn(weights: StudentWeights, fit: LinearFit, parts: HeadParts, blocks: Blocks, g: Float64Array | null): { w2: Float64Array; b2: number; wide: Float64Array | null; prior: Float64Array | null } {
+function foldColumn(weights: StudentWeights, fit: LinearFit, parts: HeadParts, blocks: Blocks, g: Float64Array | null, rate: Rate | null): { w2: Float64Array; b2: number; wide: Float64Array | null; prior: Float64Array | null } {
   const { hidden: H, buckets: V, outputs: M } = weights.shape;
   const T = taskCount(weights);
   const w2 = new Float64Array(H);
@@ -303,61 +327,11 @@ function foldColumn(weights: StudentWeights, fit: LinearFit, parts: HeadParts, b
   }
   // Σ_t γ_t·p_t is the new column of the task prior's table itself.
   if (parts.includes("task")) raw(blocks.p).forEach((c, t) => (prior![t] += c));
+  // c·Σ_t p_t·r̂_t is the task-logit vector r̂ scaled into the same column.
+  if (rate) {
+    const c = raw(rate.b)[0];
+    for (let t = 0; t < T; t++) prior![t] += c * rate.rates[t];
+  }
   if (wide && parts.includes("wide")) for (let v = 0; v < V; v++) wide[v] += g![v] * fit.w[at + v];
   return { w2, b2, wide, prior };
-}
-
-/**
- * The head's logit for one prompt from its trunk activations h and (with a
- * task prior) the bundle's task probabilities p, in float64 (the reference
- * the exported column is checked against).
- */
-export function headLogit(head: NewHead, h: ArrayLike<number>, ids: ArrayLike<number>, wideNorm?: ArrayLike<number>, wideTfidf?: boolean, p?: ArrayLike<number>): number {
-  let z = head.b2;
-  for (let j = 0; j < head.w2.length; j++) z += head.w2[j] * h[j];
-  if (head.wide && wideNorm) z += wideLogits({ table: head.wide, norm: wideNorm, tfidf: wideTfidf }, ids, 1)[0];
-  if (head.prior) {
-    if (!p) throw new Error("headLogit: the head has a task-prior column; pass the bundle's task probabilities");
-    for (let t = 0; t < head.prior.length; t++) z += head.prior[t] * p[t];
-  }
-  return z;
-}
-
-/** The bundle's task probabilities for one prompt from its ids and trunk activations h (empty without a task prior): headLogit's p. */
-export function taskProbsOf(weights: StudentWeights, ids: ArrayLike<number>, h: ArrayLike<number>): Float64Array {
-  return taskCount(weights) > 0 ? taskProbs(weights.task!, { ids, h, norm: weights.wideNorm, tfidf: weights.wideTfidf }) : new Float64Array(0);
-}
-
-/** The student with one more output column: every existing weight copied bit for bit, the new head appended last. */
-export function appendHead(w: StudentWeights, head: NewHead): StudentWeights {
-  const { hidden: H, buckets: V, outputs: M } = w.shape;
-  const M1 = M + 1;
-  const w2 = new Float32Array(H * M1);
-  for (let j = 0; j < H; j++) {
-    w2.set(w.w2.subarray(j * M, (j + 1) * M), j * M1);
-    w2[j * M1 + M] = head.w2[j];
-  }
-  const b2 = new Float32Array(M1);
-  b2.set(w.b2);
-  b2[M] = head.b2;
-  const out: StudentWeights = { ...w, shape: { ...w.shape, outputs: M1 }, w2, b2 };
-  if (w.wide && w.wideNorm) {
-    const wide = new Float32Array(V * M1);
-    for (let j = 0; j < V; j++) {
-      wide.set(w.wide.subarray(j * M, (j + 1) * M), j * M1);
-      wide[j * M1 + M] = head.wide ? head.wide[j] : 0;
-    }
-    out.wide = wide;
-    out.wideNorm = w.wideNorm;
-  }
-  if (w.task) {
-    const T = w.task.bias.length;
-    const prior = new Float32Array(T * M1);
-    for (let t = 0; t < T; t++) {
-      prior.set(w.task.prior.subarray(t * M, (t + 1) * M), t * M1);
-      prior[t * M1 + M] = head.prior ? head.prior[t] : 0;
-    }
-    out.task = { ...w.task, prior };
-  }
-  return out;
 }

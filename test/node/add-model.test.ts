@@ -21,7 +21,8 @@ import { weightsFromOnnx } from "../../scripts/distill/weights-io.js";
 import type { OutcomeRow } from "../../scripts/formats/outcomes.js";
 import { IO, type WeightDtype } from "../../scripts/onnx/export-student.js";
 import { addModel } from "../../scripts/stages/add-model.js";
-import { ALL_HEAD_PARTS, fitNewHead, headLogit, taskProbsOf } from "../../scripts/stages/new-head.js";
+import { headLogit, taskProbsOf } from "../../scripts/stages/head-column.js";
+import { ALL_HEAD_PARTS, fitNewHead } from "../../scripts/stages/new-head.js";
 import { verifyBundle } from "../../scripts/stages/promote.js";
 
 const spec: FeaturizerSpec = { kind: "hashed-ngram-v1", buckets: 1024, word_ngrams: [1, 2], char_ngrams: [3], max_features: 128, lowercase: true, seed: 5 };
@@ -127,9 +128,9 @@ describe.each([
     expect(res.head.prior !== null).toBe(task !== false); // a task prior gets a new column of its table
     expect(ref.task?.prior.length ?? 0).toBe(task ? 3 * 3 : 0);
     expect(ref.task?.input).toBe(task || undefined);
-    // The head learnt the planted signal (out-of-fold AUROC). With a task prior the default set is task+heads, which
+    // The head learnt the planted signal (out-of-fold AUROC). With a task prior the default set is rate+heads, which
     // cannot see these words on a random prior, so only the set is checked there.
-    if (task) expect(res.head.parts).toBe("task+heads");
+    if (task) expect(res.head.parts).toBe("rate+heads");
     else expect(res.stats.val_auroc).toBeGreaterThan(0.7);
   });
 });

@@ -114,7 +114,7 @@ function tfidfAuroc(m: string, sample: number[], test: number[], seed: number): 
   const X = vec.transform(texts);
   const y = Float64Array.from(sample, (i) => rowRate(rows[i], m));
   const k = Math.min(HEAD_FOLDS, sample.length);
-  const path = cvPath((r) => new CsrRows(X, r), y, HEAD_CS, stratifiedFolds(y, k, seed), k);
+  const path = cvPath((tr, te) => [new CsrRows(X, tr), new CsrRows(X, te)], y, HEAD_CS, stratifiedFolds(y, k, seed), k);
   const best = path.reduce((a, b) => (b.loss < a.loss ? b : a));
   const fit = fitLogistic(new CsrRows(X), y, { lambda: 1 / (best.C * sample.length), gtol: 1e-6, maxIter: 500 });
   const Xt = vec.transform(test.map((i) => rowText(rows[i])));

@@ -68,20 +68,13 @@ export const meanLoss = (z: ArrayLike<number>, y: ArrayLike<number>) => {
 };
 
 /**
- * K-fold C choice for one operator family: makeOp(rows) gives the design on a
- * row subset (or foldOps(train, test) both, when the design is fitted on the
- * fold's training rows). Each fold walks C upward with warm starts. Returns the pooled
- * out-of-fold log-loss and margins per C.
+ * K-fold C choice for one operator family: foldOps(train, test) gives the
+ * design on a fold's training and held-out rows (one call per fold, so a design
+ * fitted on the training rows' labels, like new-head's "rate" block, never sees
+ * the held-out ones). Each fold walks C upward with warm starts. Returns the
+ * pooled out-of-fold log-loss and margins per C.
  */
-export function cvPath(
-  makeOp: (rows: Int32Array) => LinearOperator,
-  y: ArrayLike<number>,
-  Cs: number[],
-  folds: Int32Array,
-  k: number,
-  // For designs that depend on the training fold's labels (the "rate" block): both operators from one fold.
-  foldOps?: (train: Int32Array, test: Int32Array) => [LinearOperator, LinearOperator],
-): Array<{ C: number; loss: number; oof: Float64Array }> {
+export function cvPath(foldOps: (train: Int32Array, test: Int32Array) => [LinearOperator, LinearOperator], y: ArrayLike<number>, Cs: number[], folds: Int32Array, k: number): Array<{ C: number; loss: number; oof: Float64Array }> {
   const n = y.length;
   const grid = [...Cs].sort((p, q) => p - q);
   const oof = grid.map(() => new Float64Array(n));
@@ -89,7 +82,7 @@ export function cvPath(
     const tr = Int32Array.from({ length: n }, (_, i) => i).filter((i) => folds[i] !== f);
     const te = Int32Array.from({ length: n }, (_, i) => i).filter((i) => folds[i] === f);
     if (te.length === 0 || tr.length === 0) continue;
-    const [opTr, opTe] = foldOps ? foldOps(tr, te) : [makeOp(tr), makeOp(te)];
+    const [opTr, opTe] = foldOps(tr, te);
     const yTr = Float64Array.from(tr, (i) => y[i]);
     const z = new Float64Array(te.length);
     let prev: LinearFit | undefined;

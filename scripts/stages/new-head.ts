@@ -214,11 +214,12 @@ export function fitNewHead(weights: StudentWeights, train: HeadExample[], opts: 
         return { C, held: z, fit: prev };
       });
     } else {
+      // A "rate" design is refitted on each fold's training rows; the others are label-free, so every fold shares dTr.
       const foldOps = (tr: Int32Array, te: Int32Array): [BlockRows, BlockRows] => {
-        const d = design(parts, aTr, n, rateBlock(tr));
+        const d = rate ? design(parts, aTr, n, rateBlock(tr)) : dTr;
         return [op(parts, d, wideTr, tr), op(parts, d, wideTr, te)];
       };
-      const runs = foldSets.map((folds) => cvPath((rows) => op(parts, dTr, wideTr, rows), y, Cs, folds, k, rate ? foldOps : undefined));
+      const runs = foldSets.map((folds) => cvPath(foldOps, y, Cs, folds, k));
       path = Cs.map((C, c) => ({ C, held: Float64Array.from({ length: n }, (_, i) => runs.reduce((a, r) => a + r[c].oof[i], 0) / repeats) }));
     }
     const scored = path.map((p) => ({ ...p, loss: meanLoss(p.held, yHeld), auroc: auroc(Array.from(p.held), binary(yHeld)) }));

@@ -22,7 +22,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { featurize } from "../../src/core/featurizer.js";
-import { forward, type StudentWeights } from "../../src/core/student.js";
+import { forward, taskProbsOf, type StudentWeights } from "../../src/core/student.js";
 import { mulberry32, permutation } from "../../src/core/random.js";
 import { BuildConfig } from "../stages/build-config.js";
 import { runDistill } from "../stages/distill.js";
@@ -38,7 +38,7 @@ import { TfidfVectorizer } from "../lib/tfidf.js";
 import { exportStudent } from "../onnx/export-student.js";
 import { cvPath, stratifiedFolds } from "../stages/head-blocks.js";
 import { defaultHeadParts, fitNewHead, HEAD_COMBINE, HEAD_CS, HEAD_FOLDS, HEAD_HEADS_SCALE, HEAD_PARTS, HEAD_PARTS_TASK, HEAD_SELECT, hiddenOf, type HeadCombine, type HeadExample, type HeadOptions, type HeadParts, type HeadSelect } from "../stages/new-head.js";
-import { headLogit, taskProbsOf } from "../stages/head-column.js";
+import { headLogit } from "../stages/head-column.js";
 import { taskBalancedOrder } from "../stages/label-plan.js";
 import { onboardingMarkdown, type Cell, type CurveReport } from "./onboarding-table.js";
 

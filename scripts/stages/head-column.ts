@@ -1,11 +1,11 @@
 /**
  * A new model's head as one more output column of the frozen student
- * (scripts/stages/new-head.ts fits it): its float64 reference logit, the
- * bundle's task probabilities that logit needs, and the student with the
- * column appended (every existing weight copied bit for bit). Pure maths; no
- * I/O.
+ * (scripts/stages/new-head.ts fits it): its float64 reference logit (the
+ * bundle's task probabilities come from src/core/student.ts taskProbsOf) and
+ * the student with the column appended (every existing weight copied bit for
+ * bit). Pure maths; no I/O.
  */
-import { taskProbs, type StudentWeights } from "../../src/core/student.js";
+import type { StudentWeights } from "../../src/core/student.js";
 import { wideLogits } from "../distill/wide.js";
 
 /** The new output column in the student's own layout (raw h, wide table with idf folded in, task-prior column). */
@@ -32,11 +32,6 @@ export function headLogit(head: HeadColumn, h: ArrayLike<number>, ids: ArrayLike
     for (let t = 0; t < head.prior.length; t++) z += head.prior[t] * p[t];
   }
   return z;
-}
-
-/** The bundle's task probabilities for one prompt from its ids and trunk activations h (empty without a task prior): headLogit's p. */
-export function taskProbsOf(weights: StudentWeights, ids: ArrayLike<number>, h: ArrayLike<number>): Float64Array {
-  return weights.task && weights.task.bias.length > 0 ? taskProbs(weights.task!, { ids, h, norm: weights.wideNorm, tfidf: weights.wideTfidf }) : new Float64Array(0);
 }
 
 /** The student with one more output column: every existing weight copied bit for bit, the new head appended last. */

@@ -19,14 +19,14 @@
  * wide, task prior; head-column.ts appends it) and every existing weight is
  * copied unchanged. Pure maths; no I/O, never sees test rows.
  */
-import { forward, type StudentWeights } from "../../src/core/student.js";
+import { forward, taskProbsOf, type StudentWeights } from "../../src/core/student.js";
 import { fitLogistic, type LinearFit } from "../lib/linear/logistic.js";
 import type { CsrMatrix } from "../lib/linear/sparse.js";
 import { auroc } from "../lib/stats/metrics.js";
 import { wideMatrix } from "../distill/wide.js";
 import { BlockRows, cvPath, denseDesign, fitBlock, meanLoss, stratifiedFolds, type Block } from "./head-blocks.js";
 import { meanTaskLogits, rateFeature, taskRates } from "./task-rates.js";
-import { taskProbsOf, type HeadColumn } from "./head-column.js";
+import type { HeadColumn } from "./head-column.js";
 
 /**
  * Feature sets: trunk activations h ("deep"), a new wide column, the existing

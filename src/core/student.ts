@@ -118,7 +118,7 @@ export function forward(w: StudentWeights, ids: ArrayLike<number>, dense: ArrayL
   const logits = new Float32Array(M);
   if (w.wide && w.wideNorm) wideTerm(w.wide, w.wideNorm, ids, M, logits, w.wideTfidf);
   for (let m = 0; m < M; m++) logits[m] += w.b2[m];
-  if (w.task) addTaskPrior(w.task, { ids, h, norm: w.wideNorm, tfidf: w.wideTfidf }, M, logits);
+  if (w.task) addTaskPrior(w.task.prior, taskProbsOf(w, ids, h), M, logits);
   for (let j = 0; j < H; j++) {
     const hj = h[j];
     if (hj === 0) continue;
@@ -150,10 +150,14 @@ export function taskProbs(task: { input: TaskInput; table: ArrayLike<number>; bi
   return p;
 }
 
-function addTaskPrior(task: TaskPrior, x: TaskSource, M: number, logits: Float32Array): void {
-  const p = taskProbs(task, x);
+/** A student's task probabilities for one prompt from its ids and hidden activations h (empty without a task prior). */
+export function taskProbsOf(w: StudentWeights, ids: ArrayLike<number>, h: ArrayLike<number>): Float64Array {
+  return w.task ? taskProbs(w.task, { ids, h, norm: w.wideNorm, tfidf: w.wideTfidf }) : new Float64Array(0);
+}
+
+function addTaskPrior(prior: Float32Array, p: Float64Array, M: number, logits: Float32Array): void {
   for (let t = 0; t < p.length; t++) {
     const row = t * M;
-    for (let m = 0; m < M; m++) logits[m] += p[t] * task.prior[row + m];
+    for (let m = 0; m < M; m++) logits[m] += p[t] * prior[row + m];
   }
 }

@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { featurize, type FeaturizerSpec } from "../../src/core/featurizer.js";
 import { mulberry32 } from "../../src/core/random.js";
-import { forward, type StudentWeights } from "../../src/core/student.js";
+import { forward, taskProbsOf, type StudentWeights } from "../../src/core/student.js";
 import { randomStudent } from "./random-student.js";
 import { goldenPrompts } from "../../scripts/bundle/golden-prompts.js";
 import { nodeScorer } from "../../scripts/bundle/score-node.js";
@@ -21,7 +21,7 @@ import { weightsFromOnnx } from "../../scripts/distill/weights-io.js";
 import type { OutcomeRow } from "../../scripts/formats/outcomes.js";
 import { IO, type WeightDtype } from "../../scripts/onnx/export-student.js";
 import { addModel } from "../../scripts/stages/add-model.js";
-import { headLogit, taskProbsOf } from "../../scripts/stages/head-column.js";
+import { headLogit } from "../../scripts/stages/head-column.js";
 import { ALL_HEAD_PARTS, fitNewHead } from "../../scripts/stages/new-head.js";
 import { verifyBundle } from "../../scripts/stages/promote.js";
 

@@ -23,6 +23,7 @@ import { weightsFromOnnx } from "../distill/weights-io.js";
 import { rowText } from "../evaluate/score.js";
 import { majorityLabel, successRate, type OutcomeRow } from "../formats/outcomes.js";
 import { fitMonotoneCalibration } from "../lib/calibration-fit.js";
+import { taskPriorNames } from "./distill.js";
 import { appendHead } from "./head-column.js";
 import { fitNewHead, type NewHead } from "./new-head.js";
 
@@ -45,12 +46,6 @@ export interface AddModelInput {
 
 /** Fewer labelled outcomes than this on one of the bundle's tasks leaves that task's offset to the other models (add-model warns). */
 export const MIN_TASK_OUTCOMES = 3;
-
-/** The task names of a bundle's task prior (provenance.trainer.task_prior), or [] when it has none. */
-export function bundleTasks(m: Manifest): string[] {
-  const t = m.provenance.trainer.task_prior;
-  return typeof t === "string" && !t.startsWith("skipped") && t.length > 0 ? t.split(",") : [];
-}
 
 export interface AddModelResult {
   dir: string;
@@ -121,6 +116,6 @@ export async function addModel(input: AddModelInput): Promise<AddModelResult> {
     goldenPrompts: golden,
     createdAt: input.createdAt,
   });
-  const coverage = Object.fromEntries(bundleTasks(manifest).map((t) => [t, labelled.filter((r) => r.task === t).length]));
+  const coverage = Object.fromEntries(taskPriorNames(manifest.provenance.trainer).map((t) => [t, labelled.filter((r) => r.task === t).length]));
   return { dir: out.dir, manifest: out.manifest, head, n: s.length, positives, stats, coverage };
 }

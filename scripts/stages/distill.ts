@@ -95,11 +95,20 @@ export function trainingSummary(res: DistillResult): Record<string, string | num
   };
 }
 
+/** Prefix of provenance.trainer.task_prior when the prior was skipped (otherwise it holds the task names, comma-joined). */
+const TASK_PRIOR_SKIPPED = "skipped: ";
+
 /** The task prior's provenance: its tasks, the student's weight b and the classifier's validation accuracy, or why it was skipped. */
 function taskSummary(task: DistillResult["training"]["task"]): Record<string, string | number> {
   if (!task) return {};
-  if ("skipped" in task) return { task_prior: `skipped: ${task.skipped}` };
+  if ("skipped" in task) return { task_prior: `${TASK_PRIOR_SKIPPED}${task.skipped}` };
   return { task_prior: task.tasks.join(","), task_input: task.input, task_student_weight: task.studentWeight, ...(task.valAccuracy !== null ? { task_val_accuracy: Number(task.valAccuracy.toFixed(4)) } : {}) };
+}
+
+/** The task names a trainer provenance record (taskSummary's output, kept in manifest.provenance.trainer) names, or [] without a task prior. */
+export function taskPriorNames(trainer: Record<string, unknown>): string[] {
+  const t = trainer.task_prior;
+  return typeof t === "string" && t.length > 0 && !t.startsWith(TASK_PRIOR_SKIPPED) ? t.split(",") : [];
 }
 
 /** Writes <out>/student.onnx and <out>/distill.json (the standalone `distill` command's outputs); returns the ONNX size. */

@@ -16,6 +16,7 @@
  *
  * Usage: tsx scripts/experiments/onboarding-curve.ts --config configs/llmrouter-v2.json
  *          --out docs/onboarding-curve [--models a,b] [--ns 25,50,100,200,500] [--seeds 1,2,3]
+ *          [--headline-seeds 1,...,40]   (more draws at the headline N = 100 than at the other Ns)
  */
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -40,6 +41,7 @@ import { cvPath, stratifiedFolds } from "../stages/head-blocks.js";
 import { defaultHeadParts, fitNewHead, HEAD_COMBINE, HEAD_CS, HEAD_FOLDS, HEAD_HEADS_SCALE, HEAD_PARTS, HEAD_PARTS_TASK, HEAD_SELECT, hiddenOf, type HeadCombine, type HeadExample, type HeadOptions, type HeadParts, type HeadSelect } from "../stages/new-head.js";
 import { headLogit } from "../stages/head-column.js";
 import { taskBalancedOrder } from "../stages/label-plan.js";
+import { RATE_PRIOR_VAR } from "../stages/task-rates.js";
 import { onboardingMarkdown, type Cell, type CurveReport } from "./onboarding-table.js";
 
 const { values } = parseArgs({
@@ -49,6 +51,7 @@ const { values } = parseArgs({
     models: { type: "string" },
     ns: { type: "string", default: "25,50,100,200,500" },
     seeds: { type: "string", default: "1" },
+    "headline-seeds": { type: "string" },
     parts: { type: "string" },
     eval: { type: "string", default: "test" },
     combine: { type: "string" },
@@ -59,6 +62,7 @@ const { values } = parseArgs({
     cs: { type: "string" },
     "block-norm": { type: "string" },
     "task-scale": { type: "string" },
+    "rate-var": { type: "string" },
     "full-on-val": { type: "boolean", default: false },
     // How the N prompts are drawn: a uniform shuffle (the issue's protocol, and every run before this flag) or label-plan's task-balanced order.
     sample: { type: "string", default: "random" },
@@ -70,6 +74,8 @@ const allModels = pool.models.map((m) => m.id);
 const models = values.models ? values.models.split(",") : allModels;
 const ns = values.ns!.split(",").map(Number);
 const seeds = values.seeds!.split(",").map(Number);
+// The headline N's draws: one draw moves its share by several points, so it may get more seeds than the curve's other Ns.
+const headlineSeeds = values["headline-seeds"] ? values["headline-seeds"].split(",").map(Number) : seeds;
 const rows: OutcomeRow[] = [];
 for await (const { value } of readJsonl(cfg.data, OutcomeRow)) rows.push(value);
 const feats = rows.map((r) => featurize(rowText(r), cfg.featurizer));
@@ -87,6 +93,7 @@ const headOpts: HeadOptions = {
   Cs: values.cs ? values.cs.split(",").map(Number) : undefined,
   blockNorm: values["block-norm"] as HeadOptions["blockNorm"],
   taskScale: values["task-scale"] ? Number(values["task-scale"]) : undefined,
+  rateVar: values["rate-var"] ? Number(values["rate-var"]) : undefined,
 };
 if (values.sample !== "tasks" && values.sample !== "random") throw new Error(`--sample must be tasks or random, got ${values.sample}`);
 const trainConfig = { ...cfg.train, seed: cfg.train.seed ?? cfg.seed, alpha: 0 };
@@ -129,7 +136,7 @@ function scratchAuroc(m: string, sample: number[], test: number[]): number | nul
   return testAuroc(m, test, (i) => forward(res.weights, feats[i].ids, feats[i].dense).logits[0]);
 }
 
-const report: CurveReport = { config: values.config!, eval: onVal ? "val" : "test", parts: parts ?? (cfg.train.taskPrior ? HEAD_PARTS_TASK : HEAD_PARTS), combine: headOpts.combine!, select_by: headOpts.selectBy!, repeats: headOpts.repeats ?? 1, heads_scale: headOpts.headsScale!, sample: values.sample!, ns, seeds, folds: HEAD_FOLDS, Cs: headOpts.Cs ?? HEAD_CS, models: {} };
+const report: CurveReport = { config: values.config!, eval: onVal ? "val" : "test", parts: parts ?? (cfg.train.taskPrior ? HEAD_PARTS_TASK : HEAD_PARTS), combine: headOpts.combine!, select_by: headOpts.selectBy!, repeats: headOpts.repeats ?? 1, heads_scale: headOpts.headsScale!, rate_var: headOpts.rateVar ?? RATE_PRIOR_VAR, sample: values.sample!, ns, seeds, ...(values["headline-seeds"] ? { headline_seeds: headlineSeeds } : {}), folds: HEAD_FOLDS, Cs: headOpts.Cs ?? HEAD_CS, models: {} };
 const save = () => {
   writeFileSync(`${values.out}.json`, JSON.stringify(report, null, 2) + "\n");
   writeFileSync(`${values.out}.md`, onboardingMarkdown(report));
@@ -172,9 +179,9 @@ for (const m of models) {
   const fullA = !full ? null : testAuroc(m, test, (i, k) => headLogit(full, h.subarray(k * H, (k + 1) * H), feats[i].ids, w.wideNorm, w.wideTfidf, taskProbsOf(w, feats[i].ids, h.subarray(k * H, (k + 1) * H))));
   report.models[m] = { train_rows: trainPool.length, val_rows: val.length, test_rows: test.length, full_head: fullA, full_parts: full?.parts ?? "", full_C: full?.C ?? NaN, cells: [] };
   console.error(`${m}: trunk + full head ${fullA?.toFixed(3)} (${full?.parts}, C ${full?.C}) (${Math.round((Date.now() - t0) / 1000)} s)`);
-  cell(m, first, seeds[0]);
+  cell(m, first, headlineSeeds[0]);
 }
 // Phase 2: the headline N with the other seeds; phase 3: the other Ns, seed by seed.
-for (const seed of seeds.slice(1)) for (const m of models) cell(m, first, seed);
+for (const seed of headlineSeeds.slice(1)) for (const m of models) cell(m, first, seed);
 for (const seed of seeds) for (const n of ns.filter((x) => x !== first)) for (const m of models) cell(m, n, seed);
 console.log(onboardingMarkdown(report));

@@ -27,10 +27,14 @@ export interface CurveReport {
   select_by?: string;
   repeats?: number;
   heads_scale?: number;
+  /** Prior variance of the rate block's task logits (task-rates.ts); absent in older records (then 1). */
+  rate_var?: number;
   /** How the N prompts were drawn: "tasks" (label-plan's task-balanced order) or "random" (a uniform shuffle); absent = random. */
   sample?: string;
   ns: number[];
   seeds: number[];
+  /** Seeds of the headline N (100) when it had more draws than the other Ns; absent = seeds. */
+  headline_seeds?: number[];
   folds: number;
   Cs: number[];
   models: Record<string, { train_rows: number; val_rows: number; test_rows: number; full_head: number | null; full_parts: string; full_C: number; cells: Cell[] }>;
@@ -85,12 +89,27 @@ export function onboardingMarkdown(r: CurveReport): string {
     // The mean share over the models within one seed's draw: how far one draw of N prompts moves the headline.
     `| mean share, one seed at a time (min – max) | | ` +
       ns.map((n) => {
-        const seedShares = r.seeds.flatMap((sd) => {
-          const hs = ms.flatMap((m) => r.models[m].cells.filter((c) => c.n === n && c.seed === sd && c.head !== null).map((c) => c.head as number));
-          return hs.length === ms.length ? [liftShare(mean(hs), fullMean)] : [];
-        });
-        return seedShares.length < 2 ? "—" : `${pct1(Math.min(...seedShares))} – ${pct1(Math.max(...seedShares))} (${seedShares.length} seeds)`;
+        const s = seedShares(r, ms, n, fullMean);
+        return s.length < 2 ? "—" : `${pct1(Math.min(...s))} – ${pct1(Math.max(...s))} (${s.length} seeds)`;
+      }).join(" | ") + " |",
+    // How precisely the draws pin the headline: the standard error of the mean share over the seeds.
+    `| mean share ± SE over seeds | | ` +
+      ns.map((n) => {
+        const s = seedShares(r, ms, n, fullMean);
+        if (s.length < 2) return "—";
+        const m = mean(s);
+        const se = Math.sqrt(s.reduce((a, x) => a + (x - m) ** 2, 0) / (s.length - 1) / s.length);
+        return `${pct1(m)} ± ${pct1(se)}`;
       }).join(" | ") + " |",
   );
   return lines.join("\n") + "\n";
+}
+
+/** The mean share over the models within each seed's draw at N (seeds with a cell for every model only). */
+function seedShares(r: CurveReport, ms: string[], n: number, fullMean: number): number[] {
+  const seeds = [...new Set(ms.flatMap((m) => r.models[m].cells.filter((c) => c.n === n).map((c) => c.seed)))].sort((a, b) => a - b);
+  return seeds.flatMap((sd) => {
+    const hs = ms.flatMap((m) => r.models[m].cells.filter((c) => c.n === n && c.seed === sd && c.head !== null).map((c) => c.head as number));
+    return hs.length === ms.length ? [liftShare(mean(hs), fullMean)] : [];
+  });
 }

@@ -102,13 +102,28 @@ const TASK_PRIOR_SKIPPED = "skipped: ";
 function taskSummary(task: DistillResult["training"]["task"]): Record<string, string | number> {
   if (!task) return {};
   if ("skipped" in task) return { task_prior: `${TASK_PRIOR_SKIPPED}${task.skipped}` };
-  return { task_prior: task.tasks.join(","), task_input: task.input, task_student_weight: task.studentWeight, ...(task.valAccuracy !== null ? { task_val_accuracy: Number(task.valAccuracy.toFixed(4)) } : {}) };
+  return { task_prior: taskPriorField(task.tasks), task_input: task.input, task_student_weight: task.studentWeight, ...(task.valAccuracy !== null ? { task_val_accuracy: Number(task.valAccuracy.toFixed(4)) } : {}) };
+}
+
+/**
+ * The task names as one provenance string (the manifest's trainer record holds scalars only): joined by commas, as
+ * every bundle so far was written, unless a name holds a comma or opens with "[", when it is a JSON array instead, so
+ * that taskPriorNames can never split a name in two.
+ */
+export function taskPriorField(tasks: string[]): string {
+  return tasks.some((t) => t.includes(",") || t.startsWith("[")) ? JSON.stringify(tasks) : tasks.join(",");
 }
 
 /** The task names a trainer provenance record (taskSummary's output, kept in manifest.provenance.trainer) names, or [] without a task prior. */
 export function taskPriorNames(trainer: Record<string, unknown>): string[] {
   const t = trainer.task_prior;
-  return typeof t === "string" && t.length > 0 && !t.startsWith(TASK_PRIOR_SKIPPED) ? t.split(",") : [];
+  if (typeof t !== "string" || t.length === 0 || t.startsWith(TASK_PRIOR_SKIPPED)) return [];
+  if (t.startsWith("[")) {
+    const parsed: unknown = JSON.parse(t);
+    if (Array.isArray(parsed) && parsed.every((x) => typeof x === "string")) return parsed;
+    throw new Error(`manifest provenance.trainer.task_prior: not a JSON array of task names: ${t.slice(0, 80)}`);
+  }
+  return t.split(",");
 }
 
 /** Writes <out>/student.onnx and <out>/distill.json (the standalone `distill` command's outputs); returns the ONNX size. */

@@ -128,6 +128,8 @@ export interface HeadOptions {
   taskScale?: number;
   /** Column scaling of the deep and heads blocks (head-blocks.ts fitBlock); default "dim". */
   blockNorm?: "dim" | "block";
+  /** Prior variance of the "rate" block's task logits (default RATE_PRIOR_VAR, scripts/stages/task-rates.ts). */
+  rateVar?: number;
 }
 
 /** Trunk activations h, existing logits z and task probabilities p (empty without a task prior) of each example, row-major. */
@@ -193,7 +195,7 @@ export function fitNewHead(weights: StudentWeights, train: HeadExample[], opts: 
   // The "rate" block is fitted on labels, so its task logits come only from rows the fit may see: all N, or a fold's training rows.
   const rbar = T > 0 ? meanTaskLogits(weights.task!.prior, T, M) : new Float64Array(0);
   const rateBlock = (rows: Int32Array | null): Rate => {
-    const rates = taskRates(aTr.p, y, rows, rbar);
+    const rates = taskRates(aTr.p, y, rows, rbar, opts.rateVar);
     const e = rateFeature(aTr.p, rates);
     const seen = rows ? Float64Array.from(rows, (i) => e[i]) : e;
     return { rates, e, b: { ...fitBlock(seen, seen.length, 1), scale: HEAD_RATE_SCALE } };

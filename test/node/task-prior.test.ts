@@ -14,6 +14,7 @@ import { toDistillRow } from "../../scripts/distill/dataset.js";
 import type { Example } from "../../scripts/distill/network.js";
 import { MIN_TASK_ROWS, TASK_SHRINK } from "../../scripts/distill/task-prior.js";
 import { trainStudent } from "../../scripts/distill/trainer.js";
+import { taskPriorField, taskPriorNames } from "../../scripts/stages/distill.js";
 
 const spec: FeaturizerSpec = { kind: "hashed-ngram-v1", buckets: 2048, word_ngrams: [1], char_ngrams: [3], max_features: 64, lowercase: true, seed: 11 };
 const TASKS = { algebra: ["solve", "equation", "variable"], poetry: ["poem", "rhyme", "verse"], trivia: ["capital", "river", "who"] };
@@ -111,5 +112,15 @@ describe("task prior rules", () => {
   it("an outcomes row keeps its task through toDistillRow", () => {
     expect(toDistillRow({ id: "a", prompt: "solve x", task: "algebra", split: "train", outcomes: { m: { n: 1, k: 1 } } }).task).toBe("algebra");
     expect("task" in toDistillRow({ id: "b", prompt: "solve x", split: "train", outcomes: { m: { n: 1, k: 1 } } })).toBe(false);
+  });
+
+  it("task names round-trip through the manifest's provenance string, commas included", () => {
+    const plain = ["algebra", "mmlu", "gsm8k"];
+    // Plain names keep the comma-joined form every shipped bundle has.
+    expect(taskPriorField(plain)).toBe("algebra,mmlu,gsm8k");
+    for (const tasks of [plain, ["qa, open", "math"], ["[bracketed]", "b"], ["only"]]) expect(taskPriorNames({ task_prior: taskPriorField(tasks) })).toEqual(tasks);
+    expect(taskPriorNames({ task_prior: "skipped: too few tasks" })).toEqual([]);
+    expect(taskPriorNames({})).toEqual([]);
+    expect(() => taskPriorNames({ task_prior: "[1,2]" })).toThrow(/task_prior/);
   });
 });

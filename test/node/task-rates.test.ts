@@ -47,6 +47,11 @@ describe("taskRates", () => {
     const r = taskRates(p3, y, null, rbar);
     expect(r[2]).toBeGreaterThan(r[1]);
     expect(r[1]).toBeGreaterThan(r[0]);
+    // No outcomes, no evidence: the prior variance moves the observed tasks but not task 2 (the continuity correction's half-counts are not data).
+    const loose = taskRates(p3, y, null, rbar, 100);
+    const tight = taskRates(p3, y, null, rbar, 0.01);
+    expect(loose[2]).toBeCloseTo(tight[2], 12);
+    expect(loose[0]).not.toBeCloseTo(tight[0], 3);
   });
 
   it("shrinks a small task toward the pool: its estimate lies between the prediction and the observed logit", () => {

@@ -33,7 +33,7 @@ import type { HeadColumn } from "./head-column.js";
  * models' logits ("heads"), and their mean ("mean": one shared-difficulty
  * feature, scaled by MEAN_SCALE so its L2 prior is MEAN_SCALE² times weaker).
  */
-export const ALL_HEAD_PARTS = ["deep", "wide", "deep+wide", "deep+heads", "deep+wide+heads", "heads", "wide+heads", "mean", "mean+deep", "mean+deep+wide", "mean+deep+heads", "mean+deep+wide+heads", "task+heads", "task+deep+heads", "task+deep+wide+heads", "task+mean", "task+mean+deep", "rate+heads", "rate+task+heads"] as const;
+export const ALL_HEAD_PARTS = ["deep", "wide", "deep+wide", "deep+heads", "deep+wide+heads", "heads", "wide+heads", "mean", "mean+deep", "mean+deep+wide", "mean+deep+heads", "mean+deep+wide+heads", "task+heads", "task+deep+heads", "task+deep+wide+heads", "task+mean", "task+mean+deep", "rate+heads", "rate+task+heads", "rate+wide+heads", "rate+deep+heads"] as const;
 export type HeadParts = (typeof ALL_HEAD_PARTS)[number];
 /** The candidates add-model tries by default (chosen on validation: docs/student.md, "Onboarding a new model"). */
 export const HEAD_PARTS: HeadParts[] = ["deep", "wide", "deep+wide", "deep+heads", "deep+wide+heads"];

@@ -12,7 +12,7 @@
  * head's sets plus task+heads on a task-prior trunk) and C chosen on m's val split. Nothing is chosen on test. Runs in phases so a
  * short budget still yields the headline: every model at N = 100 with every
  * seed first, then the other Ns; JSON and markdown are rewritten after every
- * cell. Trunks are cached under .cache/onboarding/. An experiment: no bundle.
+ * cell, with the curve as <out>.svg. Trunks are cached under .cache/onboarding/. An experiment: no bundle.
  *
  * Usage: tsx scripts/experiments/onboarding-curve.ts --config configs/llmrouter-v2.json
  *          --out docs/onboarding-curve [--models a,b] [--ns 25,50,100,200,500] [--seeds 1,2,3]
@@ -42,6 +42,7 @@ import { defaultHeadParts, fitNewHead, HEAD_COMBINE, HEAD_CS, HEAD_FOLDS, HEAD_H
 import { headLogit } from "../stages/head-column.js";
 import { taskBalancedOrder } from "../stages/label-plan.js";
 import { RATE_PRIOR_VAR } from "../stages/task-rates.js";
+import { onboardingPlot } from "./onboarding-plot.js";
 import { onboardingMarkdown, type Cell, type CurveReport } from "./onboarding-table.js";
 
 const { values } = parseArgs({
@@ -140,6 +141,7 @@ const report: CurveReport = { config: values.config!, eval: onVal ? "val" : "tes
 const save = () => {
   writeFileSync(`${values.out}.json`, JSON.stringify(report, null, 2) + "\n");
   writeFileSync(`${values.out}.md`, onboardingMarkdown(report));
+  if (Object.values(report.models).some((m) => m.cells.length > 0)) writeFileSync(`${values.out}.svg`, onboardingPlot(report));
 };
 const trunks = new Map<string, { w: StudentWeights; h: Float64Array; test: number[]; pool: number[] }>();
 

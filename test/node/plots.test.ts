@@ -12,6 +12,8 @@ import { fmtCI, fmtNum, fmtPct, fmtUsd, mdTable, slug, toJson, writeReport } fro
 import { pointsTable, routingFigure } from "../../scripts/lib/report/routing.js";
 import { simulate } from "../../scripts/lib/routing/simulate.js";
 import { ece } from "../../scripts/lib/stats/metrics.js";
+import { curveMeans, onboardingPlot } from "../../scripts/experiments/onboarding-plot.js";
+import type { CurveReport } from "../../scripts/experiments/onboarding-table.js";
 
 /** Throws unless every element is closed in order; returns the element count. */
 function checkWellFormed(svg: string): number {
@@ -228,3 +230,41 @@ describe("writeReport", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 });
+
+describe("onboarding learning-curve plot", () => {
+  const cell = (n: number, seed: number, head: number, scratch: number | null, tfidf: number) => ({ n, seed, head, head_parts: "rate+heads", head_C: 1, tfidf, scratch, positives: 10 });
+  const report: CurveReport = {
+    config: "x.json",
+    eval: "test",
+    parts: ["rate+heads"],
+    ns: [100, 25],
+    seeds: [1, 2],
+    folds: 5,
+    Cs: [1],
+    models: {
+      a: { train_rows: 10, val_rows: 5, test_rows: 5, full_head: 0.8, full_parts: "task+heads", full_C: 1, cells: [cell(25, 1, 0.7, 0.6, 0.6), cell(25, 2, 0.72, 0.62, 0.64), cell(100, 1, 0.78, 0.7, 0.7)] },
+      b: { train_rows: 10, val_rows: 5, test_rows: 5, full_head: 0.7, full_parts: "task+heads", full_C: 1, cells: [cell(25, 1, 0.6, null, 0.55), cell(100, 1, 0.66, 0.6, 0.62)] },
+    },
+  };
+
+  it("averages each model's draws first, then the models, per N in increasing order", () => {
+    const head = curveMeans(report, "head");
+    expect(head.map((p) => p.n)).toEqual([25, 100]);
+    expect(head[0].auroc).toBeCloseTo((0.71 + 0.6) / 2, 12);
+    expect(head[1].auroc).toBeCloseTo((0.78 + 0.66) / 2, 12);
+    // A model without a value at N (b's scratch at 25) is left out of that N's mean, not counted as 0.
+    expect(curveMeans(report, "scratch")[0].auroc).toBeCloseTo(0.61, 12);
+  });
+
+  it("draws the three learners, the full-data head and the 90% target line", () => {
+    const svg = onboardingPlot(report);
+    checkWellFormed(svg);
+    const labels = [...svg.matchAll(/class="curve" data-label="([^"]*)"/g)].map((m) => m[1]);
+    expect(labels).toEqual(["new head on the frozen trunk", "student from scratch", "TF-IDF", "full-data head (0.750)", "target: 90% of its lift over 0.5"]);
+    // Learners have one vertex per N; the flat lines span the Ns.
+    const polylines = [...svg.matchAll(/<polyline points="([^"]*)"/g)].map((m) => m[1].split(" ").length);
+    expect(polylines).toEqual([2, 2, 2, 2, 2]);
+    expect(svg).toContain("labelled outcomes of the new model, N (log scale)");
+  });
+});
+

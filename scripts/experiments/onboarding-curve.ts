@@ -41,6 +41,7 @@ import { cvPath, stratifiedFolds } from "../stages/head-blocks.js";
 import { defaultHeadParts, fitNewHead, HEAD_COMBINE, HEAD_CS, HEAD_FOLDS, HEAD_HEADS_SCALE, HEAD_PARTS, HEAD_PARTS_TASK, HEAD_SELECT, hiddenOf, type HeadCombine, type HeadExample, type HeadOptions, type HeadParts, type HeadSelect } from "../stages/new-head.js";
 import { headLogit } from "../stages/head-column.js";
 import { taskBalancedOrder } from "../stages/label-plan.js";
+import { optionalNumberFlag } from "../lib/flags.js";
 import { RATE_PRIOR_VAR } from "../stages/task-rates.js";
 import { onboardingPlot } from "./onboarding-plot.js";
 import { onboardingMarkdown, type Cell, type CurveReport } from "./onboarding-table.js";
@@ -94,7 +95,7 @@ const headOpts: HeadOptions = {
   Cs: values.cs ? values.cs.split(",").map(Number) : undefined,
   blockNorm: values["block-norm"] as HeadOptions["blockNorm"],
   taskScale: values["task-scale"] ? Number(values["task-scale"]) : undefined,
-  rateVar: values["rate-var"] ? Number(values["rate-var"]) : undefined,
+  rateVar: optionalNumberFlag("rate-var", values["rate-var"], { min: 1e-9 }),
 };
 if (values.sample !== "tasks" && values.sample !== "random") throw new Error(`--sample must be tasks or random, got ${values.sample}`);
 const trainConfig = { ...cfg.train, seed: cfg.train.seed ?? cfg.seed, alpha: 0 };

@@ -69,7 +69,7 @@ export default defineCommand({
       seed,
     });
     const st = res.stats;
-    console.error(`[add-model] ${args.model}: ${res.n} outcomes (${res.positives} successes); head ${res.head.parts}, C ${res.head.C} (${res.head.selection.by}); out-of-fold AUROC ${st.val_auroc?.toFixed(3)} [lo ${st.val_auroc_lo?.toFixed(3)}], signal ${st.signal}${st.signal === "none" ? " — WARNING: served its constant base rate" : ""}`);
+    console.error(`[add-model] ${args.model}: ${res.n} outcomes (${res.positives} successes); head ${res.head.parts}, C ${res.head.C} (${res.head.selection.by}); out-of-fold AUROC ${typeof st.val_auroc === "number" ? `${st.val_auroc.toFixed(3)} [lo ${st.val_auroc_lo?.toFixed(3) ?? "n/a"}]` : "n/a (the outcomes hold one class only)"}, signal ${st.signal}${st.signal === "none" ? " — WARNING: served its constant base rate" : ""}`);
     const thin = Object.entries(res.coverage).filter(([, k]) => k < MIN_TASK_OUTCOMES);
     if (thin.length > 0) console.error(`[add-model] WARNING: fewer than ${MIN_TASK_OUTCOMES} outcomes on ${thin.length} of the bundle's ${Object.keys(res.coverage).length} tasks (${thin.map(([t, k]) => `${t} ${k}`).join(", ")}); their offsets lean on the other models. \`pipeline label-plan\` chooses prompts balanced over tasks.`);
     console.log(JSON.stringify({ bundle: res.manifest.bundle_id, dir: res.dir, model: args.model, n: res.n, signal: st.signal }, null, 2));

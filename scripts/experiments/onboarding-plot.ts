@@ -7,37 +7,20 @@
  * only, through the report's shared chart (scripts/lib/plots/svg.ts); no I/O.
  */
 import { paretoPlot, type Curve } from "../lib/plots/svg.js";
-import type { CurveReport } from "./onboarding-table.js";
+import { curveMeans, fullHeadMean, type CurveReport } from "./onboarding-table.js";
 
 /** Share of the full-data lift the target asks for at N = 100 (issue 17). */
 export const TARGET_SHARE = 0.9;
 
-const mean = (xs: number[]) => (xs.length === 0 ? NaN : xs.reduce((a, b) => a + b, 0) / xs.length);
-
-/** Per N, the mean over models of each model's mean AUROC over its draws (the table's "mean" row); NaN where nothing ran. */
-export function curveMeans(r: CurveReport, key: "head" | "scratch" | "tfidf"): Array<{ n: number; auroc: number }> {
-  const ms = Object.keys(r.models);
-  return [...r.ns]
-    .sort((a, b) => a - b)
-    .map((n) => {
-      const perModel = ms.flatMap((m) => {
-        const xs = r.models[m].cells.filter((c) => c.n === n && c[key] !== null).map((c) => c[key] as number);
-        return xs.length > 0 ? [mean(xs)] : [];
-      });
-      return { n, auroc: mean(perModel) };
-    });
-}
-
 export function onboardingPlot(r: CurveReport): string {
-  const ms = Object.keys(r.models);
-  const full = mean(ms.flatMap((m) => (r.models[m].full_head === null ? [] : [r.models[m].full_head as number])));
+  const full = fullHeadMean(r);
   const series = (label: string, key: "head" | "scratch" | "tfidf"): Curve => ({ label, points: curveMeans(r, key).map((p) => ({ cost: p.n, accuracy: p.auroc })) });
   const curves = [series("new head on the frozen trunk", "head"), series("student from scratch", "scratch"), series("TF-IDF", "tfidf")].filter((c) => c.points.some((p) => Number.isFinite(p.accuracy)));
   const ns = [...r.ns].sort((a, b) => a - b);
   const flat = (label: string, v: number): Curve => ({ label, points: [ns[0], ns[ns.length - 1]].map((n) => ({ cost: n, accuracy: v })) });
   if (Number.isFinite(full)) curves.push(flat(`full-data head (${full.toFixed(3)})`, full), flat(`target: ${Math.round(TARGET_SHARE * 100)}% of its lift over 0.5`, 0.5 + TARGET_SHARE * (full - 0.5)));
   return paretoPlot({
-    title: `Onboarding a held-out model (${r.eval}; mean over ${ms.length} models)`,
+    title: `Onboarding a held-out model (${r.eval}; mean over ${Object.keys(r.models).length} models)`,
     points: [],
     curves,
     logX: true,

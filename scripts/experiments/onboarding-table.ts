@@ -44,6 +44,23 @@ const mean = (xs: number[]) => (xs.length === 0 ? NaN : xs.reduce((a, b) => a + 
 const f3 = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : "—");
 const vals = (cells: Cell[], k: "head" | "tfidf" | "scratch") => cells.flatMap((c) => (c[k] === null ? [] : [c[k] as number]));
 
+/** The full-data heads' mean AUROC over the models that have one (the table's and the plot's reference). */
+export const fullHeadMean = (r: CurveReport) => mean(Object.values(r.models).map((m) => m.full_head ?? NaN).filter(Number.isFinite));
+
+/** Per N, the mean over models of each model's mean AUROC over its draws (the table's "mean" row); a model without a value at N is left out, NaN where none has one. */
+export function curveMeans(r: CurveReport, key: "head" | "scratch" | "tfidf"): Array<{ n: number; auroc: number }> {
+  const ms = Object.values(r.models);
+  return [...r.ns]
+    .sort((a, b) => a - b)
+    .map((n) => {
+      const perModel = ms.flatMap((m) => {
+        const xs = vals(m.cells.filter((c) => c.n === n), key);
+        return xs.length > 0 ? [mean(xs)] : [];
+      });
+      return { n, auroc: mean(perModel) };
+    });
+}
+
 /** Share of the full-data head's lift over 0.5 (NaN when the full head has none). */
 export const liftShare = (a: number, full: number) => (full > 0.5 ? (a - 0.5) / (full - 0.5) : NaN);
 
@@ -76,7 +93,9 @@ export function onboardingMarkdown(r: CurveReport): string {
     });
     lines.push(`| ${m} | ${f3(full)} | ${cols.join(" | ")} |`);
   }
-  const fullMean = mean(ms.map((m) => r.models[m].full_head ?? NaN).filter(Number.isFinite));
+  const fullMean = fullHeadMean(r);
+  // Each N's per-seed mean shares, computed once for the spread row and the SE row.
+  const shares = new Map(ns.map((n) => [n, seedShares(r, ms, n, fullMean)]));
   lines.push(
     `| **mean** | ${f3(fullMean)} | ` +
       ns.map((n) => {
@@ -89,13 +108,13 @@ export function onboardingMarkdown(r: CurveReport): string {
     // The mean share over the models within one seed's draw: how far one draw of N prompts moves the headline.
     `| mean share, one seed at a time (min – max) | | ` +
       ns.map((n) => {
-        const s = seedShares(r, ms, n, fullMean);
+        const s = shares.get(n)!;
         return s.length < 2 ? "—" : `${pct1(Math.min(...s))} – ${pct1(Math.max(...s))} (${s.length} seeds)`;
       }).join(" | ") + " |",
     // How precisely the draws pin the headline: the standard error of the mean share over the seeds.
     `| mean share ± SE over seeds | | ` +
       ns.map((n) => {
-        const s = seedShares(r, ms, n, fullMean);
+        const s = shares.get(n)!;
         if (s.length < 2) return "—";
         const m = mean(s);
         const se = Math.sqrt(s.reduce((a, x) => a + (x - m) ** 2, 0) / (s.length - 1) / s.length);

@@ -12,8 +12,8 @@ import { fmtCI, fmtNum, fmtPct, fmtUsd, mdTable, slug, toJson, writeReport } fro
 import { pointsTable, routingFigure } from "../../scripts/lib/report/routing.js";
 import { simulate } from "../../scripts/lib/routing/simulate.js";
 import { ece } from "../../scripts/lib/stats/metrics.js";
-import { curveMeans, onboardingPlot } from "../../scripts/experiments/onboarding-plot.js";
-import type { CurveReport } from "../../scripts/experiments/onboarding-table.js";
+import { onboardingPlot } from "../../scripts/experiments/onboarding-plot.js";
+import { curveMeans, type CurveReport } from "../../scripts/experiments/onboarding-table.js";
 
 /** Throws unless every element is closed in order; returns the element count. */
 function checkWellFormed(svg: string): number {

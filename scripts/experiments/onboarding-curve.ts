@@ -90,11 +90,11 @@ const headOpts: HeadOptions = {
   parts,
   combine: (values.combine ?? HEAD_COMBINE) as HeadCombine,
   selectBy: (values["select-by"] ?? HEAD_SELECT) as HeadSelect,
-  repeats: values.repeats ? Number(values.repeats) : undefined,
-  headsScale: values["heads-scale"] ? Number(values["heads-scale"]) : HEAD_HEADS_SCALE,
+  repeats: optionalNumberFlag("repeats", values.repeats, { integer: true, min: 1 }),
+  headsScale: optionalNumberFlag("heads-scale", values["heads-scale"], { min: 1e-9 }) ?? HEAD_HEADS_SCALE,
   Cs: values.cs ? values.cs.split(",").map(Number) : undefined,
   blockNorm: values["block-norm"] as HeadOptions["blockNorm"],
-  taskScale: values["task-scale"] ? Number(values["task-scale"]) : undefined,
+  taskScale: optionalNumberFlag("task-scale", values["task-scale"], { min: 1e-9 }),
   rateVar: optionalNumberFlag("rate-var", values["rate-var"], { min: 1e-9 }),
 };
 if (values.sample !== "tasks" && values.sample !== "random") throw new Error(`--sample must be tasks or random, got ${values.sample}`);

@@ -38,8 +38,9 @@ import { auroc } from "../lib/stats/metrics.js";
 import { TfidfVectorizer } from "../lib/tfidf.js";
 import { exportStudent } from "../onnx/export-student.js";
 import { cvPath, stratifiedFolds } from "../stages/head-blocks.js";
-import { defaultHeadParts, fitNewHead, HEAD_COMBINE, HEAD_CS, HEAD_FOLDS, HEAD_HEADS_SCALE, HEAD_PARTS, HEAD_PARTS_TASK, HEAD_SELECT, hiddenOf, type HeadCombine, type HeadExample, type HeadOptions, type HeadParts, type HeadSelect } from "../stages/new-head.js";
+import { activations, defaultHeadParts, fitNewHead, HEAD_COMBINE, HEAD_CS, HEAD_FOLDS, HEAD_HEADS_SCALE, HEAD_PARTS, HEAD_PARTS_TASK, HEAD_SELECT, hiddenOf, type HeadCombine, type HeadExample, type HeadOptions, type HeadParts, type HeadSelect } from "../stages/new-head.js";
 import { headLogit } from "../stages/head-column.js";
+import { fitImputedHead, type ImputePool } from "../stages/impute-head.js";
 import { taskBalancedOrder } from "../stages/label-plan.js";
 import { optionalNumberFlag } from "../lib/flags.js";
 import { RATE_PRIOR_VAR } from "../stages/task-rates.js";
@@ -68,6 +69,8 @@ const { values } = parseArgs({
     "full-on-val": { type: "boolean", default: false },
     // How the N prompts are drawn: a uniform shuffle (the issue's protocol, and every run before this flag) or label-plan's task-balanced order.
     sample: { type: "string", default: "random" },
+    // The head from the N outcomes plus the other models' outcomes on m's train prompts (scripts/stages/impute-head.ts).
+    impute: { type: "boolean", default: false },
   },
 });
 const cfg = await readJsonFile(values.config!, BuildConfig);
@@ -138,13 +141,21 @@ function scratchAuroc(m: string, sample: number[], test: number[]): number | nul
   return testAuroc(m, test, (i) => forward(res.weights, feats[i].ids, feats[i].dense).logits[0]);
 }
 
-const report: CurveReport = { config: values.config!, eval: onVal ? "val" : "test", parts: parts ?? (cfg.train.taskPrior ? HEAD_PARTS_TASK : HEAD_PARTS), combine: headOpts.combine!, select_by: headOpts.selectBy!, repeats: headOpts.repeats ?? 1, heads_scale: headOpts.headsScale!, rate_var: headOpts.rateVar ?? RATE_PRIOR_VAR, sample: values.sample!, ns, seeds, ...(values["headline-seeds"] ? { headline_seeds: headlineSeeds } : {}), folds: HEAD_FOLDS, Cs: headOpts.Cs ?? HEAD_CS, models: {} };
+const report: CurveReport = { config: values.config!, eval: onVal ? "val" : "test", parts: parts ?? (cfg.train.taskPrior ? HEAD_PARTS_TASK : HEAD_PARTS), combine: headOpts.combine!, select_by: headOpts.selectBy!, repeats: headOpts.repeats ?? 1, heads_scale: headOpts.headsScale!, rate_var: headOpts.rateVar ?? RATE_PRIOR_VAR, ...(values.impute ? { impute: true } : {}), sample: values.sample!, ns, seeds, ...(values["headline-seeds"] ? { headline_seeds: headlineSeeds } : {}), folds: HEAD_FOLDS, Cs: headOpts.Cs ?? HEAD_CS, models: {} };
 const save = () => {
   writeFileSync(`${values.out}.json`, JSON.stringify(report, null, 2) + "\n");
   writeFileSync(`${values.out}.md`, onboardingMarkdown(report));
   if (Object.values(report.models).some((m) => m.cells.length > 0)) writeFileSync(`${values.out}.svg`, onboardingPlot(report));
 };
-const trunks = new Map<string, { w: StudentWeights; h: Float64Array; test: number[]; pool: number[] }>();
+const trunks = new Map<string, { w: StudentWeights; h: Float64Array; test: number[]; pool: number[]; ipool: ImputePool | null }>();
+
+/** m's train prompts as the imputer's pool: the trunk's activations and every other model's outcome there (the trunk's output order). */
+function imputePool(m: string, w: StudentWeights, pool: number[]): ImputePool {
+  const others = allModels.filter((x) => x !== m);
+  const outcomes = new Float64Array(pool.length * others.length);
+  pool.forEach((i, r) => others.forEach((o, j) => (outcomes[r * others.length + j] = rows[i].outcomes[o] ? rowSuccess(rows[i], o) : NaN)));
+  return { acts: activations(w, pool.map((i) => feats[i])), outcomes };
+}
 
 function cell(m: string, n: number, seed: number): void {
   const t = trunks.get(m)!;
@@ -153,7 +164,9 @@ function cell(m: string, n: number, seed: number): void {
   if (n > t.pool.length) return;
   const sample = order.slice(0, n).map((k) => t.pool[k]);
   const t0 = Date.now();
-  const head = fitNewHead(t.w, sample.map(example(m)), { ...headOpts, seed });
+  const head = t.ipool
+    ? fitImputedHead(t.w, t.ipool, order.slice(0, n).map((k) => ({ row: k, y: target(t.pool[k], m) })), { seed, rateVar: headOpts.rateVar })
+    : fitNewHead(t.w, sample.map(example(m)), { ...headOpts, seed });
   const H = t.w.shape.hidden;
   const a = testAuroc(m, t.test, (i, k) => headLogit(head, t.h.subarray(k * H, (k + 1) * H), feats[i].ids, t.w.wideNorm, t.w.wideTfidf, taskProbsOf(t.w, feats[i].ids, t.h.subarray(k * H, (k + 1) * H))));
   const c: Cell = { n, seed, head: a, head_parts: head.parts, head_C: head.C, tfidf: tfidfAuroc(m, sample, t.test, seed), scratch: onVal ? null : scratchAuroc(m, sample, t.test), positives: sample.filter((i) => rowSuccess(rows[i], m) === 1).length };
@@ -171,7 +184,7 @@ for (const m of models) {
   const h = hiddenOf(w, test.map((i) => feats[i]));
   const trainPool = idxOf(m, "train");
   const val = idxOf(m, "val");
-  trunks.set(m, { w, h, test, pool: trainPool });
+  trunks.set(m, { w, h, test, pool: trainPool, ipool: values.impute ? imputePool(m, w, trainPool) : null });
   // --eval val --full-on-val: the full-data head selected and scored on val (selection on the scored rows: its AUROC is
   // optimistic by that choice, so the share it gives the N-row head is, if anything, low).
   // The full-data head chooses on m's val split among the N-row head's sets and the strongest earlier default

@@ -29,6 +29,8 @@ export interface CurveReport {
   heads_scale?: number;
   /** Prior variance of the rate block's task logits (task-rates.ts); absent in older records (then 1). */
   rate_var?: number;
+  /** The head was fitted with the other models' outcomes imputing the new model's (scripts/stages/impute-head.ts); absent = no. */
+  impute?: boolean;
   /** How the N prompts were drawn: "tasks" (label-plan's task-balanced order) or "random" (a uniform shuffle); absent = random. */
   sample?: string;
   ns: number[];

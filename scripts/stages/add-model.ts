@@ -2,7 +2,8 @@
  * Pipeline stage `add-model`: onboard one new model onto an existing bundle
  * from a few labelled prompts. Loads the bundle (verified like `promote`),
  * freezes its student (trunk, every existing head and wide column), fits only
- * the new model's head (scripts/stages/new-head.ts), calibrates it
+ * the new model's head (scripts/stages/new-head.ts; with the pool's own
+ * outcome table, scripts/stages/impute-head.ts), calibrates it
  * monotonically on its cross-fitted (out-of-fold) logits with the build's
  * small-n shrinkage and validation signal rule (there is no separate cal or
  * val split at small N, so the held-out folds play both parts), and writes a
@@ -22,10 +23,12 @@ import { verifyBundle } from "./promote.js";
 import { weightsFromOnnx } from "../distill/weights-io.js";
 import { rowText } from "../evaluate/score.js";
 import { majorityLabel, successRate, type OutcomeRow } from "../formats/outcomes.js";
+import type { StudentWeights } from "../../src/core/student.js";
 import { fitMonotoneCalibration } from "../lib/calibration-fit.js";
 import { taskPriorNames } from "./distill.js";
 import { appendHead } from "./head-column.js";
-import { fitNewHead, type NewHead } from "./new-head.js";
+import { fitImputedHead, type ImputedHead } from "./impute-head.js";
+import { activations, fitNewHead, type NewHead } from "./new-head.js";
 
 export interface AddModelInput {
   /** Directory of the source bundle (manifest.json, student.onnx, golden.jsonl). */
@@ -42,7 +45,16 @@ export interface AddModelInput {
   data?: { name: string; sha256: string; rows: number };
   calibration?: "platt" | "isotonic";
   seed?: number;
+  /**
+   * The source bundle's own outcome rows (its build data; rows split "test" are dropped). When given, the head is
+   * fitted with the existing models' outcomes imputing the new model's on every pool prompt (impute-head.ts); the
+   * labelled prompts must be pool prompts (what `label-plan` proposes).
+   */
+  pool?: { rows: OutcomeRow[]; data?: { name: string; sha256: string; rows: number } };
 }
+
+/** Share of the labelled prompts that must be pool prompts for --pool-data to be used (below it the imputer would learn from nothing). */
+export const MIN_POOL_MATCH = 0.5;
 
 /** Fewer labelled outcomes than this on one of the bundle's tasks leaves that task's offset to the other models (add-model warns). */
 export const MIN_TASK_OUTCOMES = 3;
@@ -79,7 +91,7 @@ export async function addModel(input: AddModelInput): Promise<AddModelResult> {
     const f = featurize(rowText(r), manifest.featurizer);
     return { ids: f.ids, dense: f.dense, y: successRate(r.outcomes[id]) };
   });
-  const head = fitNewHead(weights, examples, { seed: input.seed ?? 1 });
+  const head: NewHead | ImputedHead = input.pool ? imputedHead(weights, models, manifest, labelled, input.pool.rows, id, input.seed ?? 1) : fitNewHead(weights, examples, { seed: input.seed ?? 1 });
 
   // Calibrate and check signal on the out-of-fold logits: honest scores from fits that never saw the row.
   const s = Array.from(head.heldOut);
@@ -94,7 +106,9 @@ export async function addModel(input: AddModelInput): Promise<AddModelResult> {
 
   const golden = readFileSync(join(input.bundleDir, "golden.jsonl"), "utf8").trim().split("\n").map((l) => GoldenRow.parse(JSON.parse(l)).prompt);
   const { created_at: _, ...provenance } = manifest.provenance;
-  const note = { model: id, n: s.length, positives, parts: head.parts, C: head.C, members: head.members.map((m) => `${m.parts}@C=${m.C}×${m.weight.toFixed(3)}`), selection: head.selection.by, score: head.selection.score, heldout_logloss: head.selection.loss, calibration: "on out-of-fold logits", from_bundle: manifest.bundle_id };
+  const imp = (head as Partial<ImputedHead>).imputation;
+  const imputed = imp ? { imputer_C: imp.C, imputed_rows: imp.imputed, imputed_weight: imp.weight, pool_data: input.pool?.data?.name ?? "given" } : {};
+  const note = { model: id, n: s.length, positives, parts: head.parts, C: head.C, members: head.members.map((m) => `${m.parts}@C=${m.C}×${m.weight.toFixed(3)}`), selection: head.selection.by, score: head.selection.score, heldout_logloss: head.selection.loss, calibration: "on out-of-fold logits", from_bundle: manifest.bundle_id, ...imputed };
   const outputLength = manifest.output_length && { ...manifest.output_length, tokens: { ...manifest.output_length.tokens, [id]: input.model.default_output_tokens } };
   const out = await writeBundle({
     root: input.out,
@@ -110,7 +124,7 @@ export async function addModel(input: AddModelInput): Promise<AddModelResult> {
     calibrationStats: manifest.calibration_stats && { ...manifest.calibration_stats, [id]: stats },
     defaultPolicy: manifest.default_policy,
     outputLength,
-    provenance: { ...provenance, data: [...provenance.data, ...(input.data ? [input.data] : [])], trainer: { ...provenance.trainer, [`add_model:${id}`]: JSON.stringify(note) } },
+    provenance: { ...provenance, data: [...provenance.data, ...(input.data ? [input.data] : []), ...(input.pool?.data ? [input.pool.data] : [])], trainer: { ...provenance.trainer, [`add_model:${id}`]: JSON.stringify(note) } },
     // The source bundle's test metrics describe its own pool; the new model gets its cross-validated figures only.
     metrics: { ...manifest.metrics, per_model: { ...manifest.metrics.per_model, [id]: { cv_auroc: v.auroc, n: s.length, positives } } },
     goldenPrompts: golden,
@@ -118,4 +132,36 @@ export async function addModel(input: AddModelInput): Promise<AddModelResult> {
   });
   const coverage = Object.fromEntries(taskPriorNames(manifest.provenance.trainer).map((t) => [t, labelled.filter((r) => r.task === t).length]));
   return { dir: out.dir, manifest: out.manifest, head, n: s.length, positives, stats, coverage };
+}
+
+/**
+ * The head from the labelled rows plus the pool's outcome table: pool prompts (not test, one row per text) with the
+ * existing models' majority outcomes; a labelled prompt outside the pool joins it with no outcomes. Refuses a pool
+ * that covers too few labelled prompts or none of the bundle's models, naming the flag.
+ */
+function imputedHead(weights: StudentWeights, models: string[], manifest: Manifest, labelled: OutcomeRow[], poolRows: OutcomeRow[], id: string, seed: number): ImputedHead {
+  if (!weights.task) throw new Error(`add-model --pool-data: bundle ${manifest.bundle_id} has no task prior; imputing outcomes needs one (drop --pool-data)`);
+  const texts: string[] = [];
+  const index = new Map<string, number>();
+  const outcomes: number[] = [];
+  const M = models.length;
+  const add = (text: string, r: OutcomeRow | null) => {
+    index.set(text, texts.length);
+    texts.push(text);
+    for (const m of models) outcomes.push(r?.outcomes[m] ? majorityLabel(r.outcomes[m]) : NaN);
+  };
+  for (const r of poolRows) if (r.split !== "test" && !index.has(rowText(r))) add(rowText(r), r);
+  const covered = models.filter((m, j) => texts.some((_, i) => !Number.isNaN(outcomes[i * M + j])));
+  if (covered.length === 0) throw new Error(`add-model --pool-data: no row has an outcome for any of the bundle's models (${models.join(", ")})`);
+  const inPool = labelled.filter((r) => index.has(rowText(r))).length;
+  if (inPool < MIN_POOL_MATCH * labelled.length) throw new Error(`add-model --pool-data: only ${inPool} of ${labelled.length} labelled prompts are pool prompts (need ${Math.ceil(MIN_POOL_MATCH * labelled.length)}); label prompts from \`pipeline label-plan\`, or drop --pool-data`);
+  const labels = labelled.map((r) => {
+    if (!index.has(rowText(r))) add(rowText(r), null);
+    return { row: index.get(rowText(r))!, y: successRate(r.outcomes[id]) };
+  });
+  const seen = new Set<number>();
+  const unique = labels.filter((l) => (seen.has(l.row) ? false : (seen.add(l.row), true)));
+  if (unique.length < labels.length) throw new Error(`add-model --pool-data: ${labels.length - unique.length} labelled prompts repeat another's text; give each prompt once`);
+  const feats = texts.map((t) => featurize(t, manifest.featurizer));
+  return fitImputedHead(weights, { acts: activations(weights, feats), outcomes: Float64Array.from(outcomes) }, labels, { seed });
 }

@@ -133,7 +133,7 @@ export interface HeadOptions {
 }
 
 /** Trunk activations h, existing logits z and task probabilities p (empty without a task prior) of each example, row-major. */
-function activations(weights: StudentWeights, xs: Array<{ ids: Int32Array; dense: Float32Array }>): Acts {
+export function activations(weights: StudentWeights, xs: Array<{ ids: Int32Array; dense: Float32Array }>): Acts {
   const { hidden: H, outputs: M } = weights.shape;
   const T = taskCount(weights);
   const h = new Float64Array(xs.length * H);
@@ -148,7 +148,7 @@ function activations(weights: StudentWeights, xs: Array<{ ids: Int32Array; dense
   return { h, z, p };
 }
 
-interface Acts {
+export interface Acts {
   h: Float64Array;
   z: Float64Array;
   p: Float64Array;
@@ -267,6 +267,46 @@ export function fitNewHead(weights: StudentWeights, train: HeadExample[], opts: 
     selection: { by, score: selectBy, combine, loss: meanLoss(heldOut, yHeld), tried },
     heldOut,
   };
+}
+
+/**
+ * One set's head at one fixed C on rows whose activations are given, with optional row weights (the loss is the
+ * weighted mean; λ = 1/(C·Σω), so C keeps the TF-IDF baseline's convention with Σω in place of n): no selection and no
+ * held-out scores. Returns the column in the student's layout (the existing heads' wide parts fold into its wide
+ * table) and a scorer of other rows from their activations alone, equal to the column's logit. For callers that choose
+ * the set and C themselves (scripts/stages/impute-head.ts). Sets with a new wide part are refused: rows carry activations only.
+ */
+export function fitHeadColumn(weights: StudentWeights, acts: Acts, y: ArrayLike<number>, parts: HeadParts, C: number, opts: { rowWeights?: ArrayLike<number>; headsScale?: number; taskScale?: number; rateVar?: number } = {}): { column: HeadColumn; score: (a: Acts) => Float64Array } {
+  if (parts.includes("wide")) throw new Error(`fitHeadColumn: set ${parts} needs the rows' ids`);
+  const { hidden: H, outputs: M } = weights.shape;
+  const T = taskCount(weights);
+  const n = y.length;
+  if ((parts.includes("task") || parts.includes("rate")) && T === 0) throw new Error(`fitHeadColumn: set ${parts} needs a bundle with a task prior`);
+  const blocks: Blocks = {
+    h: fitBlock(acts.h, n, H),
+    z: scaled(fitBlock(acts.z, n, M), opts.headsScale ?? HEAD_HEADS_SCALE),
+    mean: { ...fitBlock(meanOf(acts.z, M), n, 1), scale: MEAN_SCALE },
+    p: scaled(fitBlock(acts.p, n, T), opts.taskScale ?? HEAD_TASK_SCALE),
+  };
+  let rate: Rate | null = null;
+  if (parts.includes("rate")) {
+    const rates = taskRates(acts.p, y, null, meanTaskLogits(weights.task!.prior, T, M), opts.rateVar);
+    const e = rateFeature(acts.p, rates);
+    rate = { rates, e, b: { ...fitBlock(e, n, 1), scale: HEAD_RATE_SCALE } };
+  }
+  const design = (a: Acts, rows: number) => denseDesign([...blocksOf(parts, a, blocks, M), ...(rate ? [{ x: a === acts ? rate.e : rateFeature(a.p, rate.rates), b: rate.b }] : [])], rows);
+  const d = design(acts, n);
+  const W = opts.rowWeights ? Array.from(opts.rowWeights).reduce((a, b) => a + b, 0) : n;
+  const fit = fitLogistic(new BlockRows(d.data, d.width, null, Int32Array.from({ length: n }, (_, i) => i)), y, { lambda: 1 / (C * W), weights: opts.rowWeights, gtol: 1e-6, maxIter: 500 });
+  const g = weights.wideNorm ? Float64Array.from(weights.wideNorm, (x) => Math.sqrt(x)) : null;
+  const score = (a: Acts) => {
+    const rows = a.h.length / H;
+    const x = design(a, rows);
+    const z = new Float64Array(rows);
+    new BlockRows(x.data, x.width, null, Int32Array.from({ length: rows }, (_, i) => i)).forward(fit.w, z);
+    return z.map((v) => v + fit.b);
+  };
+  return { column: foldColumn(weights, fit, parts, blocks, g, rate), score };
 }
 
 /** The "rate" block of one fit: the task logits it was built from, the feature on the training rows and its standardisation. */

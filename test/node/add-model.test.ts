@@ -23,6 +23,7 @@ import { IO, type WeightDtype } from "../../scripts/onnx/export-student.js";
 import { addModel } from "../../scripts/stages/add-model.js";
 import { headLogit } from "../../scripts/stages/head-column.js";
 import { ALL_HEAD_PARTS, fitNewHead } from "../../scripts/stages/new-head.js";
+import { IMPUTE_WEIGHT, type ImputedHead } from "../../scripts/stages/impute-head.js";
 import { verifyBundle } from "../../scripts/stages/promote.js";
 
 const spec: FeaturizerSpec = { kind: "hashed-ngram-v1", buckets: 1024, word_ngrams: [1, 2], char_ngrams: [3], max_features: 128, lowercase: true, seed: 5 };
@@ -185,5 +186,44 @@ describe("fitNewHead combines candidate sets into one output column", () => {
     }
     // Out-of-fold, not in-sample: the served column's own margins differ from the held-out ones.
     expect(served(head).some((z, i) => Math.abs(z - head.heldOut[i]) > 1e-3)).toBe(true);
+  });
+});
+
+describe("add-model --pool-data: the head learns from the pool's outcome table", () => {
+  // The pool: 150 prompts with both existing models' outcomes; the new model labels 60 of them (from the pool, as
+  // label-plan proposes) and copies m-small's outcome, which the imputer should find.
+  const pool: OutcomeRow[] = outcomes(150).map((r, i) => ({ ...r, id: `p${i}`, split: i % 10 === 9 ? ("test" as const) : ("train" as const), outcomes: { "m-small": r.outcomes["m-new"], "m-large": { n: 1, k: i % 3 === 0 ? 1 : 0 } } }));
+  const labelled: OutcomeRow[] = pool.filter((r) => r.split !== "test").slice(0, 60).map((r) => ({ ...r, outcomes: { "m-new": r.outcomes["m-small"] } }));
+  const model = { id: "m-new", provider: "test", input_per_mtok: 0.5, output_per_mtok: 0.5, default_output_tokens: 80, output_tokens_source: "estimate" as const, price_source: "test" };
+
+  it("imputes the pool, serves one more column equal to the fitted head, records the imputation, keeps old logits", async () => {
+    const src = await sourceBundle("float32", "ids");
+    const res = await addModel({ bundleDir: src.dir, rows: labelled, model, out: root, id: "added-imputed", createdAt: "2026-01-02T00:00:00.000Z", pool: { rows: pool, data: { name: "pool.jsonl", sha256: "0".repeat(64), rows: pool.length } } });
+    expect(res.n).toBe(60);
+    expect(res.head.parts).toBe("rate+task+heads (imputed)");
+    const imp = (res.head as ImputedHead).imputation;
+    // Every non-test pool prompt but the 60 labelled ones is imputed; test prompts are never read.
+    expect(imp.imputed).toBe(pool.filter((r) => r.split !== "test").length - 60);
+    const note = JSON.parse(String(res.manifest.provenance.trainer["add_model:m-new"]));
+    expect(note).toMatchObject({ imputed_rows: imp.imputed, imputer_C: imp.C, imputed_weight: IMPUTE_WEIGHT, pool_data: "pool.jsonl" });
+    expect(res.manifest.provenance.data.map((d) => d.name)).toContain("pool.jsonl");
+    await verifyBundle(res.dir);
+    const frozen = weightsFromOnnx(readFileSync(join(src.dir, "student.onnx")));
+    const ref = weightsFromOnnx(readFileSync(join(res.dir, "student.onnx")));
+    for (const t of [...labelled.slice(0, 10).map((r) => r.prompt!), "Prove that 2 + 2 = 4."]) {
+      const f = featurize(t, spec);
+      const a = forward(frozen, f.ids, f.dense);
+      const b = forward(ref, f.ids, f.dense);
+      for (let j = 0; j < models.length; j++) expect(Object.is(b.logits[j], a.logits[j])).toBe(true);
+      expect(Math.abs(b.logits[2] - headLogit(res.head, a.h, f.ids, frozen.wideNorm, frozen.wideTfidf, taskProbsOf(frozen, f.ids, a.h)))).toBeLessThan(1e-4);
+    }
+  });
+
+  it("refuses labelled prompts outside the pool and a bundle without a task prior, naming the flag", async () => {
+    const src = await sourceBundle("float32", "ids");
+    const strangers = labelled.map((r) => ({ ...r, prompt: `${r.prompt} (reworded)` }));
+    await expect(addModel({ bundleDir: src.dir, rows: strangers, model, out: root, id: "added-strangers", createdAt: "2026-01-02T00:00:00.000Z", pool: { rows: pool } })).rejects.toThrow(/--pool-data: only 0 of 60 labelled prompts are pool prompts/);
+    const plain = await sourceBundle("float16", false);
+    await expect(addModel({ bundleDir: plain.dir, rows: labelled, model, out: root, id: "added-plain", createdAt: "2026-01-02T00:00:00.000Z", pool: { rows: pool } })).rejects.toThrow(/--pool-data: bundle .* has no task prior/);
   });
 });

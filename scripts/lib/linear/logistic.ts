@@ -1,7 +1,8 @@
 /**
  * L2-regularised logistic regression on any LinearOperator:
- *   minimise (1/n)·Σ [softplus(z_k) − y_k·z_k] + (λ/2)·‖w‖²,  z = A·w + b,
- * with an unpenalised intercept b and targets y ∈ [0, 1] (soft labels work).
+ *   minimise (1/W)·Σ ω_k·[softplus(z_k) − y_k·z_k] + (λ/2)·‖w‖²,  z = A·w + b,
+ * with an unpenalised intercept b, targets y ∈ [0, 1] (soft labels work) and
+ * optional row weights ω ≥ 0 (W = Σ ω; all 1, and W = n, when none are given).
  * L-BFGS with an exact line search done on cached margins: along a direction
  * p only q = A·p is needed, so each iteration costs one forward and one
  * adjoint product, and the 1-D search is O(rows). Warm starts (init) make a λ
@@ -20,6 +21,8 @@ export interface FitOptions {
   /** Stop when max |gradient| ≤ gtol (objective is a mean, so this is scale-free in rows). */
   gtol?: number;
   maxIter?: number;
+  /** Row weights ω ≥ 0 (default all 1): the loss is the ω-weighted mean, so λ keeps its meaning per unit of weight. */
+  weights?: ArrayLike<number>;
 }
 
 export interface LinearFit {
@@ -76,14 +79,35 @@ export function startingPoint(op: LinearOperator, init: FitOptions["init"], inte
   return { x, z };
 }
 
-/** Mean logistic loss and its residual σ(z) − y (written into r). */
-function lossAndResidual(z: Float64Array, y: ArrayLike<number>, r: Float64Array): number {
+/** Weighted mean logistic loss and its weighted residual ω·(σ(z) − y) (written into r); om null means all weights 1. */
+function lossAndResidual(z: Float64Array, y: ArrayLike<number>, r: Float64Array, om: ArrayLike<number> | null, W: number): number {
   let s = 0;
   for (let k = 0; k < z.length; k++) {
-    s += softplus(z[k]) - y[k] * z[k];
-    r[k] = sigmoid(z[k]) - y[k];
+    const w = om ? om[k] : 1;
+    s += w * (softplus(z[k]) - y[k] * z[k]);
+    r[k] = w * (sigmoid(z[k]) - y[k]);
   }
-  return s / z.length;
+  return s / W;
+}
+
+/** The weights' sum, after checking them (finite, ≥ 0, one per row, not all 0). */
+function weightTotal(om: ArrayLike<number>, n: number): number {
+  if (om.length !== n) throw new Error("fitLogistic: weight length mismatch");
+  let W = 0;
+  for (let k = 0; k < n; k++) {
+    if (!(om[k] >= 0) || !Number.isFinite(om[k])) throw new Error(`fitLogistic: weight ${k} is ${om[k]}, not a finite number ≥ 0`);
+    W += om[k];
+  }
+  if (!(W > 0)) throw new Error("fitLogistic: the weights sum to 0");
+  return W;
+}
+
+/** ω-weighted mean of y. */
+function weightedMean(y: ArrayLike<number>, om: ArrayLike<number> | null, W: number): number {
+  if (!om) return meanOf(y);
+  let s = 0;
+  for (let k = 0; k < y.length; k++) s += om[k] * y[k];
+  return s / W;
 }
 
 export function fitLogistic(op: LinearOperator, y: ArrayLike<number>, opts: FitOptions): LinearFit {
@@ -92,16 +116,18 @@ export function fitLogistic(op: LinearOperator, y: ArrayLike<number>, opts: FitO
   if (y.length !== n) throw new Error("fitLogistic: label length mismatch");
   if (n === 0) throw new Error("fitLogistic: no rows");
   const { lambda, gtol = 1e-6, maxIter = 500 } = opts;
+  const om = opts.weights ?? null;
+  const W = om ? weightTotal(om, n) : n;
   // Intercept-only optimum: w = 0 is then a good start.
   const { x, z } = startingPoint(op, opts.init, () => {
-    const p = Math.min(1 - 1e-6, Math.max(1e-6, meanOf(y)));
+    const p = Math.min(1 - 1e-6, Math.max(1e-6, weightedMean(y, om, W)));
     return Math.log(p / (1 - p));
   });
   const r = new Float64Array(n);
   const q = new Float64Array(n);
   const g = new Float64Array(d + 1);
   const gradient = (cached?: Float64Array): number => {
-    const f = lossAndResidual(z, y, r);
+    const f = lossAndResidual(z, y, r, om, W);
     let ww = 0;
     if (cached) {
       for (let j = 0; j < d; j++) {
@@ -114,11 +140,11 @@ export function fitLogistic(op: LinearOperator, y: ArrayLike<number>, opts: FitO
     op.adjoint(r, g);
     let rs = 0;
     for (let j = 0; j < d; j++) {
-      g[j] = g[j] / n + lambda * x[j];
+      g[j] = g[j] / W + lambda * x[j];
       ww += x[j] * x[j];
     }
     for (let k = 0; k < n; k++) rs += r[k];
-    g[d] = rs / n;
+    g[d] = rs / W;
     return f + 0.5 * lambda * ww;
   };
   const cached = opts.init?.margins?.length === n && opts.init.dataGrad?.length === d + 1 ? opts.init.dataGrad : undefined;
@@ -143,7 +169,7 @@ export function fitLogistic(op: LinearOperator, y: ArrayLike<number>, opts: FitO
       wp += x[j] * p[j];
       pp += p[j] * p[j];
     }
-    const t = lineSearch(z, q, y, lambda, wp, pp, gp);
+    const t = lineSearch(z, q, y, lambda, wp, pp, gp, om, W);
     if (t === 0) break; // no progress possible along a descent direction: at numerical optimum
     const s = new Float64Array(d + 1);
     for (let j = 0; j <= d; j++) {
@@ -178,6 +204,8 @@ function lineSearch(
   wp: number,
   pp: number,
   d0: number,
+  om: ArrayLike<number> | null,
+  W: number,
 ): number {
   const n = z.length;
   const phi = (t: number): [number, number, number] => {
@@ -187,11 +215,12 @@ function lineSearch(
     for (let k = 0; k < n; k++) {
       const m = z[k] + t * q[k];
       const s = sigmoid(m);
-      v += softplus(m) - y[k] * m;
-      d1 += (s - y[k]) * q[k];
-      d2 += s * (1 - s) * q[k] * q[k];
+      const w = om ? om[k] : 1;
+      v += w * (softplus(m) - y[k] * m);
+      d1 += w * (s - y[k]) * q[k];
+      d2 += w * s * (1 - s) * q[k] * q[k];
     }
-    return [v / n + lambda * (t * wp + 0.5 * t * t * pp), d1 / n + lambda * (wp + t * pp), d2 / n + lambda * pp];
+    return [v / W + lambda * (t * wp + 0.5 * t * t * pp), d1 / W + lambda * (wp + t * pp), d2 / W + lambda * pp];
   };
   const [v0] = phi(0);
   let lo = 0;

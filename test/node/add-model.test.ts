@@ -4,7 +4,8 @@
  * model's logits bit-identical through onnxruntime-node, make the new output
  * equal the fitted head's reference forward, keep existing calibration, and
  * write a bundle that passes promote's verification (schema, sha256, golden
- * replay) with a monotone map for the new model.
+ * replay) with a monotone map for the new model; with --pool-data (the
+ * imputed head), the same, plus its provenance and its refusals.
  */
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";

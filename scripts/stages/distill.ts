@@ -119,9 +119,15 @@ export function taskPriorNames(trainer: Record<string, unknown>): string[] {
   const t = trainer.task_prior;
   if (typeof t !== "string" || t.length === 0 || t.startsWith(TASK_PRIOR_SKIPPED)) return [];
   if (t.startsWith("[")) {
-    const parsed: unknown = JSON.parse(t);
+    // A bundle written before the JSON form whose first task name began with "[" lands here too: refuse it by name, not with a bare SyntaxError.
+    let parsed: unknown = null;
+    try {
+      parsed = JSON.parse(t);
+    } catch {
+      parsed = null;
+    }
     if (Array.isArray(parsed) && parsed.every((x) => typeof x === "string")) return parsed;
-    throw new Error(`manifest provenance.trainer.task_prior: not a JSON array of task names: ${t.slice(0, 80)}`);
+    throw new Error(`manifest provenance.trainer.task_prior: starts with "[" but is not a JSON array of task names: ${t.slice(0, 80)}`);
   }
   return t.split(",");
 }

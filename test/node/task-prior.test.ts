@@ -122,5 +122,7 @@ describe("task prior rules", () => {
     expect(taskPriorNames({ task_prior: "skipped: too few tasks" })).toEqual([]);
     expect(taskPriorNames({})).toEqual([]);
     expect(() => taskPriorNames({ task_prior: "[1,2]" })).toThrow(/task_prior/);
+    // A comma-joined legacy string whose first name starts with "[" is not JSON: refused by field name, not a SyntaxError.
+    expect(() => taskPriorNames({ task_prior: "[draft] qa,math" })).toThrow(/provenance\.trainer\.task_prior: starts with "\["/);
   });
 });

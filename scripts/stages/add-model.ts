@@ -28,7 +28,8 @@ import { fitMonotoneCalibration } from "../lib/calibration-fit.js";
 import { taskPriorNames } from "./distill.js";
 import { appendHead } from "./head-column.js";
 import { fitImputedHead, type ImputedHead } from "./impute-head.js";
-import { activations, fitNewHead, type NewHead } from "./new-head.js";
+import { activations } from "./head-fold.js";
+import { fitNewHead, type NewHead } from "./new-head.js";
 
 export interface AddModelInput {
   /** Directory of the source bundle (manifest.json, student.onnx, golden.jsonl). */

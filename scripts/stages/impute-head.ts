@@ -20,7 +20,8 @@
 import type { StudentWeights } from "../../src/core/student.js";
 import { fitLogistic } from "../lib/linear/logistic.js";
 import { BlockRows, cvPath, meanLoss, stratifiedFolds } from "./head-blocks.js";
-import { type Acts, fitHeadColumn, HEAD_FOLDS, type HeadParts, type NewHead } from "./new-head.js";
+import type { Acts } from "./head-fold.js";
+import { fitHeadColumn, HEAD_FOLDS, type HeadParts, type NewHead } from "./new-head.js";
 import { meanTaskLogits, rateFeature, taskRates } from "./task-rates.js";
 
 /** The head's feature set: the rate block, the existing heads' span and free per-task offsets (enough rows for them once imputed). */

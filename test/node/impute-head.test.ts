@@ -12,7 +12,8 @@ import { SmallDenseOperator } from "../../scripts/lib/linear/operator.js";
 import { auroc } from "../../scripts/lib/stats/metrics.js";
 import { headLogit } from "../../scripts/stages/head-column.js";
 import { fitImputedHead, IMPUTE_WEIGHT } from "../../scripts/stages/impute-head.js";
-import { activations, fitHeadColumn, fitNewHead } from "../../scripts/stages/new-head.js";
+import { activations } from "../../scripts/stages/head-fold.js";
+import { fitHeadColumn, fitNewHead } from "../../scripts/stages/new-head.js";
 import { randomStudent } from "./random-student.js";
 
 describe("fitLogistic with row weights", () => {

@@ -3,7 +3,8 @@
  * over scripts/stages/label-plan.ts. Writes the N prompts to run a new model
  * on, balanced over tasks, as outcome rows (the pool's outcomes kept) so the
  * caller adds the new model's {n, k} to each and hands the file to add-model.
- * Prints the per-task counts. Holds no stage logic.
+ * Prints the per-task counts and the add-model command (with --pool-data: the
+ * planned prompts are pool prompts). Holds no stage logic.
  */
 import { defineCommand } from "citty";
 import { OutcomeRow } from "../formats/outcomes.js";
@@ -28,6 +29,8 @@ export default defineCommand({
     await writeJsonl(args.out, plan.rows);
     if (plan.rows.length < n) console.error(`[label-plan] WARNING: only ${plan.eligible} rows are not marked "test"; planned all of them, not ${n}`);
     for (const [task, c] of Object.entries(plan.byTask).sort()) console.error(`  ${task.padEnd(28)} ${String(c.planned).padStart(4)} of ${c.eligible}`);
+    // The planned prompts are pool prompts, so add-model can also learn from the pool's outcomes on them (docs/student.md, "Imputed outcomes").
+    console.error(`[label-plan] next: add the new model's {n, k} to each row of ${args.out}, then\n  npm run pipeline -- add-model --bundle <bundle dir> --data ${args.out} --model <id> --pool-data ${args.data}`);
     console.log(JSON.stringify({ out: args.out, planned: plan.rows.length, eligible: plan.eligible, tasks: Object.keys(plan.byTask).length }, null, 2));
   },
 });

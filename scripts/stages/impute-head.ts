@@ -18,9 +18,9 @@
  * optimistic). Pure maths; no I/O, never sees test rows.
  */
 import type { StudentWeights } from "../../src/core/student.js";
-import { fitLogistic } from "../lib/linear/logistic.js";
+import { fitLogistic, sigmoid } from "../lib/linear/logistic.js";
 import { BlockRows, cvPath, meanLoss, stratifiedFolds } from "./head-blocks.js";
-import type { Acts } from "./head-fold.js";
+import { type Acts, taskCount } from "./head-fold.js";
 import { fitHeadColumn, HEAD_FOLDS, type HeadParts, type NewHead } from "./new-head.js";
 import { meanTaskLogits, rateFeature, taskRates } from "./task-rates.js";
 
@@ -63,8 +63,6 @@ export interface Imputation {
 
 export type ImputedHead = NewHead & { imputation: Imputation };
 
-const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
-
 /**
  * The imputer's design fitted on `fit` (pool rows with labels): each existing model's outcome (a missing one takes the
  * column's mean on those rows) and the rate feature from their labels, each column centred and scaled to unit
@@ -72,7 +70,7 @@ const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
  */
 function imputerDesign(weights: StudentWeights, pool: ImputePool, yPool: Float64Array, fit: Int32Array, rateVar?: number): (rows: ArrayLike<number>) => Float64Array {
   const M = weights.shape.outputs;
-  const T = weights.task!.bias.length;
+  const T = taskCount(weights);
   const e = rateFeature(pool.acts.p, taskRates(pool.acts.p, yPool, fit, meanTaskLogits(weights.task!.prior, T, M), rateVar));
   const width = M + 1;
   const col = (i: number, j: number) => (j < M ? pool.outcomes[i * M + j] : e[i]);
@@ -119,7 +117,7 @@ function actsOf(a: Acts, rows: ArrayLike<number>, H: number, M: number, T: numbe
 /** The head fitted on the labelled rows `fit` (real outcomes) and every other pool row outside `exclude`, imputed. */
 function headOn(weights: StudentWeights, pool: ImputePool, yPool: Float64Array, fit: Int32Array, C: number, exclude: Set<number>, rateVar?: number) {
   const { hidden: H, outputs: M } = weights.shape;
-  const T = weights.task!.bias.length;
+  const T = taskCount(weights);
   const P = pool.outcomes.length / M;
   const fitSet = new Set(fit);
   const rest = allRows(P).filter((i) => !fitSet.has(i) && !exclude.has(i));
@@ -134,7 +132,7 @@ function headOn(weights: StudentWeights, pool: ImputePool, yPool: Float64Array, 
 export function fitImputedHead(weights: StudentWeights, pool: ImputePool, labels: PoolLabel[], opts: ImputeOptions = {}): ImputedHead {
   if (!weights.task) throw new Error("add-model: imputing outcomes needs a bundle with a task prior");
   const { hidden: H, outputs: M } = weights.shape;
-  const T = weights.task.bias.length;
+  const T = taskCount(weights);
   const P = pool.outcomes.length / M;
   if (!Number.isInteger(P) || pool.acts.p.length !== P * T) throw new Error("add-model: pool activations and outcome table disagree in rows");
   if (labels.length < 2) throw new Error(`add-model: need at least 2 labelled prompts, got ${labels.length}`);
@@ -170,7 +168,7 @@ export function fitImputedHead(weights: StudentWeights, pool: ImputePool, labels
     const tr = Int32Array.from(allRows(labels.length).filter((i) => folds[i] !== f), (i) => lab[i]);
     const { score } = headOn(weights, pool, yPool, tr, best.C, new Set(Array.from(te, (i) => lab[i])), opts.rateVar);
     const z = score(actsOf(pool.acts, Array.from(te, (i) => lab[i]), H, M, T));
-    te.forEach((i, k) => (heldOut[i] = z[k]));
+    te.forEach((i, j) => (heldOut[i] = z[j]));
   }
   const loss = meanLoss(heldOut, y);
   return {

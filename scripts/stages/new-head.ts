@@ -145,16 +145,11 @@ export function fitNewHead(weights: StudentWeights, train: HeadExample[], opts: 
   const Cs = [...(opts.Cs ?? HEAD_CS)].sort((p, q) => p - q);
   const combine = opts.combine ?? HEAD_COMBINE;
   const selectBy = opts.selectBy ?? HEAD_SELECT;
-  const hasWide = weights.wide !== undefined && weights.wideNorm !== undefined;
-  const g = hasWide ? Float64Array.from(weights.wideNorm!, (x) => Math.sqrt(x)) : null;
+  const g = wideScale(weights);
+  const hasWide = g !== null;
   const aTr = activations(weights, train);
   const T = taskCount(weights);
-  const blocks: Blocks = {
-    h: fitBlock(aTr.h, train.length, H, opts.blockNorm),
-    z: scaled(fitBlock(aTr.z, train.length, M, opts.blockNorm), opts.headsScale ?? HEAD_HEADS_SCALE),
-    mean: { ...fitBlock(meanOf(aTr.z, M), train.length, 1), scale: MEAN_SCALE },
-    p: scaled(fitBlock(aTr.p, train.length, T), opts.taskScale ?? HEAD_TASK_SCALE),
-  };
+  const blocks = fitBlocks(aTr, train.length, weights, opts);
   const n = train.length;
   const y = Float64Array.from(train, (x) => x.y);
   const candidates = (opts.parts ?? defaultHeadParts(weights)).filter((p) => (hasWide || !p.includes("wide")) && (T > 0 || (!p.includes("task") && !p.includes("rate"))));
@@ -173,13 +168,8 @@ export function fitNewHead(weights: StudentWeights, train: HeadExample[], opts: 
   // Per candidate set: every C's held-out logits (on val, or out-of-fold averaged over the repeats).
   // The "rate" block is fitted on labels, so its task logits come only from rows the fit may see: all N, or a fold's training rows.
   const rbar = T > 0 ? meanTaskLogits(weights.task!.prior, T, M) : new Float64Array(0);
-  const rateBlock = (rows: Int32Array | null): Rate => {
-    const rates = taskRates(aTr.p, y, rows, rbar, opts.rateVar);
-    const e = rateFeature(aTr.p, rates);
-    const seen = rows ? Float64Array.from(rows, (i) => e[i]) : e;
-    return { rates, e, b: { ...fitBlock(seen, seen.length, 1), scale: HEAD_RATE_SCALE } };
-  };
-  const design = (parts: HeadParts, a: Acts, count: number, rate: Rate | null, e?: Float64Array) => denseDesign([...blocksOf(parts, a, blocks, M), ...(rate ? [{ x: e ?? rate.e, b: rate.b }] : [])], count);
+  const rateBlock = (rows: Int32Array | null): Rate => fitRate(aTr.p, y, rows, rbar, opts.rateVar);
+  const design = (parts: HeadParts, a: Acts, count: number, rate: Rate | null, e?: Float64Array) => designOf(parts, a, blocks, M, count, rate, e);
   const perSet = candidates.map((parts) => {
     const rate = parts.includes("rate") ? rateBlock(null) : null;
     const dTr = design(parts, aTr, n, rate);
@@ -261,29 +251,42 @@ export function fitHeadColumn(weights: StudentWeights, acts: Acts, y: ArrayLike<
   const T = taskCount(weights);
   const n = y.length;
   if ((parts.includes("task") || parts.includes("rate")) && T === 0) throw new Error(`fitHeadColumn: set ${parts} needs a bundle with a task prior`);
-  const blocks: Blocks = {
-    h: fitBlock(acts.h, n, H),
-    z: scaled(fitBlock(acts.z, n, M), opts.headsScale ?? HEAD_HEADS_SCALE),
-    mean: { ...fitBlock(meanOf(acts.z, M), n, 1), scale: MEAN_SCALE },
-    p: scaled(fitBlock(acts.p, n, T), opts.taskScale ?? HEAD_TASK_SCALE),
-  };
-  let rate: Rate | null = null;
-  if (parts.includes("rate")) {
-    const rates = taskRates(acts.p, y, null, meanTaskLogits(weights.task!.prior, T, M), opts.rateVar);
-    const e = rateFeature(acts.p, rates);
-    rate = { rates, e, b: { ...fitBlock(e, n, 1), scale: HEAD_RATE_SCALE } };
-  }
-  const design = (a: Acts, rows: number) => denseDesign([...blocksOf(parts, a, blocks, M), ...(rate ? [{ x: a === acts ? rate.e : rateFeature(a.p, rate.rates), b: rate.b }] : [])], rows);
-  const d = design(acts, n);
+  const blocks = fitBlocks(acts, n, weights, opts);
+  const rate = parts.includes("rate") ? fitRate(acts.p, y, null, meanTaskLogits(weights.task!.prior, T, M), opts.rateVar) : null;
+  const d = designOf(parts, acts, blocks, M, n, rate);
   const W = opts.rowWeights ? Array.from(opts.rowWeights).reduce((a, b) => a + b, 0) : n;
   const fit = fitLogistic(new BlockRows(d.data, d.width, null, Int32Array.from({ length: n }, (_, i) => i)), y, { lambda: 1 / (C * W), weights: opts.rowWeights, gtol: 1e-6, maxIter: 500 });
-  const g = weights.wideNorm ? Float64Array.from(weights.wideNorm, (x) => Math.sqrt(x)) : null;
   const score = (a: Acts) => {
     const rows = a.h.length / H;
-    const x = design(a, rows);
+    const x = designOf(parts, a, blocks, M, rows, rate, rate ? rateFeature(a.p, rate.rates) : undefined);
     const z = new Float64Array(rows);
     new BlockRows(x.data, x.width, null, Int32Array.from({ length: rows }, (_, i) => i)).forward(fit.w, z);
     return z.map((v) => v + fit.b);
   };
-  return { column: foldColumn(weights, fit, parts, blocks, g, rate), score };
+  return { column: foldColumn(weights, fit, parts, blocks, wideScale(weights), rate), score };
 }
+
+/** The bundle's idf as the wide part's column scale g = sqrt(wide_norm), or null without a wide part. */
+const wideScale = (w: StudentWeights) => (w.wide !== undefined && w.wideNorm !== undefined ? Float64Array.from(w.wideNorm, (x) => Math.sqrt(x)) : null);
+
+/** Each dense block's standardisation on the n rows of a, with the blocks' scales (fitNewHead and fitHeadColumn share it). */
+function fitBlocks(a: Acts, n: number, weights: StudentWeights, opts: { blockNorm?: "dim" | "block"; headsScale?: number; taskScale?: number }): Blocks {
+  const { hidden: H, outputs: M } = weights.shape;
+  return {
+    h: fitBlock(a.h, n, H, opts.blockNorm),
+    z: scaled(fitBlock(a.z, n, M, opts.blockNorm), opts.headsScale ?? HEAD_HEADS_SCALE),
+    mean: { ...fitBlock(meanOf(a.z, M), n, 1), scale: MEAN_SCALE },
+    p: scaled(fitBlock(a.p, n, taskCount(weights)), opts.taskScale ?? HEAD_TASK_SCALE),
+  };
+}
+
+/** The "rate" block from the labels of `rows` (all when null): task logits, the feature on every row, standardised on those rows. */
+function fitRate(p: Float64Array, y: ArrayLike<number>, rows: Int32Array | null, rbar: Float64Array, rateVar?: number): Rate {
+  const rates = taskRates(p, y, rows, rbar, rateVar);
+  const e = rateFeature(p, rates);
+  const seen = rows ? Float64Array.from(rows, (i) => e[i]) : e;
+  return { rates, e, b: { ...fitBlock(seen, seen.length, 1), scale: HEAD_RATE_SCALE } };
+}
+
+/** The design of `count` rows of a: the set's dense blocks, then the rate feature (e, default the fitted rows' own). */
+const designOf = (parts: HeadParts, a: Acts, blocks: Blocks, M: number, count: number, rate: Rate | null, e?: Float64Array) => denseDesign([...blocksOf(parts, a, blocks, M), ...(rate ? [{ x: e ?? rate.e, b: rate.b }] : [])], count);

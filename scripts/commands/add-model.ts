@@ -10,7 +10,7 @@ import { basename } from "node:path";
 import type { PoolModel } from "../../src/core/manifest.js";
 import { OutcomeRow } from "../formats/outcomes.js";
 import { readJsonl, sha256File } from "../lib/jsonl.js";
-import { addModel, MIN_TASK_OUTCOMES } from "../stages/add-model.js";
+import { addModel, MIN_TASK_OUTCOMES, resolvePoolData } from "../stages/add-model.js";
 import type { ImputedHead } from "../stages/impute-head.js";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -20,13 +20,6 @@ import { numberFlag } from "../lib/flags.js";
 function measuredTokens(rows: OutcomeRow[], id: string): number | null {
   const t = rows.flatMap((r) => (r.outcomes[id]?.output_tokens !== undefined ? [r.outcomes[id].output_tokens!] : [])).sort((a, b) => a - b);
   return t.length === 0 ? null : Math.round(t[Math.floor(t.length / 2)]);
-}
-
-/** The source bundle's outcome rows and their provenance. */
-async function readPool(file: string): Promise<{ rows: OutcomeRow[]; data: { name: string; sha256: string; rows: number } }> {
-  const rows: OutcomeRow[] = [];
-  for await (const { value } of readJsonl(file, OutcomeRow)) rows.push(value);
-  return { rows, data: { name: basename(file), sha256: await sha256File(file), rows: rows.length } };
 }
 
 export default defineCommand({
@@ -43,7 +36,7 @@ export default defineCommand({
     "output-tokens": { type: "string", description: "default output tokens when the outcomes carry none (default: the pool's mean)" },
     calibration: { type: "enum", options: ["platt", "isotonic"], default: "platt", description: "monotone map (isotonic only with enough outcomes)" },
     seed: { type: "string", default: "1", description: "seed of the cross-validation folds" },
-    "pool-data": { type: "string", description: "the source bundle's own outcomes JSONL (its build data): the existing models' outcomes on the labelled prompts impute the new model's on every pool prompt (needs a task prior and labelled prompts from the pool, e.g. from label-plan)" },
+    "pool-data": { type: "string", default: "auto", description: "the source bundle's own outcomes JSONL (its build data): the existing models' outcomes on the labelled prompts impute the new model's on every pool prompt (needs a task prior and labelled prompts from the pool, e.g. from label-plan). auto (default): the build data named in the bundle's manifest, when that file is here with the recorded sha256, else the plain head; none: the plain head" },
     "created-at": { type: "string", description: "ISO time to record (default: now)" },
   },
   async run({ args }) {
@@ -54,8 +47,9 @@ export default defineCommand({
     const seed = numberFlag("seed", args.seed, { integer: true });
     const rows: OutcomeRow[] = [];
     for await (const { value } of readJsonl(args.data, OutcomeRow)) rows.push(value);
-    const pool = args["pool-data"] ? await readPool(args["pool-data"]) : undefined;
-    const src = JSON.parse(readFileSync(join(args.bundle, "manifest.json"), "utf8")) as { bundle_id: string; pool: PoolModel[] };
+    const src = JSON.parse(readFileSync(join(args.bundle, "manifest.json"), "utf8")) as { bundle_id: string; pool: PoolModel[]; provenance?: { data?: { name: string; sha256: string }[] } };
+    const { pool, note } = await resolvePoolData(args["pool-data"], src.provenance?.data?.[0]);
+    if (note) console.error(`[add-model] --pool-data ${args["pool-data"]}: ${note}`);
     const measured = measuredTokens(rows, args.model);
     const fallback = tokensFlag ?? Math.round(src.pool.reduce((a, p) => a + p.default_output_tokens, 0) / src.pool.length);
     const model: PoolModel = {
@@ -83,6 +77,7 @@ export default defineCommand({
     const imp = (res.head as Partial<ImputedHead>).imputation;
     const imputed = imp ? ` with ${imp.imputed} pool prompts imputed (weight ${imp.weight}, imputer C ${imp.C})` : "";
     console.error(`[add-model] ${args.model}: ${res.n} outcomes (${res.positives} successes); head ${res.head.parts}, C ${res.head.C} (${res.head.selection.by})${imputed}; out-of-fold AUROC ${typeof st.val_auroc === "number" ? `${st.val_auroc.toFixed(3)} [lo ${st.val_auroc_lo?.toFixed(3) ?? "n/a"}]` : "n/a (the outcomes hold one class only)"}, signal ${st.signal}${st.signal === "none" ? " — WARNING: served its constant base rate" : ""}`);
+    if (res.poolSkipped) console.error(`[add-model] --pool-data ${args["pool-data"]}: not used (${res.poolSkipped}); fitted the plain head`);
     const thin = Object.entries(res.coverage).filter(([, k]) => k < MIN_TASK_OUTCOMES);
     if (thin.length > 0) console.error(`[add-model] WARNING: fewer than ${MIN_TASK_OUTCOMES} outcomes on ${thin.length} of the bundle's ${Object.keys(res.coverage).length} tasks (${thin.map(([t, k]) => `${t} ${k}`).join(", ")}); their offsets lean on the other models. \`pipeline label-plan\` chooses prompts balanced over tasks.`);
     console.log(JSON.stringify({ bundle: res.manifest.bundle_id, dir: res.dir, model: args.model, n: res.n, signal: st.signal }, null, 2));

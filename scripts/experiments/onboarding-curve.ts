@@ -17,6 +17,10 @@
  * Usage: tsx scripts/experiments/onboarding-curve.ts --config configs/llmrouter-v2.json
  *          --out docs/onboarding-curve [--models a,b] [--ns 25,50,100,200,500] [--seeds 1,2,3]
  *          [--headline-seeds 1,...,40]   (more draws at the headline N = 100 than at the other Ns)
+ *          [--eval test|val|cal] [--skip-scratch]
+ * --eval cal scores on m's cal split instead of test: a second held-out split that no trunk or head
+ * choice reads (the trunk trains on train/val; cal only fits the bundle's calibration, which AUROC ignores),
+ * to check a design chosen on val without reading test again. The full-data head still chooses on val.
  */
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -68,6 +72,8 @@ const { values } = parseArgs({
     "task-scale": { type: "string" },
     "rate-var": { type: "string" },
     "full-on-val": { type: "boolean", default: false },
+    // No scratch students (the slowest column): for design checks that compare heads only.
+    "skip-scratch": { type: "boolean", default: false },
     // How the N prompts are drawn: a uniform shuffle (the issue's protocol, and every run before this flag) or label-plan's task-balanced order.
     sample: { type: "string", default: "random" },
     // The head from the N outcomes plus the other models' outcomes on m's train prompts (scripts/stages/impute-head.ts).
@@ -88,6 +94,7 @@ const feats = rows.map((r) => featurize(rowText(r), cfg.featurizer));
 const cfgKey = createHash("sha256").update(JSON.stringify({ f: cfg.featurizer, t: cfg.train, seed: cfg.seed, data: cfg.data, n: rows.length })).digest("hex").slice(0, 12);
 const parts = values.parts ? (values.parts.split(",") as HeadParts[]) : undefined;
 // --eval val: design comparisons on the validation split (head only: no full-data head, scratch or TF-IDF).
+if (!["test", "val", "cal"].includes(values.eval!)) throw new Error(`--eval must be test, val or cal, got ${values.eval}`);
 const onVal = values.eval === "val";
 // Head variants (defaults: HEAD_COMBINE, HEAD_SELECT, one K-fold split); the full-data head always selects on m's val split.
 const headOpts: HeadOptions = {
@@ -142,7 +149,7 @@ function scratchAuroc(m: string, sample: number[], test: number[]): number | nul
   return testAuroc(m, test, (i) => forward(res.weights, feats[i].ids, feats[i].dense).logits[0]);
 }
 
-const report: CurveReport = { config: values.config!, eval: onVal ? "val" : "test", parts: parts ?? (cfg.train.taskPrior ? HEAD_PARTS_TASK : HEAD_PARTS), combine: headOpts.combine!, select_by: headOpts.selectBy!, repeats: headOpts.repeats ?? 1, heads_scale: headOpts.headsScale!, rate_var: headOpts.rateVar ?? RATE_PRIOR_VAR, ...(values.impute ? { impute: true } : {}), sample: values.sample!, ns, seeds, ...(values["headline-seeds"] ? { headline_seeds: headlineSeeds } : {}), folds: HEAD_FOLDS, Cs: headOpts.Cs ?? HEAD_CS, models: {} };
+const report: CurveReport = { config: values.config!, eval: values.eval!, parts: parts ?? (cfg.train.taskPrior ? HEAD_PARTS_TASK : HEAD_PARTS), combine: headOpts.combine!, select_by: headOpts.selectBy!, repeats: headOpts.repeats ?? 1, heads_scale: headOpts.headsScale!, rate_var: headOpts.rateVar ?? RATE_PRIOR_VAR, ...(values.impute ? { impute: true } : {}), sample: values.sample!, ns, seeds, ...(values["headline-seeds"] ? { headline_seeds: headlineSeeds } : {}), folds: HEAD_FOLDS, Cs: headOpts.Cs ?? HEAD_CS, models: {} };
 const save = () => {
   writeFileSync(`${values.out}.json`, JSON.stringify(report, null, 2) + "\n");
   writeFileSync(`${values.out}.md`, onboardingMarkdown(report));
@@ -170,10 +177,10 @@ function cell(m: string, n: number, seed: number): void {
     : fitNewHead(t.w, sample.map(example(m)), { ...headOpts, seed });
   const H = t.w.shape.hidden;
   const a = testAuroc(m, t.test, (i, k) => headLogit(head, t.h.subarray(k * H, (k + 1) * H), feats[i].ids, t.w.wideNorm, t.w.wideTfidf, taskProbsOf(t.w, feats[i].ids, t.h.subarray(k * H, (k + 1) * H))));
-  const c: Cell = { n, seed, head: a, head_parts: head.parts, head_C: head.C, tfidf: tfidfAuroc(m, sample, t.test, seed), scratch: onVal ? null : scratchAuroc(m, sample, t.test), positives: sample.filter((i) => rowSuccess(rows[i], m) === 1).length };
+  const c: Cell = { n, seed, head: a, head_parts: head.parts, head_C: head.C, tfidf: tfidfAuroc(m, sample, t.test, seed), scratch: onVal || values["skip-scratch"] ? null : scratchAuroc(m, sample, t.test), positives: sample.filter((i) => rowSuccess(rows[i], m) === 1).length };
   report.models[m].cells.push(c);
   save();
-  console.error(`${m} N=${n} seed ${seed}: head ${c.head?.toFixed(3)} (${c.head_parts}, C ${c.head_C}) scratch ${c.scratch?.toFixed(3)} tfidf ${c.tfidf?.toFixed(3)} (${Math.round((Date.now() - t0) / 1000)} s)`);
+  console.error(`${m} N=${n} seed ${seed}: head ${c.head?.toFixed(3)} (${c.head_parts}, C ${c.head_C}) scratch ${c.scratch?.toFixed(3) ?? "—"} tfidf ${c.tfidf?.toFixed(3)} (${Math.round((Date.now() - t0) / 1000)} s)`);
 }
 
 // Phase 1: trunk, full-data head and N = 100 for every model.
@@ -181,7 +188,7 @@ const first = ns.includes(100) ? 100 : ns[0];
 for (const m of models) {
   const t0 = Date.now();
   const w = trunkWithout(m);
-  const test = idxOf(m, onVal ? "val" : "test");
+  const test = idxOf(m, values.eval!);
   const h = hiddenOf(w, test.map((i) => feats[i]));
   const trainPool = idxOf(m, "train");
   const val = idxOf(m, "val");

@@ -12,8 +12,8 @@
  * calibration and stats are copied unchanged. Never edits the source bundle;
  * never reads rows marked "test" (they stay for evaluation).
  */
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, readFileSync } from "node:fs";
+import { basename, join } from "node:path";
 import { type Calibration, type CalibrationStats, servedCalibration } from "../../src/core/calibration.js";
 import { featurize } from "../../src/core/featurizer.js";
 import { GoldenRow, type Manifest, type PoolModel } from "../../src/core/manifest.js";
@@ -22,7 +22,8 @@ import { writeBundle } from "../bundle/write-bundle.js";
 import { verifyBundle } from "./promote.js";
 import { weightsFromOnnx } from "../distill/weights-io.js";
 import { rowText } from "../evaluate/score.js";
-import { majorityLabel, successRate, type OutcomeRow } from "../formats/outcomes.js";
+import { majorityLabel, OutcomeRow, successRate } from "../formats/outcomes.js";
+import { readJsonl, sha256File } from "../lib/jsonl.js";
 import type { StudentWeights } from "../../src/core/student.js";
 import { fitMonotoneCalibration } from "../lib/calibration-fit.js";
 import { taskPriorNames } from "./distill.js";
@@ -49,9 +50,11 @@ export interface AddModelInput {
   /**
    * The source bundle's own outcome rows (its build data; rows split "test" are dropped). When given, the head is
    * fitted with the existing models' outcomes imputing the new model's on every pool prompt (impute-head.ts); the
-   * labelled prompts must be pool prompts (what `label-plan` proposes).
+   * labelled prompts must be pool prompts (what `label-plan` proposes). With `fallback`, a pool that cannot be used
+   * (see `poolRefusal`) gives the plain head and the reason in `poolSkipped`, instead of an error: the command's
+   * default, which finds the build data on its own and must not fail a user who never asked for it.
    */
-  pool?: { rows: OutcomeRow[]; data?: { name: string; sha256: string; rows: number } };
+  pool?: { rows: OutcomeRow[]; data?: { name: string; sha256: string; rows: number }; fallback?: boolean };
 }
 
 /** Share of the labelled prompts that must be pool prompts for --pool-data to be used (below it the imputer would learn from nothing). */
@@ -69,6 +72,8 @@ export interface AddModelResult {
   stats: CalibrationStats;
   /** Labelled outcomes per task of the bundle's task prior (empty without one): a task with few leans on the other models. */
   coverage: Record<string, number>;
+  /** Why a pool given with `fallback` was not used (the plain head was fitted); absent when it was used or none was given. */
+  poolSkipped?: string;
 }
 
 /** The bundle's output models in column order. */
@@ -92,7 +97,13 @@ export async function addModel(input: AddModelInput): Promise<AddModelResult> {
     const f = featurize(rowText(r), manifest.featurizer);
     return { ids: f.ids, dense: f.dense, y: successRate(r.outcomes[id]) };
   });
-  const head: NewHead | ImputedHead = input.pool ? imputedHead(weights, models, manifest, labelled, input.pool.rows, id, input.seed ?? 1) : fitNewHead(weights, examples, { seed: input.seed ?? 1 });
+  const table = input.pool ? poolTable(weights, models, manifest, labelled, input.pool.rows, id) : null;
+  if (typeof table === "string" && !input.pool?.fallback) throw new Error(`add-model --pool-data: ${table}`);
+  const poolSkipped = typeof table === "string" ? table : undefined;
+  const head: NewHead | ImputedHead =
+    table && typeof table !== "string"
+      ? fitImputedHead(weights, { acts: activations(weights, table.feats), outcomes: table.outcomes }, table.labels, { seed: input.seed ?? 1 })
+      : fitNewHead(weights, examples, { seed: input.seed ?? 1 });
 
   // Calibrate and check signal on the out-of-fold logits: honest scores from fits that never saw the row.
   const s = Array.from(head.heldOut);
@@ -125,23 +136,24 @@ export async function addModel(input: AddModelInput): Promise<AddModelResult> {
     calibrationStats: manifest.calibration_stats && { ...manifest.calibration_stats, [id]: stats },
     defaultPolicy: manifest.default_policy,
     outputLength,
-    provenance: { ...provenance, data: [...provenance.data, ...(input.data ? [input.data] : []), ...(input.pool?.data ? [input.pool.data] : [])], trainer: { ...provenance.trainer, [`add_model:${id}`]: JSON.stringify(note) } },
+    provenance: { ...provenance, data: [...provenance.data, ...(input.data ? [input.data] : []), ...(input.pool?.data && !poolSkipped ? [input.pool.data] : [])], trainer: { ...provenance.trainer, [`add_model:${id}`]: JSON.stringify(note) } },
     // The source bundle's test metrics describe its own pool; the new model gets its cross-validated figures only.
     metrics: { ...manifest.metrics, per_model: { ...manifest.metrics.per_model, [id]: { cv_auroc: v.auroc, n: s.length, positives } } },
     goldenPrompts: golden,
     createdAt: input.createdAt,
   });
   const coverage = Object.fromEntries(taskPriorNames(manifest.provenance.trainer).map((t) => [t, labelled.filter((r) => r.task === t).length]));
-  return { dir: out.dir, manifest: out.manifest, head, n: s.length, positives, stats, coverage };
+  return { dir: out.dir, manifest: out.manifest, head, n: s.length, positives, stats, coverage, ...(poolSkipped ? { poolSkipped } : {}) };
 }
 
 /**
- * The head from the labelled rows plus the pool's outcome table: pool prompts (not test, one row per text) with the
- * existing models' majority outcomes; a labelled prompt outside the pool joins it with no outcomes. Refuses a pool
- * that covers too few labelled prompts or none of the bundle's models, naming the flag.
+ * The pool's outcome table for the imputed head: pool prompts (not test, one row per text) with the existing models'
+ * majority outcomes; a labelled prompt outside the pool joins it with no outcomes. Returns the reason instead when
+ * the table cannot teach the head (no task prior, no outcome for the bundle's models, too few labelled prompts in the
+ * pool, a repeated labelled prompt); the caller refuses or falls back.
  */
-function imputedHead(weights: StudentWeights, models: string[], manifest: Manifest, labelled: OutcomeRow[], poolRows: OutcomeRow[], id: string, seed: number): ImputedHead {
-  if (!weights.task) throw new Error(`add-model --pool-data: bundle ${manifest.bundle_id} has no task prior; imputing outcomes needs one (drop --pool-data)`);
+function poolTable(weights: StudentWeights, models: string[], manifest: Manifest, labelled: OutcomeRow[], poolRows: OutcomeRow[], id: string): { feats: ReturnType<typeof featurize>[]; outcomes: Float64Array; labels: { row: number; y: number }[] } | string {
+  if (!weights.task) return `bundle ${manifest.bundle_id} has no task prior; imputing outcomes needs one (drop --pool-data)`;
   const texts: string[] = [];
   const index = new Map<string, number>();
   const outcomes: number[] = [];
@@ -153,16 +165,36 @@ function imputedHead(weights: StudentWeights, models: string[], manifest: Manife
   };
   for (const r of poolRows) if (r.split !== "test" && !index.has(rowText(r))) add(rowText(r), r);
   const covered = models.filter((m, j) => texts.some((_, i) => !Number.isNaN(outcomes[i * M + j])));
-  if (covered.length === 0) throw new Error(`add-model --pool-data: no row has an outcome for any of the bundle's models (${models.join(", ")})`);
+  if (covered.length === 0) return `no row has an outcome for any of the bundle's models (${models.join(", ")})`;
   const inPool = labelled.filter((r) => index.has(rowText(r))).length;
-  if (inPool < MIN_POOL_MATCH * labelled.length) throw new Error(`add-model --pool-data: only ${inPool} of ${labelled.length} labelled prompts are pool prompts (need ${Math.ceil(MIN_POOL_MATCH * labelled.length)}); label prompts from \`pipeline label-plan\`, or drop --pool-data`);
+  if (inPool < MIN_POOL_MATCH * labelled.length) return `only ${inPool} of ${labelled.length} labelled prompts are pool prompts (need ${Math.ceil(MIN_POOL_MATCH * labelled.length)}); label prompts from \`pipeline label-plan\`, or drop --pool-data`;
   const labels = labelled.map((r) => {
     if (!index.has(rowText(r))) add(rowText(r), null);
     return { row: index.get(rowText(r))!, y: successRate(r.outcomes[id]) };
   });
   const seen = new Set<number>();
   const unique = labels.filter((l) => (seen.has(l.row) ? false : (seen.add(l.row), true)));
-  if (unique.length < labels.length) throw new Error(`add-model --pool-data: ${labels.length - unique.length} labelled prompts repeat another's text; give each prompt once`);
-  const feats = texts.map((t) => featurize(t, manifest.featurizer));
-  return fitImputedHead(weights, { acts: activations(weights, feats), outcomes: Float64Array.from(outcomes) }, labels, { seed });
+  if (unique.length < labels.length) return `${labels.length - unique.length} labelled prompts repeat another's text; give each prompt once`;
+  return { feats: texts.map((t) => featurize(t, manifest.featurizer)), outcomes: Float64Array.from(outcomes), labels };
+}
+
+/** An outcomes file's rows and its provenance entry. */
+export async function readPool(file: string): Promise<{ rows: OutcomeRow[]; data: { name: string; sha256: string; rows: number } }> {
+  const rows: OutcomeRow[] = [];
+  for await (const { value } of readJsonl(file, OutcomeRow)) rows.push(value);
+  return { rows, data: { name: basename(file), sha256: await sha256File(file), rows: rows.length } };
+}
+
+/**
+ * The pool's outcome table for the imputed head, from the command's --pool-data. An explicit file is used as given
+ * (addModel refuses one that cannot teach the head). "auto" (the default) takes the bundle's own build data (the
+ * manifest's first data entry, a path relative to the working directory) only when the file is there with the
+ * recorded sha256, and with fallback; otherwise the plain head. "none" never imputes. `note` says what was decided.
+ */
+export async function resolvePoolData(flag: string, built: { name: string; sha256: string } | undefined): Promise<{ pool?: NonNullable<AddModelInput["pool"]>; note: string | null }> {
+  if (flag === "none") return { note: null };
+  if (flag !== "auto") return { pool: await readPool(flag), note: null };
+  const why = !built ? "the manifest names no build data" : !existsSync(built.name) ? `${built.name} (the bundle's build data) is not here` : (await sha256File(built.name)) !== built.sha256 ? `${built.name} is not the bundle's build data (sha256 differs)` : null;
+  if (why || !built) return { note: `${why}; fitting the plain head (--pool-data <file> imputes from a pool's outcomes)` };
+  return { pool: { ...(await readPool(built.name)), fallback: true }, note: `imputing from ${built.name} (the bundle's build data, sha256 matches); --pool-data none fits the plain head` };
 }

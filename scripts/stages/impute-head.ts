@@ -13,9 +13,9 @@
  * outcomes: only training uses the table.
  *
  * Out-of-fold logits for calibration come from the same recipe refitted per
- * fold (the held-out prompts' own outcomes never reach the imputer or the
- * head; the imputer keeps the C chosen on all N, so they are slightly
- * optimistic). Pure maths; no I/O, never sees test rows.
+ * fold, the imputer's C included (the held-out prompts' own outcomes never
+ * reach the imputer, its C or the head). Pure maths; no I/O, never sees
+ * test rows.
  */
 import type { StudentWeights } from "../../src/core/student.js";
 import { fitLogistic, sigmoid } from "../lib/linear/logistic.js";
@@ -128,6 +128,23 @@ function headOn(weights: StudentWeights, pool: ImputePool, yPool: Float64Array, 
   return { ...fitHeadColumn(weights, actsOf(pool.acts, rows, H, M, T), y, IMPUTE_PARTS, IMPUTE_HEAD_C, { rowWeights: om, rateVar }), imputed: rest.length };
 }
 
+/** The imputer's C by stratified K-fold log-loss over the labelled pool rows `rows`; each fold's design (its rate feature included) sees its training rows only. */
+function imputerC(weights: StudentWeights, pool: ImputePool, yPool: Float64Array, rows: Int32Array, k: number, seed: number, rateVar?: number) {
+  const width = weights.shape.outputs + 1;
+  const y = Float64Array.from(rows, (i) => yPool[i]);
+  const path = cvPath(
+    (tr, te) => {
+      const design = imputerDesign(weights, pool, yPool, Int32Array.from(tr, (i) => rows[i]), rateVar);
+      return [new BlockRows(design(Array.from(tr, (i) => rows[i])), width, null, allRows(tr.length)), new BlockRows(design(Array.from(te, (i) => rows[i])), width, null, allRows(te.length))];
+    },
+    y,
+    IMPUTER_CS,
+    stratifiedFolds(y, k, seed),
+    k,
+  );
+  return { path, best: path.reduce((a, b) => (b.loss < a.loss ? b : a)) };
+}
+
 /** Fits the new model's head from its outcomes `labels` on pool rows and the pool's outcome table (bundles with a task prior only). */
 export function fitImputedHead(weights: StudentWeights, pool: ImputePool, labels: PoolLabel[], opts: ImputeOptions = {}): ImputedHead {
   if (!weights.task) throw new Error("add-model: imputing outcomes needs a bundle with a task prior");
@@ -145,19 +162,7 @@ export function fitImputedHead(weights: StudentWeights, pool: ImputePool, labels
   const y = Float64Array.from(labels, (l) => l.y);
   const k = Math.min(opts.folds ?? HEAD_FOLDS, labels.length);
   const seed = opts.seed ?? 1;
-  const width = M + 1;
-  // The imputer's C by K-fold log-loss over the N outcomes; each fold's design (its rate feature included) sees its training rows only.
-  const path = cvPath(
-    (tr, te) => {
-      const design = imputerDesign(weights, pool, yPool, Int32Array.from(tr, (i) => lab[i]), opts.rateVar);
-      return [new BlockRows(design(Array.from(tr, (i) => lab[i])), width, null, allRows(tr.length)), new BlockRows(design(Array.from(te, (i) => lab[i])), width, null, allRows(te.length))];
-    },
-    y,
-    IMPUTER_CS,
-    stratifiedFolds(y, k, seed),
-    k,
-  );
-  const best = path.reduce((a, b) => (b.loss < a.loss ? b : a));
+  const { path, best } = imputerC(weights, pool, yPool, lab, k, seed, opts.rateVar);
   const served = headOn(weights, pool, yPool, lab, best.C, new Set(), opts.rateVar);
   // Out-of-fold logits: the whole recipe refitted without each fold, whose prompts are neither labelled nor imputed.
   const folds = stratifiedFolds(y, k, seed + 1);
@@ -166,7 +171,10 @@ export function fitImputedHead(weights: StudentWeights, pool: ImputePool, labels
     const te = allRows(labels.length).filter((i) => folds[i] === f);
     if (te.length === 0 || te.length === labels.length) continue;
     const tr = Int32Array.from(allRows(labels.length).filter((i) => folds[i] !== f), (i) => lab[i]);
-    const { score } = headOn(weights, pool, yPool, tr, best.C, new Set(Array.from(te, (i) => lab[i])), opts.rateVar);
+    // The fold chooses its own imputer C on its training rows, so the held-out outcomes do not pick it either
+    // (with too few rows for an inner K-fold, the C chosen on all N).
+    const Cf = tr.length >= 2 * k ? imputerC(weights, pool, yPool, tr, k, seed, opts.rateVar).best.C : best.C;
+    const { score } = headOn(weights, pool, yPool, tr, Cf, new Set(Array.from(te, (i) => lab[i])), opts.rateVar);
     const z = score(actsOf(pool.acts, Array.from(te, (i) => lab[i]), H, M, T));
     te.forEach((i, j) => (heldOut[i] = z[j]));
   }

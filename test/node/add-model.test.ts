@@ -5,9 +5,12 @@
  * equal the fitted head's reference forward, keep existing calibration, and
  * write a bundle that passes promote's verification (schema, sha256, golden
  * replay) with a monotone map for the new model; with --pool-data (the
- * imputed head), the same, plus its provenance and its refusals.
+ * imputed head), the same, plus its provenance and its refusals; the
+ * command's default ("auto": the bundle's build data, checked by sha256, with
+ * fallback to the plain head) and "none".
  */
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -21,7 +24,7 @@ import { writeBundle } from "../../scripts/bundle/write-bundle.js";
 import { weightsFromOnnx } from "../../scripts/distill/weights-io.js";
 import type { OutcomeRow } from "../../scripts/formats/outcomes.js";
 import { IO, type WeightDtype } from "../../scripts/onnx/export-student.js";
-import { addModel } from "../../scripts/stages/add-model.js";
+import { addModel, resolvePoolData } from "../../scripts/stages/add-model.js";
 import { headLogit } from "../../scripts/stages/head-column.js";
 import { ALL_HEAD_PARTS, fitNewHead } from "../../scripts/stages/new-head.js";
 import { IMPUTE_WEIGHT, type ImputedHead } from "../../scripts/stages/impute-head.js";
@@ -226,5 +229,52 @@ describe("add-model --pool-data: the head learns from the pool's outcome table",
     await expect(addModel({ bundleDir: src.dir, rows: strangers, model, out: root, id: "added-strangers", createdAt: "2026-01-02T00:00:00.000Z", pool: { rows: pool } })).rejects.toThrow(/--pool-data: only 0 of 60 labelled prompts are pool prompts/);
     const plain = await sourceBundle("float16", false);
     await expect(addModel({ bundleDir: plain.dir, rows: labelled, model, out: root, id: "added-plain", createdAt: "2026-01-02T00:00:00.000Z", pool: { rows: pool } })).rejects.toThrow(/--pool-data: bundle .* has no task prior/);
+  });
+
+  it("with fallback (the command's auto default), an unusable pool gives the plain head (same logits and calibration) and says why", async () => {
+    const src = await sourceBundle("float32", "ids");
+    const strangers = labelled.map((r) => ({ ...r, prompt: `${r.prompt} (reworded)` }));
+    const data = { name: "pool.jsonl", sha256: "0".repeat(64), rows: pool.length };
+    const fell = await addModel({ bundleDir: src.dir, rows: strangers, model, out: root, id: "added-fallback", createdAt: "2026-01-02T00:00:00.000Z", pool: { rows: pool, data, fallback: true } });
+    const plain = await addModel({ bundleDir: src.dir, rows: strangers, model, out: root, id: "added-nopool", createdAt: "2026-01-02T00:00:00.000Z" });
+    expect(fell.poolSkipped).toMatch(/only 0 of 60 labelled prompts are pool prompts/);
+    expect(plain.poolSkipped).toBeUndefined();
+    expect(fell.head.parts).toBe(plain.head.parts);
+    const a = weightsFromOnnx(readFileSync(join(fell.dir, "student.onnx")));
+    const b = weightsFromOnnx(readFileSync(join(plain.dir, "student.onnx")));
+    for (const t of [...strangers.slice(0, 5).map((r) => r.prompt!), "Prove that 2 + 2 = 4."]) {
+      const f = featurize(t, spec);
+      expect(Array.from(forward(a, f.ids, f.dense).logits)).toEqual(Array.from(forward(b, f.ids, f.dense).logits));
+    }
+    expect(fell.manifest.calibration["m-new"]).toEqual(plain.manifest.calibration["m-new"]);
+    // The unused pool is not recorded as a source of the bundle.
+    expect(fell.manifest.provenance.data.map((d) => d.name)).not.toContain("pool.jsonl");
+    // A usable pool with fallback is used, as without it.
+    const used = await addModel({ bundleDir: src.dir, rows: labelled, model, out: root, id: "added-fallback-used", createdAt: "2026-01-02T00:00:00.000Z", pool: { rows: pool, data, fallback: true } });
+    expect(used.poolSkipped).toBeUndefined();
+    expect(used.head.parts).toBe("rate+task+heads (imputed)");
+  });
+
+  it("resolves --pool-data: a file as given, none, and auto only on the manifest's build data with its sha256", async () => {
+    const file = join(root, "build-data.jsonl");
+    const text = pool.map((r) => JSON.stringify(r)).join("\n") + "\n";
+    writeFileSync(file, text);
+    const sha256 = createHash("sha256").update(text).digest("hex");
+    const given = await resolvePoolData(file, undefined);
+    expect(given.pool?.rows.length).toBe(pool.length);
+    expect(given.pool?.data).toEqual({ name: "build-data.jsonl", sha256, rows: pool.length });
+    expect(given.pool?.fallback).toBeUndefined();
+    expect(await resolvePoolData("none", { name: file, sha256 })).toEqual({ note: null });
+    const auto = await resolvePoolData("auto", { name: file, sha256 });
+    expect(auto.pool?.fallback).toBe(true);
+    expect(auto.pool?.rows.length).toBe(pool.length);
+    expect(auto.note).toMatch(/imputing from .*build-data.jsonl .*sha256 matches/);
+    const changed = await resolvePoolData("auto", { name: file, sha256: "f".repeat(64) });
+    expect(changed.pool).toBeUndefined();
+    expect(changed.note).toMatch(/sha256 differs.*plain head/);
+    const missing = await resolvePoolData("auto", { name: join(root, "nowhere.jsonl"), sha256 });
+    expect(missing.pool).toBeUndefined();
+    expect(missing.note).toMatch(/is not here.*plain head/);
+    expect((await resolvePoolData("auto", undefined)).note).toMatch(/names no build data/);
   });
 });

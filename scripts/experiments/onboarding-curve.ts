@@ -45,7 +45,7 @@ import { cvPath, stratifiedFolds } from "../stages/head-blocks.js";
 import { activations } from "../stages/head-fold.js";
 import { defaultHeadParts, fitNewHead, HEAD_COMBINE, HEAD_CS, HEAD_FOLDS, HEAD_HEADS_SCALE, HEAD_PARTS, HEAD_PARTS_TASK, HEAD_SELECT, hiddenOf, type HeadCombine, type HeadExample, type HeadOptions, type HeadParts, type HeadSelect } from "../stages/new-head.js";
 import { headLogit } from "../stages/head-column.js";
-import { fitImputedHead, type ImputePool } from "../stages/impute-head.js";
+import { fitImputedHead, IMPUTER_DEFAULT, type ImputePool, type ImputerInputs } from "../stages/impute-head.js";
 import { taskBalancedOrder } from "../stages/label-plan.js";
 import { optionalNumberFlag } from "../lib/flags.js";
 import { RATE_PRIOR_VAR } from "../stages/task-rates.js";
@@ -78,6 +78,8 @@ const { values } = parseArgs({
     sample: { type: "string", default: "random" },
     // The head from the N outcomes plus the other models' outcomes on m's train prompts (scripts/stages/impute-head.ts).
     impute: { type: "boolean", default: false },
+    // With --impute: the imputer's inputs (impute-head.ts IMPUTER_INPUTS; default IMPUTER_DEFAULT).
+    imputer: { type: "string" },
   },
 });
 const cfg = await readJsonFile(values.config!, BuildConfig);
@@ -149,7 +151,7 @@ function scratchAuroc(m: string, sample: number[], test: number[]): number | nul
   return testAuroc(m, test, (i) => forward(res.weights, feats[i].ids, feats[i].dense).logits[0]);
 }
 
-const report: CurveReport = { config: values.config!, eval: values.eval!, parts: parts ?? (cfg.train.taskPrior ? HEAD_PARTS_TASK : HEAD_PARTS), combine: headOpts.combine!, select_by: headOpts.selectBy!, repeats: headOpts.repeats ?? 1, heads_scale: headOpts.headsScale!, rate_var: headOpts.rateVar ?? RATE_PRIOR_VAR, ...(values.impute ? { impute: true } : {}), sample: values.sample!, ns, seeds, ...(values["headline-seeds"] ? { headline_seeds: headlineSeeds } : {}), folds: HEAD_FOLDS, Cs: headOpts.Cs ?? HEAD_CS, models: {} };
+const report: CurveReport = { config: values.config!, eval: values.eval!, parts: parts ?? (cfg.train.taskPrior ? HEAD_PARTS_TASK : HEAD_PARTS), combine: headOpts.combine!, select_by: headOpts.selectBy!, repeats: headOpts.repeats ?? 1, heads_scale: headOpts.headsScale!, rate_var: headOpts.rateVar ?? RATE_PRIOR_VAR, ...(values.impute ? { impute: true, imputer: values.imputer ?? IMPUTER_DEFAULT } : {}), sample: values.sample!, ns, seeds, ...(values["headline-seeds"] ? { headline_seeds: headlineSeeds } : {}), folds: HEAD_FOLDS, Cs: headOpts.Cs ?? HEAD_CS, models: {} };
 const save = () => {
   writeFileSync(`${values.out}.json`, JSON.stringify(report, null, 2) + "\n");
   writeFileSync(`${values.out}.md`, onboardingMarkdown(report));
@@ -173,7 +175,7 @@ function cell(m: string, n: number, seed: number): void {
   const sample = order.slice(0, n).map((k) => t.pool[k]);
   const t0 = Date.now();
   const head = t.ipool
-    ? fitImputedHead(t.w, t.ipool, order.slice(0, n).map((k) => ({ row: k, y: target(t.pool[k], m) })), { seed, rateVar: headOpts.rateVar })
+    ? fitImputedHead(t.w, t.ipool, order.slice(0, n).map((k) => ({ row: k, y: target(t.pool[k], m) })), { seed, rateVar: headOpts.rateVar, inputs: values.imputer as ImputerInputs | undefined })
     : fitNewHead(t.w, sample.map(example(m)), { ...headOpts, seed });
   const H = t.w.shape.hidden;
   const a = testAuroc(m, t.test, (i, k) => headLogit(head, t.h.subarray(k * H, (k + 1) * H), feats[i].ids, t.w.wideNorm, t.w.wideTfidf, taskProbsOf(t.w, feats[i].ids, t.h.subarray(k * H, (k + 1) * H))));

@@ -31,6 +31,8 @@ export interface CurveReport {
   rate_var?: number;
   /** The head was fitted with the other models' outcomes imputing the new model's (scripts/stages/impute-head.ts); absent = no. */
   impute?: boolean;
+  /** With impute: the imputer's inputs (impute-head.ts ImputerInputs); absent in records made before the option (= "outcomes"). */
+  imputer?: string;
   /** How the N prompts were drawn: "tasks" (label-plan's task-balanced order) or "random" (a uniform shuffle); absent = random. */
   sample?: string;
   ns: number[];

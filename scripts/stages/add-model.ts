@@ -119,7 +119,7 @@ export async function addModel(input: AddModelInput): Promise<AddModelResult> {
   const golden = readFileSync(join(input.bundleDir, "golden.jsonl"), "utf8").trim().split("\n").map((l) => GoldenRow.parse(JSON.parse(l)).prompt);
   const { created_at: _, ...provenance } = manifest.provenance;
   const imp = (head as Partial<ImputedHead>).imputation;
-  const imputed = imp ? { imputer_C: imp.C, imputed_rows: imp.imputed, imputed_weight: imp.weight, pool_data: input.pool?.data?.name ?? "given" } : {};
+  const imputed = imp ? { imputer_C: imp.C, imputer_inputs: imp.inputs, imputed_rows: imp.imputed, imputed_weight: imp.weight, pool_data: input.pool?.data?.name ?? "given" } : {};
   const note = { model: id, n: s.length, positives, parts: head.parts, C: head.C, members: head.members.map((m) => `${m.parts}@C=${m.C}×${m.weight.toFixed(3)}`), selection: head.selection.by, score: head.selection.score, heldout_logloss: head.selection.loss, calibration: "on out-of-fold logits", from_bundle: manifest.bundle_id, ...imputed };
   const outputLength = manifest.output_length && { ...manifest.output_length, tokens: { ...manifest.output_length.tokens, [id]: input.model.default_output_tokens } };
   const out = await writeBundle({

@@ -4,8 +4,9 @@
  * prompts the existing models were also run on, their outcomes there say far
  * more about a prompt's difficulty than any prompt feature: an "imputer", an L2
  * logistic regression of the new model's outcome on the existing models'
- * outcomes on the same prompt (plus the rate feature of task-rates.ts, C by
- * stratified K-fold log-loss within N), fills in the new model's probable
+ * outcomes on the same prompt, those outcomes centred on each model's task
+ * rate, and the rate feature of task-rates.ts (C by stratified K-fold
+ * log-loss within N), fills in the new model's probable
  * outcome on every other pool prompt. The head (new-head.ts fitHeadColumn,
  * set IMPUTE_PARTS at IMPUTE_HEAD_C) is then fitted on the N real outcomes at
  * weight 1 and the imputed ones, as soft labels, at IMPUTE_WEIGHT. It folds
@@ -32,6 +33,12 @@ export const IMPUTE_HEAD_C = 0.1;
 export const IMPUTE_WEIGHT = 0.3;
 /** The imputer's inverse L2 strengths, chosen by K-fold log-loss within the N outcomes. */
 export const IMPUTER_CS = [0.03, 0.1, 0.3, 1, 3, 10];
+/**
+ * The imputer's default inputs. "outcomes+centred" since session 8: on val and cal (40 draws each at N = 100) it gained
+ * +0.64 ± 0.12 and +0.74 ± 0.14 points of the lift over "outcomes", mostly on the models whose task profile differs
+ * from the pool's (docs/student.md, "Task-centred outcomes in the imputer").
+ */
+export const IMPUTER_DEFAULT: ImputerInputs = "outcomes+centred";
 
 /** The pool's prompts: the frozen student's activations and the existing models' outcomes (row-major P×M, 0/1; NaN where a model has none). */
 export interface ImputePool {
@@ -45,10 +52,20 @@ export interface PoolLabel {
   y: number;
 }
 
+/**
+ * The imputer's inputs. "outcomes": each existing model's outcome and the rate feature. "outcomes+centred": also each
+ * outcome minus that model's success rate on the prompt's task (task probabilities times the model's per-task rates
+ * over the pool), so the imputer can weigh agreement within a task apart from agreement across tasks.
+ */
+export type ImputerInputs = "outcomes" | "outcomes+centred";
+export const IMPUTER_INPUTS: ImputerInputs[] = ["outcomes", "outcomes+centred"];
+
 export interface ImputeOptions {
   seed?: number;
   folds?: number;
   rateVar?: number;
+  /** Default IMPUTER_DEFAULT. */
+  inputs?: ImputerInputs;
 }
 
 /** How the head's training rows were filled in (recorded in the bundle's provenance by add-model). */
@@ -58,6 +75,8 @@ export interface Imputation {
   path: Array<{ C: number; loss: number }>;
   /** Pool rows imputed, and their weight in the head's fit. */
   imputed: number;
+  /** What the imputer read. */
+  inputs: ImputerInputs;
   weight: number;
 }
 
@@ -68,12 +87,12 @@ export type ImputedHead = NewHead & { imputation: Imputation };
  * column's mean on those rows) and the rate feature from their labels, each column centred and scaled to unit
  * variance on the fitting rows. Returns the design of any rows.
  */
-function imputerDesign(weights: StudentWeights, pool: ImputePool, yPool: Float64Array, fit: Int32Array, rateVar?: number): (rows: ArrayLike<number>) => Float64Array {
+function imputerDesign(weights: StudentWeights, pool: Table, yPool: Float64Array, fit: Int32Array, rateVar?: number): (rows: ArrayLike<number>) => Float64Array {
   const M = weights.shape.outputs;
   const T = taskCount(weights);
   const e = rateFeature(pool.acts.p, taskRates(pool.acts.p, yPool, fit, meanTaskLogits(weights.task!.prior, T, M), rateVar));
-  const width = M + 1;
-  const col = (i: number, j: number) => (j < M ? pool.outcomes[i * M + j] : e[i]);
+  const width = imputerWidth(M, pool);
+  const col = (i: number, j: number) => (j < M ? pool.outcomes[i * M + j] : pool.centred && j < 2 * M ? pool.centred[i * M + j - M] : e[i]);
   const mu = new Float64Array(width);
   const sd = new Float64Array(width);
   for (let j = 0; j < width; j++) {
@@ -94,10 +113,40 @@ function imputerDesign(weights: StudentWeights, pool: ImputePool, yPool: Float64
 
 const allRows = (n: number) => Int32Array.from({ length: n }, (_, i) => i);
 
+/** The pool table with, for "outcomes+centred", each outcome minus its model's task rate on that prompt (NaN where missing). */
+type Table = ImputePool & { centred: Float64Array | null };
+const imputerWidth = (M: number, t: Table) => (t.centred ? 2 * M : M) + 1;
+
+/**
+ * Each existing model's outcome minus Σ_t p_t·r[t, m], where r[t, m] is model m's p-weighted success rate on task t over
+ * the pool's prompts with an outcome for m: the part of the outcome its task does not explain. Uses only the existing
+ * models' outcomes (never the new model's).
+ */
+export function taskCentred(pool: ImputePool, M: number, T: number): Float64Array {
+  const P = pool.outcomes.length / M;
+  const num = new Float64Array(T * M);
+  const den = new Float64Array(T * M);
+  for (let i = 0; i < P; i++) for (let j = 0; j < M; j++) {
+    const o = pool.outcomes[i * M + j];
+    if (Number.isNaN(o)) continue;
+    for (let t = 0; t < T; t++) {
+      num[t * M + j] += pool.acts.p[i * T + t] * o;
+      den[t * M + j] += pool.acts.p[i * T + t];
+    }
+  }
+  const out = new Float64Array(P * M);
+  for (let i = 0; i < P; i++) for (let j = 0; j < M; j++) {
+    let r = 0;
+    for (let t = 0; t < T; t++) r += pool.acts.p[i * T + t] * (den[t * M + j] > 0 ? num[t * M + j] / den[t * M + j] : 0);
+    out[i * M + j] = pool.outcomes[i * M + j] - r;
+  }
+  return out;
+}
+
 /** Fits the imputer on `fit` at C and returns the new model's success probability on `rows`. */
-function impute(weights: StudentWeights, pool: ImputePool, yPool: Float64Array, fit: Int32Array, C: number, rows: Int32Array, rateVar?: number): Float64Array {
+function impute(weights: StudentWeights, pool: Table, yPool: Float64Array, fit: Int32Array, C: number, rows: Int32Array, rateVar?: number): Float64Array {
   const design = imputerDesign(weights, pool, yPool, fit, rateVar);
-  const width = weights.shape.outputs + 1;
+  const width = imputerWidth(weights.shape.outputs, pool);
   const f = fitLogistic(new BlockRows(design(fit), width, null, allRows(fit.length)), Float64Array.from(fit, (i) => yPool[i]), { lambda: 1 / (C * fit.length), gtol: 1e-6, maxIter: 500 });
   const z = new Float64Array(rows.length);
   new BlockRows(design(rows), width, null, allRows(rows.length)).forward(f.w, z);
@@ -115,7 +164,7 @@ function actsOf(a: Acts, rows: ArrayLike<number>, H: number, M: number, T: numbe
 }
 
 /** The head fitted on the labelled rows `fit` (real outcomes) and every other pool row outside `exclude`, imputed. */
-function headOn(weights: StudentWeights, pool: ImputePool, yPool: Float64Array, fit: Int32Array, C: number, exclude: Set<number>, rateVar?: number) {
+function headOn(weights: StudentWeights, pool: Table, yPool: Float64Array, fit: Int32Array, C: number, exclude: Set<number>, rateVar?: number) {
   const { hidden: H, outputs: M } = weights.shape;
   const T = taskCount(weights);
   const P = pool.outcomes.length / M;
@@ -129,8 +178,8 @@ function headOn(weights: StudentWeights, pool: ImputePool, yPool: Float64Array, 
 }
 
 /** The imputer's C by stratified K-fold log-loss over the labelled pool rows `rows`; each fold's design (its rate feature included) sees its training rows only. */
-function imputerC(weights: StudentWeights, pool: ImputePool, yPool: Float64Array, rows: Int32Array, k: number, seed: number, rateVar?: number) {
-  const width = weights.shape.outputs + 1;
+function imputerC(weights: StudentWeights, pool: Table, yPool: Float64Array, rows: Int32Array, k: number, seed: number, rateVar?: number) {
+  const width = imputerWidth(weights.shape.outputs, pool);
   const y = Float64Array.from(rows, (i) => yPool[i]);
   const path = cvPath(
     (tr, te) => {
@@ -146,12 +195,15 @@ function imputerC(weights: StudentWeights, pool: ImputePool, yPool: Float64Array
 }
 
 /** Fits the new model's head from its outcomes `labels` on pool rows and the pool's outcome table (bundles with a task prior only). */
-export function fitImputedHead(weights: StudentWeights, pool: ImputePool, labels: PoolLabel[], opts: ImputeOptions = {}): ImputedHead {
+export function fitImputedHead(weights: StudentWeights, poolIn: ImputePool, labels: PoolLabel[], opts: ImputeOptions = {}): ImputedHead {
   if (!weights.task) throw new Error("add-model: imputing outcomes needs a bundle with a task prior");
   const { hidden: H, outputs: M } = weights.shape;
   const T = taskCount(weights);
-  const P = pool.outcomes.length / M;
-  if (!Number.isInteger(P) || pool.acts.p.length !== P * T) throw new Error("add-model: pool activations and outcome table disagree in rows");
+  const P = poolIn.outcomes.length / M;
+  if (!Number.isInteger(P) || poolIn.acts.p.length !== P * T) throw new Error("add-model: pool activations and outcome table disagree in rows");
+  const inputs = opts.inputs ?? IMPUTER_DEFAULT;
+  if (!IMPUTER_INPUTS.includes(inputs)) throw new Error(`add-model: imputer inputs must be ${IMPUTER_INPUTS.join(" or ")}, got ${inputs}`);
+  const pool: Table = { ...poolIn, centred: inputs === "outcomes+centred" ? taskCentred(poolIn, M, T) : null };
   if (labels.length < 2) throw new Error(`add-model: need at least 2 labelled prompts, got ${labels.length}`);
   const yPool = new Float64Array(P).fill(NaN);
   for (const l of labels) {
@@ -186,6 +238,6 @@ export function fitImputedHead(weights: StudentWeights, pool: ImputePool, labels
     members: [{ parts: IMPUTE_PARTS, C: IMPUTE_HEAD_C, loss, weight: 1 }],
     selection: { by: `cv-${k}`, score: "loss", combine: "best", loss, tried: [] },
     heldOut,
-    imputation: { C: best.C, path: path.map((p) => ({ C: p.C, loss: p.loss })), imputed: served.imputed, weight: IMPUTE_WEIGHT },
+    imputation: { C: best.C, path: path.map((p) => ({ C: p.C, loss: p.loss })), imputed: served.imputed, weight: IMPUTE_WEIGHT, inputs },
   };
 }

@@ -1,7 +1,8 @@
 /**
  * The imputed head (scripts/stages/impute-head.ts) and what it stands on:
  * row weights in the logistic solver, the fixed-C head column, and the
- * imputer finding a new model that behaves like an existing one.
+ * imputer finding a new model that behaves like an existing one, with
+ * either of its inputs; the task-centred outcomes it can also read.
  */
 import { describe, expect, it } from "vitest";
 import { featurize, type FeaturizerSpec } from "../../src/core/featurizer.js";
@@ -11,7 +12,7 @@ import { fitLogistic } from "../../scripts/lib/linear/logistic.js";
 import { SmallDenseOperator } from "../../scripts/lib/linear/operator.js";
 import { auroc } from "../../scripts/lib/stats/metrics.js";
 import { headLogit } from "../../scripts/stages/head-column.js";
-import { fitImputedHead, IMPUTE_WEIGHT } from "../../scripts/stages/impute-head.js";
+import { fitImputedHead, IMPUTE_WEIGHT, IMPUTER_DEFAULT, taskCentred } from "../../scripts/stages/impute-head.js";
 import { activations } from "../../scripts/stages/head-fold.js";
 import { fitHeadColumn, fitNewHead } from "../../scripts/stages/new-head.js";
 import { randomStudent } from "./random-student.js";
@@ -111,11 +112,49 @@ describe("fitImputedHead", () => {
     expect(auroc(Array.from(head.heldOut), labels.map((l) => l.y))).toBeGreaterThan(0.75);
   });
 
+  it("with the outcomes alone (the inputs before session 8), still finds the copied model and records what it read", () => {
+    const head = fitImputedHead(w, { acts, outcomes }, labels, { seed: 2, inputs: "outcomes" });
+    expect(head.imputation).toMatchObject({ imputed: 260, weight: IMPUTE_WEIGHT, inputs: "outcomes" });
+    expect(fitImputedHead(w, { acts, outcomes }, labels, { seed: 2 }).imputation.inputs).toBe(IMPUTER_DEFAULT);
+    const rest = xs.map((_, i) => i).filter((i) => i % 7 !== 0 || i / 7 >= 40);
+    const oracle = auroc(rest.map((i) => z0[i]), rest.map((i) => y0[i])) ?? NaN;
+    const served = rest.map((i) => headLogit(head, acts.h.subarray(i * 16, (i + 1) * 16), xs[i].ids, w.wideNorm, w.wideTfidf, acts.p.subarray(i * T, (i + 1) * T)));
+    expect(auroc(served, rest.map((i) => y0[i]))).toBeGreaterThan(oracle - 0.03);
+    expect(() => fitImputedHead(w, { acts, outcomes }, labels, { inputs: "centred" as never })).toThrow(/imputer inputs must be/);
+  });
+
   it("refuses repeated or out-of-range rows, too few labels and a bundle without a task prior", () => {
     expect(() => fitImputedHead(w, { acts, outcomes }, [...labels, labels[0]])).toThrow(/repeated/);
     expect(() => fitImputedHead(w, { acts, outcomes }, [{ row: 300, y: 1 }, ...labels])).toThrow(/out of range/);
     expect(() => fitImputedHead(w, { acts, outcomes }, labels.slice(0, 1))).toThrow(/at least 2/);
     const { task: _, ...plain } = w;
     expect(() => fitImputedHead(plain, { acts, outcomes }, labels)).toThrow(/task prior/);
+  });
+});
+
+describe("taskCentred", () => {
+  // 6 prompts, 2 models, 2 tasks; model 1 has no outcome on prompt 2.
+  const outcomes = Float64Array.from([1, 0, 1, 1, 0, NaN, 0, 1, 0, 0, 1, 1]);
+
+  it("with one-hot tasks, subtracts each model's success rate on the prompt's task (over the prompts it has outcomes on)", () => {
+    const p = Float64Array.from([1, 0, 1, 0, 1, 0, 0, 1, 0, 1, 0, 1]);
+    const c = taskCentred({ acts: { h: new Float64Array(0), z: new Float64Array(0), p }, outcomes }, 2, 2);
+    // Task 0 = prompts 0-2: model 0 rate 2/3, model 1 rate 1/2 (prompt 2 missing). Task 1 = prompts 3-5: 1/3 and 2/3.
+    const rate = [[2 / 3, 1 / 2], [1 / 3, 2 / 3]];
+    for (let i = 0; i < 6; i++) for (let j = 0; j < 2; j++) {
+      const o = outcomes[i * 2 + j];
+      if (Number.isNaN(o)) expect(c[i * 2 + j]).toBeNaN();
+      else expect(c[i * 2 + j]).toBeCloseTo(o - rate[i < 3 ? 0 : 1][j], 12);
+    }
+  });
+
+  it("with soft task probabilities, subtracts the probability-weighted rates", () => {
+    const p = Float64Array.from([0.8, 0.2, 0.5, 0.5, 0.1, 0.9, 0.3, 0.7, 1, 0, 0.6, 0.4]);
+    const c = taskCentred({ acts: { h: new Float64Array(0), z: new Float64Array(0), p }, outcomes }, 2, 2);
+    for (let j = 0; j < 2; j++) {
+      const rows = [0, 1, 2, 3, 4, 5].filter((i) => !Number.isNaN(outcomes[i * 2 + j]));
+      const r = [0, 1].map((t) => rows.reduce((a, i) => a + p[i * 2 + t] * outcomes[i * 2 + j], 0) / rows.reduce((a, i) => a + p[i * 2 + t], 0));
+      for (const i of rows) expect(c[i * 2 + j]).toBeCloseTo(outcomes[i * 2 + j] - (p[i * 2] * r[0] + p[i * 2 + 1] * r[1]), 12);
+    }
   });
 });

@@ -84,8 +84,8 @@ export type ImputedHead = NewHead & { imputation: Imputation };
 
 /**
  * The imputer's design fitted on `fit` (pool rows with labels): each existing model's outcome (a missing one takes the
- * column's mean on those rows) and the rate feature from their labels, each column centred and scaled to unit
- * variance on the fitting rows. Returns the design of any rows.
+ * column's mean on those rows), with "outcomes+centred" also its task-centred outcome, and the rate feature from their
+ * labels; each column centred and scaled to unit variance on the fitting rows. Returns the design of any rows.
  */
 function imputerDesign(weights: StudentWeights, pool: Table, yPool: Float64Array, fit: Int32Array, rateVar?: number): (rows: ArrayLike<number>) => Float64Array {
   const M = weights.shape.outputs;

@@ -6,11 +6,9 @@
  * promote (that stays a separate, deliberate step).
  */
 import { defineCommand } from "citty";
-import { basename } from "node:path";
 import type { PoolModel } from "../../src/core/manifest.js";
-import { OutcomeRow } from "../formats/outcomes.js";
-import { readJsonl, sha256File } from "../lib/jsonl.js";
-import { addModel, MIN_TASK_OUTCOMES, resolvePoolData } from "../stages/add-model.js";
+import type { OutcomeRow } from "../formats/outcomes.js";
+import { addModel, MIN_TASK_OUTCOMES, readOutcomesFile, resolvePoolData } from "../stages/add-model.js";
 import type { ImputedHead } from "../stages/impute-head.js";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -45,8 +43,8 @@ export default defineCommand({
     const priceOut = numberFlag("price-out", args["price-out"], { min: 0 });
     const tokensFlag = args["output-tokens"] !== undefined ? numberFlag("output-tokens", args["output-tokens"], { integer: true, min: 1 }) : null;
     const seed = numberFlag("seed", args.seed, { integer: true });
-    const rows: OutcomeRow[] = [];
-    for await (const { value } of readJsonl(args.data, OutcomeRow)) rows.push(value);
+    const labelled = await readOutcomesFile(args.data);
+    const rows = labelled.rows;
     const src = JSON.parse(readFileSync(join(args.bundle, "manifest.json"), "utf8")) as { bundle_id: string; pool: PoolModel[]; provenance?: { data?: { name: string; sha256: string }[] } };
     const { pool, note } = await resolvePoolData(args["pool-data"], src.provenance?.data?.[0]);
     if (note) console.error(`[add-model] --pool-data ${args["pool-data"]}: ${note}`);
@@ -68,7 +66,7 @@ export default defineCommand({
       out: args.out,
       id: args.id ?? `${src.bundle_id}-plus-${args.model}`.toLowerCase().replace(/[^a-z0-9._-]/g, "-").slice(0, 64),
       createdAt: args["created-at"] ?? new Date().toISOString(),
-      data: { name: basename(args.data), sha256: await sha256File(args.data), rows: rows.length },
+      data: labelled.data,
       calibration: args.calibration as "platt" | "isotonic",
       seed,
       pool,

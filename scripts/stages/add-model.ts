@@ -51,7 +51,7 @@ export interface AddModelInput {
    * The source bundle's own outcome rows (its build data; rows split "test" are dropped). When given, the head is
    * fitted with the existing models' outcomes imputing the new model's on every pool prompt (impute-head.ts); the
    * labelled prompts must be pool prompts (what `label-plan` proposes). With `fallback`, a pool that cannot be used
-   * (see `poolRefusal`) gives the plain head and the reason in `poolSkipped`, instead of an error: the command's
+   * (see `poolTable`) gives the plain head and the reason in `poolSkipped`, instead of an error: the command's
    * default, which finds the build data on its own and must not fail a user who never asked for it.
    */
   pool?: { rows: OutcomeRow[]; data?: { name: string; sha256: string; rows: number }; fallback?: boolean };
@@ -178,11 +178,11 @@ function poolTable(weights: StudentWeights, models: string[], manifest: Manifest
   return { feats: texts.map((t) => featurize(t, manifest.featurizer)), outcomes: Float64Array.from(outcomes), labels };
 }
 
-/** An outcomes file's rows and its provenance entry. */
-export async function readPool(file: string): Promise<{ rows: OutcomeRow[]; data: { name: string; sha256: string; rows: number } }> {
+/** An outcomes file's rows and its provenance entry (sha256: the file's, when the caller has already hashed it). */
+export async function readOutcomesFile(file: string, sha256?: string): Promise<{ rows: OutcomeRow[]; data: { name: string; sha256: string; rows: number } }> {
   const rows: OutcomeRow[] = [];
   for await (const { value } of readJsonl(file, OutcomeRow)) rows.push(value);
-  return { rows, data: { name: basename(file), sha256: await sha256File(file), rows: rows.length } };
+  return { rows, data: { name: basename(file), sha256: sha256 ?? (await sha256File(file)), rows: rows.length } };
 }
 
 /**
@@ -193,8 +193,9 @@ export async function readPool(file: string): Promise<{ rows: OutcomeRow[]; data
  */
 export async function resolvePoolData(flag: string, built: { name: string; sha256: string } | undefined): Promise<{ pool?: NonNullable<AddModelInput["pool"]>; note: string | null }> {
   if (flag === "none") return { note: null };
-  if (flag !== "auto") return { pool: await readPool(flag), note: null };
+  if (flag !== "auto") return { pool: await readOutcomesFile(flag), note: null };
   const why = !built ? "the manifest names no build data" : !existsSync(built.name) ? `${built.name} (the bundle's build data) is not here` : (await sha256File(built.name)) !== built.sha256 ? `${built.name} is not the bundle's build data (sha256 differs)` : null;
   if (why || !built) return { note: `${why}; fitting the plain head (--pool-data <file> imputes from a pool's outcomes)` };
-  return { pool: { ...(await readPool(built.name)), fallback: true }, note: `imputing from ${built.name} (the bundle's build data, sha256 matches); --pool-data none fits the plain head` };
+  // Its sha256 was just checked against the manifest's: readOutcomesFile need not hash it again.
+  return { pool: { ...(await readOutcomesFile(built.name, built.sha256)), fallback: true }, note: `imputing from ${built.name} (the bundle's build data, sha256 matches); --pool-data none fits the plain head` };
 }

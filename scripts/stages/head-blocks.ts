@@ -51,6 +51,9 @@ export class BlockRows implements LinearOperator {
   }
 }
 
+/** Row indices 0..n−1 (an operator over all of a design's rows, or the rows to split into folds). */
+export const allRows = (n: number) => Int32Array.from({ length: n }, (_, i) => i);
+
 /** Stratified fold of each row (by majority label), seeded: class counts per fold differ by ≤ 1. */
 export function stratifiedFolds(y: ArrayLike<number>, k: number, seed: number): Int32Array {
   const order = permutation(y.length, mulberry32(seed));
@@ -79,8 +82,8 @@ export function cvPath(foldOps: (train: Int32Array, test: Int32Array) => [Linear
   const grid = [...Cs].sort((p, q) => p - q);
   const oof = grid.map(() => new Float64Array(n));
   for (let f = 0; f < k; f++) {
-    const tr = Int32Array.from({ length: n }, (_, i) => i).filter((i) => folds[i] !== f);
-    const te = Int32Array.from({ length: n }, (_, i) => i).filter((i) => folds[i] === f);
+    const tr = allRows(n).filter((i) => folds[i] !== f);
+    const te = allRows(n).filter((i) => folds[i] === f);
     if (te.length === 0 || tr.length === 0) continue;
     const [opTr, opTe] = foldOps(tr, te);
     const yTr = Float64Array.from(tr, (i) => y[i]);

@@ -20,7 +20,7 @@
  */
 import type { StudentWeights } from "../../src/core/student.js";
 import { fitLogistic, sigmoid } from "../lib/linear/logistic.js";
-import { BlockRows, cvPath, meanLoss, stratifiedFolds } from "./head-blocks.js";
+import { allRows, BlockRows, cvPath, meanLoss, stratifiedFolds } from "./head-blocks.js";
 import { type Acts, taskCount } from "./head-fold.js";
 import { fitHeadColumn, HEAD_FOLDS, type HeadParts, type NewHead } from "./new-head.js";
 import { meanTaskLogits, rateFeature, taskRates } from "./task-rates.js";
@@ -110,8 +110,6 @@ function imputerDesign(weights: StudentWeights, pool: Table, yPool: Float64Array
     return out;
   };
 }
-
-const allRows = (n: number) => Int32Array.from({ length: n }, (_, i) => i);
 
 /** The pool table with, for "outcomes+centred", each outcome minus its model's task rate on that prompt (NaN where missing). */
 type Table = ImputePool & { centred: Float64Array | null };

@@ -26,7 +26,7 @@ import { fitLogistic, type LinearFit } from "../lib/linear/logistic.js";
 import type { CsrMatrix } from "../lib/linear/sparse.js";
 import { auroc } from "../lib/stats/metrics.js";
 import { wideMatrix } from "../distill/wide.js";
-import { BlockRows, cvPath, denseDesign, fitBlock, meanLoss, stratifiedFolds, type Block } from "./head-blocks.js";
+import { allRows, BlockRows, cvPath, denseDesign, fitBlock, meanLoss, stratifiedFolds, type Block } from "./head-blocks.js";
 import { meanTaskLogits, rateFeature, taskRates } from "./task-rates.js";
 import type { HeadColumn } from "./head-column.js";
 import { type Acts, activations, blocksOf, type Blocks, foldColumn, meanOf, type Rate, taskCount } from "./head-fold.js";
@@ -156,7 +156,7 @@ export function fitNewHead(weights: StudentWeights, train: HeadExample[], opts: 
   if (candidates.length === 0) throw new Error("add-model: no candidate head parts for a bundle without a wide part");
   const wideTr = g ? wideMatrix(train.map((x) => ({ ids: x.ids, dense: x.dense })), g, weights.wideTfidf) : null;
   const op = (p: HeadParts, d: { data: Float64Array; width: number }, wide: CsrMatrix | null, rows: Int32Array) => new BlockRows(d.width > 0 ? d.data : null, d.width, p.includes("wide") ? wide : null, rows);
-  const all = Int32Array.from({ length: n }, (_, i) => i);
+  const all = allRows(n);
   const k = Math.min(opts.folds ?? HEAD_FOLDS, n);
   const repeats = Math.max(1, opts.repeats ?? 1);
   const val = opts.val ?? [];
@@ -175,7 +175,7 @@ export function fitNewHead(weights: StudentWeights, train: HeadExample[], opts: 
     const dTr = design(parts, aTr, n, rate);
     let path: Array<{ C: number; held: Float64Array; fit?: LinearFit }>;
     if (aVa) {
-      const opVa = op(parts, design(parts, aVa, val.length, rate, rate ? rateFeature(aVa.p, rate.rates) : undefined), wideVa, Int32Array.from({ length: val.length }, (_, i) => i));
+      const opVa = op(parts, design(parts, aVa, val.length, rate, rate ? rateFeature(aVa.p, rate.rates) : undefined), wideVa, allRows(val.length));
       let prev: LinearFit | undefined;
       path = Cs.map((C) => {
         prev = fitLogistic(op(parts, dTr, wideTr, all), y, { lambda: 1 / (C * n), init: prev, gtol: 1e-5, maxIter: 300 });
@@ -255,12 +255,12 @@ export function fitHeadColumn(weights: StudentWeights, acts: Acts, y: ArrayLike<
   const rate = parts.includes("rate") ? fitRate(acts.p, y, null, meanTaskLogits(weights.task!.prior, T, M), opts.rateVar) : null;
   const d = designOf(parts, acts, blocks, M, n, rate);
   const W = opts.rowWeights ? Array.from(opts.rowWeights).reduce((a, b) => a + b, 0) : n;
-  const fit = fitLogistic(new BlockRows(d.data, d.width, null, Int32Array.from({ length: n }, (_, i) => i)), y, { lambda: 1 / (C * W), weights: opts.rowWeights, gtol: 1e-6, maxIter: 500 });
+  const fit = fitLogistic(new BlockRows(d.data, d.width, null, allRows(n)), y, { lambda: 1 / (C * W), weights: opts.rowWeights, gtol: 1e-6, maxIter: 500 });
   const score = (a: Acts) => {
     const rows = a.h.length / H;
     const x = designOf(parts, a, blocks, M, rows, rate, rate ? rateFeature(a.p, rate.rates) : undefined);
     const z = new Float64Array(rows);
-    new BlockRows(x.data, x.width, null, Int32Array.from({ length: rows }, (_, i) => i)).forward(fit.w, z);
+    new BlockRows(x.data, x.width, null, allRows(rows)).forward(fit.w, z);
     return z.map((v) => v + fit.b);
   };
   return { column: foldColumn(weights, fit, parts, blocks, wideScale(weights), rate), score };
